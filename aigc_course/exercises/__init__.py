@@ -1,0 +1,94 @@
+"""Exercises with automatic checks, hints and hidden solutions (in the style of Kaggle's learntools).
+
+Each chapter module (``aigc_course.exercises.ch2`` ...) defines ``Question`` objects::
+
+    from aigc_course.exercises import ch2
+    ch2.q1.check(my_value_function)   # prints a verdict, returns True/False, never raises
+    ch2.q1.hint()
+    ch2.q1.solution()
+
+A checker compares the learner's answer with the reference on fresh random inputs and recognises the
+common wrong answers (the ones the source articles print) to say *what* is wrong.
+"""
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from IPython.display import Markdown, display
+
+__all__ = ["Question", "Verdict", "close", "CheckFailed"]
+
+
+class CheckFailed(AssertionError):
+    """Raised inside a checker to reject an answer with an explanation."""
+
+
+@dataclass
+class Verdict:
+    ok: bool
+    message: str
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def _repr_markdown_(self) -> str:
+        return ("✅ **Correct.** " if self.ok else "❌ **Not yet.** ") + self.message
+
+
+@dataclass
+class Question:
+    """One exercise: ``checker(answer)`` raises ``CheckFailed`` (or AssertionError) to reject."""
+
+    name: str
+    prompt: str
+    checker: Callable[[Any], str | None]
+    hints: list[str] = field(default_factory=list)
+    solution_code: str = ""
+    _hint_index: int = 0
+
+    def check(self, answer: Any, quiet: bool = False) -> Verdict:
+        """Check ``answer``; print the verdict (unless ``quiet``) and return it (truthy when correct)."""
+        if answer is None or answer is Ellipsis:
+            verdict = Verdict(False, "no answer yet: replace the `...` with your code.")
+        else:
+            try:
+                note = self.checker(answer)
+                verdict = Verdict(True, note or "")
+            except NotImplementedError:
+                verdict = Verdict(False, "the function still raises NotImplementedError: fill it in.")
+            except (CheckFailed, AssertionError) as err:
+                verdict = Verdict(False, str(err) or "the answer does not match the reference.")
+            except Exception as err:  # the learner's code crashed: show where, do not stop the notebook
+                tb = traceback.format_exception_only(type(err), err)[-1].strip()
+                verdict = Verdict(False, f"your code raised `{tb}`.")
+        if not quiet:
+            display(verdict)
+        return verdict
+
+    def hint(self) -> None:
+        """Show the next hint (they get more specific)."""
+        if not self.hints:
+            display(Markdown("No hint for this one: re-read the section above."))
+            return
+        text = self.hints[min(self._hint_index, len(self.hints) - 1)]
+        self._hint_index += 1
+        display(Markdown(f"💡 **Hint:** {text}"))
+
+    def solution(self) -> None:
+        """Show the reference solution."""
+        display(Markdown(f"**Solution ({self.name})**\n\n```python\n{self.solution_code.strip()}\n```"))
+
+
+def close(actual, expected, *, atol: float = 1e-5, rtol: float = 1e-4, what: str = "value") -> None:
+    """Raise ``CheckFailed`` unless two numbers/tensors agree (shapes included)."""
+    import torch
+
+    a = torch.as_tensor(actual, dtype=torch.float64)
+    e = torch.as_tensor(expected, dtype=torch.float64)
+    if a.shape != e.shape:
+        raise CheckFailed(f"the {what} has shape {tuple(a.shape)}, expected {tuple(e.shape)}.")
+    if not torch.allclose(a, e, atol=atol, rtol=rtol, equal_nan=False):
+        err = (a - e).abs().max().item()
+        raise CheckFailed(f"the {what} is off by up to {err:.3g} from the reference.")

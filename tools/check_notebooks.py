@@ -1,0 +1,53 @@
+"""CI gate for the paired notebooks.
+
+1. Every ``chapters/**/*.py`` percent script has its ``.ipynb`` and the two have the same cells
+   (jupytext re-renders the .py into a notebook and compares cell types and sources).
+2. Committed ``.ipynb`` files carry no outputs and no execution counts.
+Run ``jupytext --sync chapters/*/*.py`` to fix (1) and ``python tools/check_notebooks.py --strip`` for (2).
+"""
+from __future__ import annotations
+
+import pathlib
+import sys
+
+import jupytext
+import nbformat
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def cells(nb) -> list[tuple[str, str]]:
+    return [(c.cell_type, c.source.strip()) for c in nb.cells]
+
+
+def main(argv: list[str]) -> int:
+    strip = "--strip" in argv
+    problems = []
+    scripts = sorted(p for p in (ROOT / "chapters").rglob("*.py") if ".ipynb_checkpoints" not in p.parts)
+    notebooks = sorted(p for p in (ROOT / "chapters").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+    for py in scripts:
+        ipynb = py.with_suffix(".ipynb")
+        if not ipynb.exists():
+            problems.append(f"{ipynb.relative_to(ROOT)} is missing: run `jupytext --sync {py.relative_to(ROOT)}`")
+            continue
+        if cells(jupytext.read(py)) != cells(nbformat.read(ipynb, as_version=4)):
+            problems.append(f"{py.relative_to(ROOT)} and its .ipynb differ: run `jupytext --sync {py.relative_to(ROOT)}`")
+    for ipynb in notebooks:
+        if not ipynb.with_suffix(".py").exists():
+            problems.append(f"{ipynb.relative_to(ROOT)} has no paired .py script")
+        nb = nbformat.read(ipynb, as_version=4)
+        dirty = [c for c in nb.cells if c.cell_type == "code" and (c.get("outputs") or c.get("execution_count"))]
+        if dirty and strip:
+            for c in dirty:
+                c.outputs, c.execution_count = [], None
+            nbformat.write(nb, ipynb)
+        elif dirty:
+            problems.append(f"{ipynb.relative_to(ROOT)} has outputs: run `python tools/check_notebooks.py --strip`")
+    for line in problems:
+        print("FAIL", line)
+    print(f"checked {len(scripts)} scripts and {len(notebooks)} notebooks: {len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
