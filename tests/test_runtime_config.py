@@ -1,0 +1,72 @@
+"""runtime (device, profile, seeds, autocast) and config validation."""
+import pytest
+import torch
+
+from aigc_course import runtime
+from aigc_course.config import GANConfig, TrainConfig, VAEConfig
+
+
+@pytest.mark.parametrize("value, expected", [("quick", "quick"), ("full", "full"), (" FULL ", "full")])
+def test_profile_env_wins(monkeypatch, value, expected):
+    monkeypatch.setenv("AIGC_PROFILE", value)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: value.strip().lower() != "full")
+    assert runtime.profile() == expected
+
+
+@pytest.mark.parametrize("cuda, expected", [(True, "full"), (False, "quick")])
+def test_profile_default_follows_cuda(monkeypatch, cuda, expected):
+    monkeypatch.delenv("AIGC_PROFILE", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    assert runtime.profile() == expected
+
+
+def test_profile_typo_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("AIGC_PROFILE", "fast")
+    with pytest.raises(ValueError, match="not a profile.*quick.*full"):
+        runtime.profile()
+
+
+def test_device_cpu_and_env(monkeypatch):
+    monkeypatch.setenv("AIGC_DEVICE", "cpu")
+    assert runtime.device() == torch.device("cpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(RuntimeError, match="CUDA is not available"):
+        runtime.device("cuda")
+
+
+def test_set_seed_reproducible():
+    runtime.set_seed(3)
+    a = torch.randn(5)
+    g = runtime.set_seed(3)
+    assert torch.equal(a, torch.randn(5))
+    assert torch.equal(torch.randn(3, generator=g), torch.randn(3, generator=torch.Generator().manual_seed(3)))
+    with pytest.raises(ValueError):
+        runtime.set_seed(-1)
+
+
+def test_autocast_is_noop_on_cpu():
+    with runtime.autocast("cpu"):
+        y = torch.ones(2, 2) @ torch.ones(2, 2)
+    assert y.dtype == torch.float32
+    assert runtime.amp_dtype("cpu") is None and runtime.amp_dtype("cuda") == torch.bfloat16
+
+
+@pytest.mark.parametrize("cls, field, bad", [
+    (GANConfig, "kind", "transformer"), (GANConfig, "z_dim", 0), (GANConfig, "img_size", 30),
+    (GANConfig, "n_classes", -1), (VAEConfig, "decoder", "poisson"), (VAEConfig, "z_dim", -2),
+    (VAEConfig, "sigma", 0.0), (TrainConfig, "steps", 0), (TrainConfig, "lr", -1e-3),
+    (TrainConfig, "loss", "wgan"), (TrainConfig, "ema", 1.0), (TrainConfig, "betas", (0.5, 1.5)),
+    (TrainConfig, "steps", 10.5), (TrainConfig, "batch_size", True),
+])
+def test_bad_config_values_name_the_field(cls, field, bad):
+    with pytest.raises(ValueError, match=field):
+        cls(**{field: bad})
+
+
+def test_config_round_trip():
+    cfg = TrainConfig(steps=7, betas=(0.0, 0.9), loss="wgan-gp")
+    assert TrainConfig.from_dict(cfg.to_dict()) == cfg
+    assert TrainConfig.from_dict({**cfg.to_dict(), "betas": [0.0, 0.9]}) == cfg
+    with pytest.raises(ValueError, match="no field"):
+        TrainConfig.from_dict({"stepz": 3})
+    assert cfg.replace(steps=9).steps == 9
