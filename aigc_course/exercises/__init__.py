@@ -27,14 +27,24 @@ class CheckFailed(AssertionError):
 
 @dataclass
 class Verdict:
+    """The result of a check: truthy when correct; shown once in a notebook, however it is returned."""
+
     ok: bool
     message: str
+    shown: bool = False
 
     def __bool__(self) -> bool:
         return self.ok
 
-    def _repr_markdown_(self) -> str:
+    def text(self) -> str:
         return ("✅ **Correct.** " if self.ok else "❌ **Not yet.** ") + self.message
+
+    def _ipython_display_(self) -> None:
+        # check() displays the verdict itself; when the same object is then returned as the cell's
+        # value, IPython calls this again: show it only once.
+        if not self.shown:
+            self.shown = True
+            display(Markdown(self.text()))
 
 
 @dataclass

@@ -1,0 +1,473 @@
+"""Saving and loading weights and training checkpoints, safely.
+
+* Tensors go into ``.safetensors`` files (a JSON header plus raw bytes: loading them never runs
+  code, unlike ``torch.load`` of a pickle); everything else (configs, step, history, optimiser
+  layout, RNG states) goes into JSON, with its tensors in a ``.safetensors`` file beside it.
+* Every write is atomic: a file is written to a temporary name in the same folder and renamed
+  with ``os.replace``; a checkpoint folder is written as ``<dir>.tmp`` and swapped in only once
+  complete, so a crash or a full disk never destroys the last good checkpoint.
+* Shipped weights live in ``aigc_course/weights/`` (or ``$AIGC_WEIGHTS_DIR``), listed in
+  ``manifest.json`` with their SHA-256, configs, training cost and metrics; ``pretrained(name)``
+  checks the hash before loading a byte.
+
+Introduced in 4.2 (checkpoints, pretrained weights); resuming in 4.6.
+"""
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+import safetensors
+import safetensors.torch
+import torch
+from torch import nn
+
+from . import runtime
+from .errors import CheckpointError
+
+MANIFEST = "manifest.json"
+STATE_JSON = "state.json"        # written last: its presence marks a complete checkpoint
+STATE_TENSORS = "state.safetensors"
+CHECKPOINT_SUBDIR = "checkpoint"  # a training run's folder holds its checkpoint here
+
+
+# --- files -----------------------------------------------------------------------------------
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file in the same folder and ``os.replace``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+    try:
+        with open(tmp, "xb") as f:  # normal permissions (mkstemp's would be private, 0600)
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def sha256_bytes(data: bytes) -> str:
+    """Hex SHA-256 of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def _state_dict(obj: nn.Module | Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    sd = obj.state_dict() if isinstance(obj, nn.Module) else obj
+    # clone: safetensors refuses tensors that share memory, and wants them contiguous on the CPU
+    return {k: v.detach().to("cpu", copy=True).contiguous() for k, v in sd.items()}
+
+
+def save_weights(path: str | Path, module_or_state_dict: nn.Module | Mapping[str, torch.Tensor],
+                 metadata: Mapping[str, Any] | None = None, *, half: bool = False) -> Path:
+    """Write a module's (or a state dict's) tensors to a ``.safetensors`` file, atomically.
+
+    ``metadata`` (JSON-serialisable) is stored in the file's header. ``half=True`` stores float32
+    tensors as float16 (half the size, for shipping; loading casts them back to the model's dtype).
+    """
+    tensors = _state_dict(module_or_state_dict)
+    if half:
+        tensors = {k: v.half() if v.dtype == torch.float32 else v for k, v in tensors.items()}
+    header = {"aigc_course": json.dumps(dict(metadata or {}))}
+    path = Path(path)
+    _atomic_write_bytes(path, safetensors.torch.save(tensors, metadata=header))
+    return path
+
+
+def _read_tensors(path: Path, sha256: str | None = None) -> dict[str, torch.Tensor]:
+    """Tensors of a ``.safetensors`` file, after checking its SHA-256 when given (no pickle, ever)."""
+    if not path.is_file():
+        raise CheckpointError(f"weights file {path} does not exist")
+    data = path.read_bytes()  # hash and parse the same bytes: nothing can change in between
+    if sha256 is not None and sha256_bytes(data) != sha256:
+        raise CheckpointError(
+            f"{path} has SHA-256 {sha256_bytes(data)} but {sha256} was expected: the file is damaged "
+            "or was modified. It was NOT loaded. Reinstall the course package (or re-download the "
+            "weights), or retrain them with `python -m aigc_course train NAME --profile full`."
+        )
+    try:
+        return safetensors.torch.load(data)
+    except (safetensors.SafetensorError, ValueError) as err:
+        raise CheckpointError(
+            f"{path} is not a valid .safetensors file ({err}); it was not loaded. Only safetensors "
+            "files are accepted (pickled torch.save files are refused because loading them can run code)."
+        ) from err
+
+
+def _load_into(module: nn.Module, tensors: Mapping[str, torch.Tensor], source: Path) -> nn.Module:
+    try:
+        module.load_state_dict(tensors, strict=True)
+    except RuntimeError as err:
+        raise CheckpointError(
+            f"the weights in {source} do not fit the {type(module).__name__} model (was it trained with "
+            f"another config?): {err}"
+        ) from err
+    return module
+
+
+def load_weights(path: str | Path, module: nn.Module | None = None, sha256: str | None = None):
+    """Load a ``.safetensors`` file into ``module`` (strict) and return it; without a module, return
+    the state dict. With ``sha256`` the file is refused (``CheckpointError``) unless its hash matches."""
+    path = Path(path)
+    tensors = _read_tensors(path, sha256)
+    return tensors if module is None else _load_into(module, tensors, path)
+
+
+def read_metadata(path: str | Path) -> dict:
+    """The metadata dict stored by ``save_weights`` in a file's header (reads only the header)."""
+    with safetensors.safe_open(str(path), framework="pt") as f:
+        return json.loads((f.metadata() or {}).get("aigc_course", "{}"))
+
+
+# --- JSON + tensors codec (optimiser states, RNG states, nested dicts with int keys, tuples) ---
+
+def _encode(obj: Any, tensors: dict[str, torch.Tensor]) -> Any:
+    if isinstance(obj, torch.Tensor):
+        key = f"t{len(tensors)}"
+        tensors[key] = obj.detach().to("cpu", copy=True).contiguous()
+        return {"__tensor__": key}
+    if isinstance(obj, np.ndarray):  # raw bytes + dtype: safetensors lacks some numpy dtypes
+        key = f"t{len(tensors)}"
+        tensors[key] = torch.from_numpy(np.ascontiguousarray(obj).view(np.uint8).reshape(-1).copy())
+        return {"__ndarray__": key, "dtype": obj.dtype.str, "shape": list(obj.shape)}
+    if isinstance(obj, dict):
+        if all(isinstance(k, str) for k in obj):
+            return {k: _encode(v, tensors) for k, v in obj.items()}
+        return {"__items__": [[_encode(k, tensors), _encode(v, tensors)] for k, v in obj.items()]}
+    if isinstance(obj, tuple):
+        return {"__tuple__": [_encode(v, tensors) for v in obj]}
+    if isinstance(obj, list):
+        return [_encode(v, tensors) for v in obj]
+    if isinstance(obj, (np.integer, np.floating, np.bool_)):
+        return obj.item()
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    raise TypeError(f"cannot store a {type(obj).__name__} in a checkpoint (use tensors, numbers, strings, lists, dicts)")
+
+
+def _decode(obj: Any, tensors: Mapping[str, torch.Tensor]) -> Any:
+    if isinstance(obj, list):
+        return [_decode(v, tensors) for v in obj]
+    if not isinstance(obj, dict):
+        return obj
+    if "__tensor__" in obj:
+        return tensors[obj["__tensor__"]]
+    if "__ndarray__" in obj:
+        raw = tensors[obj["__ndarray__"]].numpy().tobytes()
+        return np.frombuffer(raw, dtype=np.dtype(obj["dtype"])).reshape(obj["shape"]).copy()
+    if "__items__" in obj:
+        return {_decode(k, tensors): _decode(v, tensors) for k, v in obj["__items__"]}
+    if "__tuple__" in obj:
+        return tuple(_decode(v, tensors) for v in obj["__tuple__"])
+    return {k: _decode(v, tensors) for k, v in obj.items()}
+
+
+# --- training checkpoints ------------------------------------------------------------------
+
+def _check_name(name: str) -> str:
+    if not name or not name.replace("_", "").replace("-", "").isalnum():
+        raise ValueError(f"checkpoint part names must be letters, digits, '-' or '_'; got {name!r}")
+    return name
+
+
+def save_checkpoint(directory: str | Path, *, models: Mapping[str, nn.Module | Mapping[str, torch.Tensor]],
+                    optimizers: Mapping[str, torch.optim.Optimizer] | None = None,
+                    state: Mapping[str, Any] | None = None) -> Path:
+    """Write a checkpoint folder atomically and return its path.
+
+    ``models``: name -> module (each saved as ``<name>.safetensors``); ``optimizers``: name ->
+    optimiser; ``state``: anything made of tensors, numpy arrays, numbers, strings, lists, tuples and
+    dicts (step, history, RNG states...), stored as ``state.json`` + ``state.safetensors``. The new
+    folder is built as ``<dir>.tmp`` and renamed over the old one only when complete.
+    """
+    final = Path(directory)
+    tmp, old = final.with_name(final.name + ".tmp"), final.with_name(final.name + ".old")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        for name, model in models.items():
+            save_weights(tmp / f"{_check_name(name)}.safetensors", model)
+        tensors: dict[str, torch.Tensor] = {}
+        doc = {
+            "format": 1,
+            "models": sorted(models),
+            "optimizers": {_check_name(n): _encode(o.state_dict(), tensors) for n, o in (optimizers or {}).items()},
+            "state": _encode(dict(state or {}), tensors),
+        }
+        _atomic_write_bytes(tmp / STATE_TENSORS, safetensors.torch.save(tensors))
+        _atomic_write_bytes(tmp / STATE_JSON, json.dumps(doc).encode())
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if final.exists():
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(final, old)  # kept until the new folder is in place
+    os.replace(tmp, final)
+    shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def find_checkpoint(path: str | Path) -> Path:
+    """The checkpoint folder for ``path``: the folder itself, a run folder holding ``checkpoint/``,
+    or the ``<dir>.old`` copy left by a crash between the two renames of ``save_checkpoint``."""
+    path = Path(path)
+    for cand in (path, path / CHECKPOINT_SUBDIR, path.with_name(path.name + ".old"),
+                 path / (CHECKPOINT_SUBDIR + ".old")):
+        if (cand / STATE_JSON).is_file():
+            return cand
+    raise CheckpointError(
+        f"no checkpoint in {path} (looked for {STATE_JSON} there and in {path / CHECKPOINT_SUBDIR}); "
+        "pass the folder written by training (`python -m aigc_course train NAME --out DIR` writes DIR/checkpoint)"
+    )
+
+
+def load_checkpoint(directory: str | Path, models: Mapping[str, nn.Module] | None = None,
+                    optimizers: Mapping[str, torch.optim.Optimizer] | None = None) -> dict:
+    """Load a folder written by ``save_checkpoint`` into ``models``/``optimizers`` (by name) and
+    return its ``state`` dict (with ``state["models"]`` listing the saved model names)."""
+    path = find_checkpoint(directory)
+    doc = json.loads((path / STATE_JSON).read_text())
+    tensors = _read_tensors(path / STATE_TENSORS)
+    for name, model in (models or {}).items():
+        if name not in doc["models"]:
+            raise CheckpointError(f"checkpoint {path} has no model {name!r} (it has {doc['models']})")
+        load_weights(path / f"{name}.safetensors", model)
+    for name, opt in (optimizers or {}).items():
+        if name not in doc["optimizers"]:
+            raise CheckpointError(f"checkpoint {path} has no optimiser {name!r} (it has {sorted(doc['optimizers'])})")
+        opt.load_state_dict(_decode(doc["optimizers"][name], tensors))
+    state = _decode(doc["state"], tensors)
+    state["models"] = list(doc["models"])
+    return state
+
+
+# --- shipped weights -----------------------------------------------------------------------
+
+def weights_dir() -> Path:
+    """Folder of the shipped weights: ``$AIGC_WEIGHTS_DIR`` if set, else ``aigc_course/weights``."""
+    return Path(os.environ.get("AIGC_WEIGHTS_DIR") or Path(__file__).parent / "weights")
+
+
+def read_manifest(directory: str | Path | None = None) -> dict:
+    """The weights manifest (``{"format": 1, "weights": {}}`` when there is none yet)."""
+    path = Path(directory or weights_dir()) / MANIFEST
+    if not path.is_file():
+        return {"format": 1, "weights": {}}
+    try:
+        manifest = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise CheckpointError(f"{path} is not valid JSON ({err}); reinstall the course package") from err
+    if manifest.get("format") != 1 or not isinstance(manifest.get("weights"), dict):
+        raise CheckpointError(f"{path} is not a format-1 weights manifest; reinstall the course package")
+    return manifest
+
+
+def _entry(name: str) -> dict:
+    entries = read_manifest()["weights"]
+    if name not in entries:
+        raise CheckpointError(
+            f"no shipped weights named {name!r} in {weights_dir() / MANIFEST} (available: "
+            f"{sorted(entries) or 'none'}). Train them with `python -m aigc_course train {name} --profile full` "
+            f"and ship them with checkpoint.register_weights, or use load_or_train({name!r})."
+        )
+    return entries[name]
+
+
+def _split_parts(tensors: Mapping[str, torch.Tensor]) -> dict[str, dict[str, torch.Tensor]]:
+    """``{"generator.a.weight": t}`` -> ``{"generator": {"a.weight": t}}``."""
+    parts: dict[str, dict[str, torch.Tensor]] = {}
+    for key, value in tensors.items():
+        part, _, rest = key.partition(".")
+        parts.setdefault(part, {})[rest] = value
+    return parts
+
+
+def _load_entry(name: str, entry: dict, device: torch.device | str | None = None) -> dict[str, nn.Module]:
+    """Build every part of a manifest entry, check the file's hash and load the weights (eval mode)."""
+    from .recipes import build_models
+
+    path = weights_dir() / entry["file"]
+    if not path.is_file():
+        raise CheckpointError(
+            f"the weights file {path} listed for {name!r} is missing. Reinstall the course package, or "
+            f"train the weights with `python -m aigc_course train {entry.get('recipe', name)} --profile full` "
+            "(or call load_or_train, which trains the quick recipe when no weights are shipped)."
+        )
+    parts = _split_parts(_read_tensors(path, entry["sha256"]))
+    models = build_models(entry["kind"], entry["model_config"])
+    if set(parts) != set(models):
+        raise CheckpointError(f"{path} holds parts {sorted(parts)} but a {entry['kind']} needs {sorted(models)}")
+    for part, model in models.items():
+        _load_into(model, parts[part], path).to(runtime.device(device)).eval()
+    return models
+
+
+def _select(models: dict[str, nn.Module], part: str | None):
+    part = part or next(iter(models))  # generator for a GAN, the model otherwise
+    if part == "all":
+        return models
+    if part not in models:
+        raise ValueError(f"part={part!r} is not one of {sorted(models)} (or 'all')")
+    return models[part]
+
+
+def pretrained(name: str, part: str | None = None, *, device: torch.device | str | None = None):
+    """Shipped model ``name`` in eval mode on ``device`` (default: the best one), after checking its
+    SHA-256 against the manifest.
+
+    GANs return the generator (the EMA copy when trained with EMA); ``part="discriminator"`` gives
+    D and ``part="all"`` a dict of both. A missing or modified file raises ``CheckpointError``
+    saying what to do. Introduced in 1.1.
+    """
+    return _select(_load_entry(name, _entry(name), device), part)
+
+
+def load_or_train(name: str, profile: str | None = None, *, part: str | None = None,
+                  train_steps: int | None = None, progress: bool = True,
+                  device: torch.device | str | None = None):
+    """Model(s) of recipe ``name`` ready to use, the way the profile wants it.
+
+    ``quick``: the shipped weights (checked); if none are shipped, train the quick recipe and say
+    so. ``full``: train from scratch with the full recipe (``train_steps`` overrides its length).
+    Returns what ``pretrained`` returns. Introduced in 4.2.
+    """
+    from .recipes import train_recipe
+
+    profile = profile or runtime.profile()
+    if profile not in runtime.PROFILES:
+        raise ValueError(f"profile={profile!r} is not one of {runtime.PROFILES}")
+    entry = read_manifest()["weights"].get(name)
+    if profile == "quick" and entry is not None and (weights_dir() / entry["file"]).is_file():
+        return pretrained(name, part, device=device)
+    if profile == "quick":
+        print(f"note: no shipped weights for {name!r}; training the quick recipe instead "
+              f"(ship weights with `python -m aigc_course train {name} --profile full` + register_weights)")
+    models, result = train_recipe(name, profile, steps=train_steps, progress=progress, device=device)
+    if result.ema is not None:  # sample from the EMA generator, as the shipped weights do
+        models = {**models, "generator": result.ema}
+    for model in models.values():
+        model.eval()
+    return _select(models, part)
+
+
+def _part_weights(ckpt: Path, state: dict) -> dict[str, dict[str, torch.Tensor]]:
+    """State dicts of the parts worth shipping: generator (its EMA copy if any) + discriminator, or the model."""
+    names = state["models"]
+    if state["kind"] == "gan":
+        gen = "ema" if "ema" in names else "generator"
+        return {"generator": load_weights(ckpt / f"{gen}.safetensors"),
+                "discriminator": load_weights(ckpt / "discriminator.safetensors")}
+    return {"model": load_weights(ckpt / "model.safetensors")}
+
+
+def load_models(path: str | Path, part: str | None = None, *, device: torch.device | str | None = None):
+    """Model(s) from a training checkpoint (or run) folder, built from its stored config, in eval
+    mode; GANs give the generator (the EMA copy if trained with one) unless ``part`` says otherwise,
+    as :func:`pretrained` does."""
+    from .recipes import build_models
+
+    ckpt = find_checkpoint(path)
+    state = load_checkpoint(ckpt)
+    if state.get("model_config") is None:
+        raise CheckpointError(f"{ckpt} does not record its model config (models without .cfg); build the "
+                              "model yourself and use load_checkpoint(dir, {name: model})")
+    models = build_models(state["kind"], state["model_config"])
+    for name, sd in _part_weights(ckpt, state).items():
+        _load_into(models[name], sd, ckpt).to(runtime.device(device)).eval()
+    return _select(models, part)
+
+
+def _run_entry(source) -> tuple[dict[str, dict[str, torch.Tensor]], dict]:
+    """Parts and manifest fields of a finished training run (checkpoint/run folder or TrainResult)."""
+    source = getattr(source, "checkpoint", source)
+    if source is None:
+        raise CheckpointError("this TrainResult has no checkpoint: train with out_dir=... to register its weights")
+    ckpt = find_checkpoint(source)
+    state = load_checkpoint(ckpt)
+    meta = state.get("meta", {})
+    fields = {
+        "recipe": meta.get("recipe"),
+        "kind": state["kind"],
+        "model_config": state["model_config"],
+        "train_config": state["train_config"],
+        "ema": "ema" in state["models"],
+        "steps": state["step"],
+        "wall_time_s": round(state["wall_time"], 1),
+        "device": state["device"],
+        "final_losses": {k: v[-1][1] for k, v in state["history"]["logs"].items() if v},
+        "command": meta.get("command", ""),
+    }
+    return _part_weights(ckpt, state), fields
+
+
+def register_weights(name: str, source, *, kind: str | None = None, model_config: dict | None = None,
+                     metrics: Mapping[str, float] | None = None, command: str | None = None,
+                     info: Mapping[str, Any] | None = None, half: bool = True,
+                     directory: str | Path | None = None) -> dict:
+    """Ship weights as ``<name>.safetensors`` and record them in the manifest; return the entry.
+
+    ``source``: a training checkpoint/run folder or a ``TrainResult`` trained with ``out_dir`` (configs,
+    steps, wall time, device and final losses come from its checkpoint), or an ``nn.Module`` with
+    ``kind`` and ``model_config`` given (e.g. the metrics classifier; ``info`` adds fields such as
+    ``steps``). ``metrics`` (FID, NLL, accuracy...) and ``command`` are recorded too. ``half`` stores
+    float32 tensors as float16 (about 2x smaller). File and manifest are written atomically.
+    """
+    if isinstance(source, nn.Module):
+        if kind is None or model_config is None:
+            raise ValueError("register_weights(name, module, ...) needs kind= and model_config= to rebuild the model")
+        parts, fields = {"model": _state_dict(source)}, {"recipe": None, "kind": kind, "model_config": dict(model_config)}
+    else:
+        parts, fields = _run_entry(source)
+    directory = Path(directory or weights_dir())
+    file = f"{name}.safetensors"
+    tensors = {f"{part}.{k}": v for part, sd in parts.items() for k, v in sd.items()}
+    save_weights(directory / file, tensors, {"name": name}, half=half)
+    entry = {
+        **fields,
+        **dict(info or {}),
+        "file": file,
+        "sha256": sha256_bytes((directory / file).read_bytes()),
+        "recipe": fields["recipe"] or name,
+        "metrics": dict(metrics or {}),
+        "command": command or fields.get("command", ""),
+        "torch": torch.__version__,
+        "date": datetime.date.today().isoformat(),
+    }
+    manifest = read_manifest(directory)
+    manifest["weights"][name] = entry
+    _atomic_write_bytes(directory / MANIFEST, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
+    return entry
+
+
+def weights_list() -> list[dict]:
+    """One dict per manifest entry: name, file, size in bytes (None if missing) and its manifest fields."""
+    rows = []
+    for name, entry in sorted(read_manifest()["weights"].items()):
+        path = weights_dir() / entry["file"]
+        rows.append({"name": name, "size": path.stat().st_size if path.is_file() else None, **entry})
+    return rows
+
+
+def weights_verify(names: Iterable[str] | None = None) -> list[str]:
+    """Problems with the shipped weights (empty list = all good): each file must exist, match its
+    SHA-256 and load strictly into the model built from its config. ``names``: only these entries."""
+    entries = read_manifest()["weights"]
+    problems = []
+    for name in sorted(entries) if names is None else names:
+        entry = entries.get(name)
+        if entry is None:
+            problems.append(f"{name}: not in the manifest {weights_dir() / MANIFEST}")
+            continue
+        try:
+            _load_entry(name, entry)
+        except (CheckpointError, KeyError, ValueError, TypeError) as err:
+            problems.append(f"{name}: {err}")
+    return problems
