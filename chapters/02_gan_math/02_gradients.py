@@ -1,0 +1,706 @@
+# ---
+# jupyter:
+#   jupytext:
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 2.2 Gradients and the training algorithm
+#
+# Section 2.1 solved the game in the space of *functions*: the best discriminator, and the divergence the
+# generator would then minimise. Networks do not move in function space. They change their parameters by
+# gradient steps, and everything $G$ learns arrives as a gradient that has passed *through* $D$. This
+# section follows that gradient:
+#
+# 1. the losses written as functions of the discriminator's **logit**, and why the course computes them
+#    with `softplus`;
+# 2. **saturating vs non-saturating** generator losses: the gradients derived, measured with autograd, and
+#    seen in a small training run;
+# 3. the **chain rule** from the loss through $D$ into the generator's parameters, written out by hand and
+#    checked against autograd;
+# 4. **Algorithm 1** of Goodfellow et al. {cite}`goodfellow2014gan` in a few lines, trained on 1-D data and
+#    animated, and then the course trainer doing the same thing.
+
+# %%
+import copy
+import math
+import tempfile
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+import aigc_course as ac
+from aigc_course import gan, losses, plotting, train
+from aigc_course.exercises import ch2
+
+ac.set_seed(0)
+ac.runtime.set_threads(1)  # the networks here have a few thousand weights: one CPU thread is fastest
+print(ac.describe(torch.device("cpu")))  # this page runs on the CPU, whatever the machine has
+
+# %% [markdown]
+# ## The losses as functions of the logit
+#
+# The course's discriminators return a logit $\ell$, and $D = \sigma(\ell)$. Two identities turn every GAN
+# loss into a **softplus** (软加函数), $\operatorname{softplus}(t) = \log(1 + e^{t})$:
+#
+# $$
+# \log \sigma(\ell) = -\operatorname{softplus}(-\ell), \qquad
+# \log\big(1 - \sigma(\ell)\big) = \log \sigma(-\ell) = -\operatorname{softplus}(\ell).
+# $$
+#
+# | who | loss per sample | with the logit $\ell$ | in `aigc_course.losses` |
+# |---|---|---|---|
+# | $D$, real sample $x$ | $-\log D(x)$ | $\operatorname{softplus}(-\ell)$ | `gan_d_loss` (first term) |
+# | $D$, fake sample $G(z)$ | $-\log(1 - D(G(z)))$ | $\operatorname{softplus}(\ell)$ | `gan_d_loss` (second term) |
+# | $G$, **saturating** (the minimax loss) | $\log(1 - D(G(z)))$ | $-\operatorname{softplus}(\ell)$ | `gan_g_saturating` |
+# | $G$, **non-saturating** | $-\log D(G(z))$ | $\operatorname{softplus}(-\ell)$ | `gan_g_nonsaturating` |
+#
+# The two forms are equal on paper but not in float32. $\sigma(\ell)$ rounds to exactly 1 once $\ell$ is above
+# about 17, so $\log(1 - \sigma(\ell)) = \log 0 = -\infty$. Below about $-88$, $e^{-\ell}$ overflows and
+# $\sigma(\ell)$ becomes exactly 0. `softplus` never forms $\sigma(\ell)$, so it has neither problem. First we
+# check that the package's losses are the formulas in the table, then we compare the two forms at large logits.
+
+# %%
+gen = torch.Generator().manual_seed(0)
+real_logits = 3 * torch.randn(64, generator=gen, dtype=torch.float64)
+fake_logits = 3 * torch.randn(48, generator=gen, dtype=torch.float64)
+d_real, d_fake = torch.sigmoid(real_logits), torch.sigmoid(fake_logits)
+
+torch.testing.assert_close(losses.gan_d_loss(real_logits, fake_logits),
+                           -torch.log(d_real).mean() - torch.log(1 - d_fake).mean())
+torch.testing.assert_close(losses.gan_g_saturating(fake_logits), torch.log(1 - d_fake).mean())
+torch.testing.assert_close(losses.gan_g_nonsaturating(fake_logits), -torch.log(d_fake).mean())
+# gan_d_loss is binary cross-entropy with label 1 for real and 0 for fake samples:
+torch.testing.assert_close(losses.gan_d_loss(real_logits, fake_logits),
+                           F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
+                           + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
+
+big = torch.tensor([-120.0, -30.0, 0.0, 30.0, 120.0])  # float32, as in training
+print("logit    log(1-sigmoid) naive   -softplus(l)   |   log(sigmoid) naive   -softplus(-l)")
+for t in big:
+    print(f"{t.item():6.0f}   {torch.log(1 - torch.sigmoid(t)).item():16.4f}   {-F.softplus(t).item():12.4f}   |"
+          f"   {torch.log(torch.sigmoid(t)).item():16.4f}   {-F.softplus(-t).item():12.4f}")
+assert torch.isinf(torch.log(1 - torch.sigmoid(big[3:]))).all()  # logits 30, 120
+assert torch.isinf(torch.log(torch.sigmoid(big[:1]))).all()      # logit -120
+assert torch.isfinite(torch.stack([losses.gan_g_saturating(big), losses.gan_g_nonsaturating(big),
+                                   losses.gan_d_loss(big, big)])).all()
+
+# %% [markdown]
+# A discriminator that ends in `nn.Sigmoid` and is trained with `nn.BCELoss` does not return $-\infty$:
+# PyTorch clamps each log at $-100$. Several of the source articles use this combination. The clamp, though,
+# takes away the **gradient**. Take the generator's non-saturating loss on fakes that $D$ rejects with logits
+# $-30$ and $-120$. The correct gradient with respect to the logit is $-(1 - D) \approx -1$. The
+# sigmoid-then-BCE version gives a smaller gradient at $-30$ and exactly zero at $-120$, in the very cases
+# where the generator needs it most.
+
+# %%
+logits = torch.tensor([-120.0, -30.0, -5.0], requires_grad=True)
+ones = torch.ones(3)
+(grad_probs,) = torch.autograd.grad(F.binary_cross_entropy(torch.sigmoid(logits), ones, reduction="sum"), logits)
+(grad_logits,) = torch.autograd.grad(F.binary_cross_entropy_with_logits(logits, ones, reduction="sum"), logits)
+print("logit                    ", logits.tolist())
+print("Sigmoid + BCELoss        ", [round(g, 4) for g in grad_probs.tolist()])
+print("BCE with logits (softplus)", [round(g, 4) for g in grad_logits.tolist()])
+assert grad_probs[0] == 0 and abs(grad_probs[1]) < 0.5
+torch.testing.assert_close(grad_logits, -(1 - torch.sigmoid(logits.detach())))
+
+# %% [markdown]
+# ## Saturating and non-saturating generator losses
+#
+# The minimax game asks $G$ to minimise $\log(1 - D(G(z)))$. Goodfellow et al. point out that early in
+# training, when $G$ is poor, $D$ rejects the fakes with high confidence, and then this loss **saturates**
+# (饱和): its gradient vanishes. They suggest that $G$ maximise $\log D(G(z))$ instead
+# {cite}`goodfellow2014gan`. Both losses push $D(G(z))$ up, but they do it with very different strength.
+# Differentiate with respect to the logit, using $\sigma'(\ell) = \sigma(\ell)\,(1 - \sigma(\ell))$:
+#
+# $$
+# \frac{\partial}{\partial \ell} \log\big(1 - \sigma(\ell)\big) = -\sigma(\ell) = -D, \qquad
+# \frac{\partial}{\partial \ell} \big(-\log \sigma(\ell)\big) = -\big(1 - \sigma(\ell)\big) = -(1 - D).
+# $$
+#
+# Both derivatives are negative, so lowering either loss raises the logit. Their sizes are $D$ and $1 - D$,
+# and their ratio is
+#
+# $$
+# \frac{|\partial_\ell\, \text{non-saturating}|}{|\partial_\ell\, \text{saturating}|} = \frac{1 - D}{D}.
+# $$
+#
+# When $D(G(z)) = 10^{-3}$, the non-saturating loss pushes about a thousand times harder.
+#
+# The vanishing comes from the **sigmoid**, not from the logarithm. With respect to $D$ itself,
+# $\partial_D \log(1 - D) = -1/(1 - D)$, which tends to $-1$ as $D \to 0$ and is not small at all. The chain
+# rule through $\sigma$ multiplies it by $\sigma'(\ell) = D(1 - D) \approx D$. This is why a derivative "with
+# respect to $D$" is not the gradient the generator receives (section 3 below).
+#
+# We measure both gradients with autograd, one sample per $D$ value. The package losses average over the
+# batch, so we multiply the loss by the batch size to get per-sample derivatives.
+
+# %%
+d_values = torch.tensor([1e-6, 1e-4, 1e-2, 0.1, 0.5, 0.9, 0.99], dtype=torch.float64)
+
+
+def logit_grad(loss_fn, d):
+    """d(loss)/d(logit) for one sample at each probability in d."""
+    logit = torch.logit(d).requires_grad_()
+    (grad,) = torch.autograd.grad(loss_fn(logit) * len(d), logit)
+    return grad
+
+
+g_sat, g_ns = logit_grad(losses.gan_g_saturating, d_values), logit_grad(losses.gan_g_nonsaturating, d_values)
+print("D(G(z))      |grad| saturating   |grad| non-saturating   ratio   (1-D)/D")
+for d, s, n in zip(d_values, g_sat, g_ns):
+    print(f"{d.item():8.2g}   {abs(s.item()):16.2e}   {abs(n.item()):20.4f}   "
+          f"{(n / s).item():8.1e}   {((1 - d) / d).item():8.1e}")
+torch.testing.assert_close(g_sat, -d_values)
+torch.testing.assert_close(g_ns, -(1 - d_values))
+torch.testing.assert_close(g_ns / g_sat, (1 - d_values) / d_values)
+
+# %%
+d_axis = torch.logspace(-5, math.log10(0.999), 200, dtype=torch.float64)
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.6))
+ax1.plot(d_axis, torch.log(1 - d_axis), label=r"saturating: $\log(1 - D)$")
+ax1.plot(d_axis, -torch.log(d_axis), label=r"non-saturating: $-\log D$")
+ax1.set_ylabel("generator loss (minimised)")
+ax2.loglog(d_axis, logit_grad(losses.gan_g_saturating, d_axis).abs(), label="saturating: $D$")
+ax2.loglog(d_axis, logit_grad(losses.gan_g_nonsaturating, d_axis).abs(), label="non-saturating: $1 - D$")
+ax2.set_ylabel(r"$|\partial\,\mathrm{loss} / \partial \ell|$ (autograd)")
+for ax in (ax1, ax2):
+    ax.set_xscale("log")
+    ax.set_xlabel(r"$D(G(z))$: 0 = rejected, 1 = fooled")
+    ax.axvspan(1e-5, 1e-2, color="0.92", zorder=0)
+    ax.legend(fontsize=8)
+ax1.text(1.5e-5, 6, "early training:\nD rejects the fakes", fontsize=8)
+plt.show()
+
+# %% [markdown]
+# Two more derivatives come from the same table. The discriminator's loss on a fake,
+# $\operatorname{softplus}(\ell)$, has derivative $+D$: descending it *lowers* the fake's logit. And if
+# someone adds the generator's and the discriminator's fake terms into one "total GAN loss", as some of the
+# source articles do, its derivative is $-(1 - D) + D = 2D - 1$. That sum is smallest where
+# $D(G(z)) = \tfrac12$. Instead of fooling the discriminator, the generator would only look for places where
+# $D$ is undecided, and those need not be where the data is. A GAN has two losses, and each player minimises
+# its own with respect to its own parameters.
+
+# %%
+g_d_fake = logit_grad(lambda logit: F.softplus(logit).mean(), d_values)  # D's loss on a fake sample
+g_total = logit_grad(lambda logit: losses.gan_g_nonsaturating(logit) + F.softplus(logit).mean(), d_values)
+torch.testing.assert_close(g_d_fake, d_values)
+torch.testing.assert_close(g_total, 2 * d_values - 1)
+
+# %% [markdown]
+# ### What saturation does to training
+#
+# A real generator gets a weighted sum of such per-sample gradients. For parameters $\theta_g$,
+#
+# $$
+# \nabla_{\theta_g} \mathcal L_G = -\frac1m \sum_{i=1}^m w_i \, \nabla_{\theta_g} \ell\big(G(z_i)\big), \qquad
+# w_i = D(G(z_i)) \ \text{(saturating)} \quad\text{or}\quad w_i = 1 - D(G(z_i)) \ \text{(non-saturating)} .
+# $$
+#
+# The weights differ in two ways. The saturating loss has a small *overall scale* when $D$ wins. It also
+# *reweights* the samples: it learns mostly from the fakes that already fool $D$, while the non-saturating
+# loss learns mostly from those $D$ rejects. Both losses have the same fixed points: at $D(G(z)) = \tfrac12$
+# the two weights are equal.
+#
+# We recreate the start of training on 1-D data, $p_{\text{data}} = \mathcal N(2, 0.5^2)$, with the course's
+# MLPs: two hidden layers of 32 units, and an 8-dimensional noise vector $z$. (With a single noise dimension,
+# the ReLU generator is a piecewise-linear function of one number, and in our runs it tended to cut off a
+# tail of the distribution.) The generator starts with its samples near 0. First we train the discriminator
+# for 200 steps until it rejects them ($D(G(z)) \approx 0.02$). Then we run the alternating updates with
+# **plain SGD**, as Goodfellow et al. did (they added momentum), once with each generator loss, starting from
+# identical copies. We record how many steps the generator needs to bring its mean past 1, halfway to the data.
+
+# %%
+MU, SIGMA = 2.0, 0.5  # p_data = N(2, 0.5^2) for the rest of this page
+
+
+def sample_data(m):
+    return MU + SIGMA * torch.randn(m, 1)  # (m, 1)
+
+
+cfg = ac.GANConfig(kind="mlp", z_dim=8, data_dim=1, hidden=32, depth=2)
+torch.manual_seed(0)
+G0, D0 = gan.build_gan(cfg)
+opt = torch.optim.Adam(D0.parameters(), lr=1e-3)
+for _ in range(200):  # let D win first, as it does early in real training
+    d_loss = losses.gan_d_loss(D0(sample_data(256)), D0(G0(G0.noise(256)).detach()))
+    opt.zero_grad()
+    d_loss.backward()
+    opt.step()
+with torch.no_grad():
+    print(f"after 200 D steps: mean D(G(z)) = {torch.sigmoid(D0(G0.sample(4000))).mean():.4f}")
+
+
+
+def alternate_sgd(G, D, g_loss_fn, steps=200, lr=0.01, m=256):
+    """Alternating plain-SGD steps (k = 1); the mean of each generated batch and its mean D(G(z))."""
+    opt_d, opt_g = torch.optim.SGD(D.parameters(), lr=lr), torch.optim.SGD(G.parameters(), lr=lr)
+    means, d_fakes = [], []
+    for _ in range(steps):
+        d_loss = losses.gan_d_loss(D(sample_data(m)), D(G(G.noise(m)).detach()))
+        opt_d.zero_grad()
+        d_loss.backward()
+        opt_d.step()
+        fake = G(G.noise(m))       # (m, 1)
+        fake_logits = D(fake)      # (m,)
+        g_loss = g_loss_fn(fake_logits)
+        opt_g.zero_grad()
+        g_loss.backward()
+        opt_g.step()
+        means.append(fake.mean().item())
+        d_fakes.append(torch.sigmoid(fake_logits).mean().item())
+    return np.array(means), np.array(d_fakes)
+
+
+runs = {name: alternate_sgd(copy.deepcopy(G0), copy.deepcopy(D0), loss_fn)
+        for name, loss_fn in [("saturating", losses.gan_g_saturating),
+                              ("non-saturating", losses.gan_g_nonsaturating)]}
+halfway = {name: int(np.argmax(means > 1.0)) if (means > 1.0).any() else len(means)
+           for name, (means, _) in runs.items()}
+print("steps until the mean of G(z) passes 1:", halfway)
+assert halfway["saturating"] > 3 * halfway["non-saturating"]
+
+# %%
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.4))
+for name, (means, d_fakes) in runs.items():
+    ax1.plot(means, label=name)
+    ax2.semilogy(d_fakes, label=name)
+ax1.axhline(MU, ls=":", color="0.4")
+ax1.set_ylabel("mean of the generated batch")
+ax2.set_ylabel("mean $D(G(z))$")
+for ax in (ax1, ax2):
+    ax.set_xlabel("step (plain SGD)")
+    ax.legend(fontsize=8)
+plt.show()
+
+# %% [markdown]
+# With plain SGD the saturating generator barely moves for about a hundred steps. $D(G(z))$ is about 0.02,
+# so its gradient is about 50 times weaker. The non-saturating generator crosses the halfway mark within
+# about ten steps. The saturating one does get there in the end: as it creeps towards the data, $D(G(z))$
+# grows, its gradient grows with it, and it catches up abruptly and overshoots. In high dimensions a
+# discriminator can separate the fakes almost perfectly, and then this slow start can become a stall.
+#
+# **Adam** changes the picture somewhat. It divides each parameter's step by a running estimate of that
+# parameter's gradient size, so a *uniform* scale factor cancels out. On this 1-D problem both losses
+# converge with Adam. The reweighting of the samples stays, and so does the risk from gradients that shrink
+# over time. The course trainer uses the non-saturating loss by default (`TrainConfig(loss="bce")`).
+# `loss="saturating"` is available for comparison.
+#
+# ## The chain rule from the loss to the generator's parameters
+#
+# The generator's loss depends on its parameters $\theta_g$ only through the samples $x_i = G_{\theta_g}(z_i)$,
+# and it depends on those only through $D$. For $\mathcal L_G = -\frac1m \sum_i \log D(x_i)$:
+#
+# $$
+# \frac{\partial \mathcal L_G}{\partial \theta_g} = \sum_{i=1}^m
+# \underbrace{\frac{\partial \mathcal L_G}{\partial D_i}}_{-\frac{1}{m D_i}} \;
+# \underbrace{\frac{\partial D_i}{\partial x_i}}_{D_i (1 - D_i)\, \ell'(x_i)} \;
+# \underbrace{\frac{\partial x_i}{\partial \theta_g}}_{\text{generator}}
+# = -\frac1m \sum_{i=1}^m \big(1 - D_i\big)\, \ell'(x_i)\, \frac{\partial x_i}{\partial \theta_g} .
+# $$
+#
+# The middle factor carries the useful information. Each sample moves **uphill on the discriminator's logit**
+# $\ell$, towards where $D$ believes the data is, and harder when $D$ rejects it more. Leave out
+# $\partial D/\partial x$ and nothing tells the generator which *direction* to go. For a vector $x$ and many
+# parameters, $\partial x_i/\partial\theta_g$ is the generator's Jacobian. Backpropagation computes the sum
+# above as vector–Jacobian products without ever forming that Jacobian.
+#
+# We check this by hand on the smallest interesting case:
+#
+# * a **linear generator** $x = a z + b$ with $z \sim \mathcal N(0, 1)$, so $p_g = \mathcal N(b, a^2)$, with
+#   $\partial x/\partial a = z$ and $\partial x/\partial b = 1$;
+# * a discriminator with a **quadratic logit** $\ell(x) = w_0 + w_1 x + w_2 x^2$, so $\ell'(x) = w_1 + 2 w_2 x$.
+#   This family contains the optimal discriminator between two Gaussians, because a log ratio of Gaussian
+#   densities is quadratic (2.1). We take the optimal $D^*$ of $p_{\text{data}} = \mathcal N(2, 0.5^2)$
+#   against the current $p_g = \mathcal N(0, 1)$: $\ell^*(x) = -1.5x^2 + 8x - 8 + \log 2$.
+
+# %%
+def generator_gradient(w, a=1.0, b=0.0, m=256, seed=0):
+    """Gradient of the non-saturating loss w.r.t. (a, b) for x = a z + b and D = sigmoid(w0 + w1 x + w2 x^2):
+    (autograd, by hand, the version without dD/dx)."""
+    z = torch.randn(m, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    theta = torch.tensor([a, b], dtype=torch.float64, requires_grad=True)
+    x = theta[0] * z + theta[1]                  # G(z), (m,)
+    logit = w[0] + w[1] * x + w[2] * x**2        # l(G(z)), (m,)
+    (autograd,) = torch.autograd.grad(losses.gan_g_nonsaturating(logit), theta)
+    with torch.no_grad():
+        d = torch.sigmoid(logit)                 # D(G(z)), (m,)
+        dL_dD = -1 / (m * d)                     # L = -(1/m) sum log D_i
+        dD_dx = d * (1 - d) * (w[1] + 2 * w[2] * x)  # sigma'(l) * l'(x)
+        by_hand = torch.stack([(dL_dD * dD_dx * z).sum(), (dL_dD * dD_dx).sum()])  # dx/da = z, dx/db = 1
+        without_dD_dx = torch.stack([(dL_dD * z).sum(), dL_dD.sum()])
+    return autograd, by_hand, without_dD_dx
+
+
+w_star = torch.tensor([math.log(2) - 8, 8.0, -1.5], dtype=torch.float64)  # D* for data N(2, 0.5^2) vs G = N(0, 1)
+autograd, by_hand, without = generator_gradient(w_star)
+print(f"autograd:            dL/da = {autograd[0]: .4f}   dL/db = {autograd[1]: .4f}")
+print(f"by hand:             dL/da = {by_hand[0]: .4f}   dL/db = {by_hand[1]: .4f}")
+print(f"without dD/dx:       dL/da = {without[0]: .3e}   dL/db = {without[1]: .3e}")
+torch.testing.assert_close(by_hand, autograd)
+assert autograd[1] < 0 < autograd[0]  # descent raises b (towards 2) and lowers a (towards 0.5)
+assert not torch.allclose(without, autograd, rtol=0.5)
+
+# %% [markdown]
+# The two computations agree. A gradient step *lowers* $\mathcal L_G$, so it moves $b$ up towards the data
+# mean 2 and $a$ down towards the data's spread 0.5. The optimal discriminator tells the generator both where
+# to go and how wide to be.
+#
+# One source article writes the generator's gradient as $\partial\mathcal L_G/\partial G(z) = -1/D(G(z))$,
+# which is $\partial \mathcal L_G/\partial D$ with $\partial D/\partial x$ left out. Its values (last line) are
+# huge, because of the $1/D$ of samples that $D$ rejects, and they carry no information about where the data
+# is. A mirror test makes this clear. Put the data at $-2$ instead of $+2$, which flips the sign of $w_1$.
+# The true $\partial\mathcal L_G/\partial b$ must change sign. The version without $\partial D/\partial x$
+# cannot, because it never looks at $D$'s slope.
+
+# %%
+w_mirror = w_star * torch.tensor([1.0, -1.0, 1.0], dtype=torch.float64)  # data at -2 instead of +2
+autograd_m, by_hand_m, without_m = generator_gradient(w_mirror)
+print(f"data at +2: dL/db = {autograd[1]: .4f} (without dD/dx: {without[1]:.3e})")
+print(f"data at -2: dL/db = {autograd_m[1]: .4f} (without dD/dx: {without_m[1]:.3e})")
+torch.testing.assert_close(by_hand_m, autograd_m)
+assert autograd[1] < 0 < autograd_m[1]           # the true gradient follows the data
+assert without[1] < 0 and without_m[1] < 0       # the formula without dD/dx does not
+
+# %% [markdown]
+# The same split works for a real discriminator network. Autograd gives $\partial\mathcal L_G/\partial x_i$
+# with respect to the *input* of the trained `MLPDiscriminator` from above. Multiplying by
+# $\partial x/\partial\theta_g$ by hand reproduces backpropagation through both networks.
+
+# %%
+z = torch.randn(256, 1)
+theta = torch.tensor([1.0, 0.0], requires_grad=True)  # x = a z + b again
+(full,) = torch.autograd.grad(losses.gan_g_nonsaturating(D0(theta[0] * z + theta[1])), theta)
+x = (theta[0] * z + theta[1]).detach().requires_grad_()  # (256, 1), a leaf: the graph starts at x
+(dL_dx,) = torch.autograd.grad(losses.gan_g_nonsaturating(D0(x)), x)  # dL/dD * dD/dx for every sample
+by_parts = torch.stack([(dL_dx * z).sum(), dL_dx.sum()])  # times dx/da = z and dx/db = 1
+torch.testing.assert_close(by_parts, full)
+print(f"backprop through G and D:               dL/da = {full[0]: .5f}, dL/db = {full[1]: .5f}")
+print(f"dL/dx from autograd, dx/dtheta by hand: dL/da = {by_parts[0]: .5f}, dL/db = {by_parts[1]: .5f}")
+
+# %% [markdown]
+# ## Algorithm 1: alternating stochastic gradient steps
+#
+# Goodfellow et al. train the two networks with the following loop {cite}`goodfellow2014gan`:
+#
+# :::{admonition} Algorithm 1 of Goodfellow et al. (2014), in our words
+# For each training iteration:
+# - repeat $k$ times:
+#   - draw $m$ noise vectors $z_1, \dots, z_m \sim p_z$ and $m$ data points $x_1, \dots, x_m \sim p_{\text{data}}$;
+#   - update $\theta_d$ by **ascending** the stochastic gradient
+#     $\nabla_{\theta_d} \frac1m \sum_i \big[\log D(x_i) + \log(1 - D(G(z_i)))\big]$;
+# - draw $m$ fresh noise vectors $z_1, \dots, z_m \sim p_z$;
+# - update $\theta_g$ by **descending** the stochastic gradient
+#   $\nabla_{\theta_g} \frac1m \sum_i \log\big(1 - D(G(z_i))\big)$.
+# :::
+#
+# The paper used $k = 1$ and momentum SGD. Its algorithm box states the saturating generator loss, but the
+# text recommends the non-saturating one in practice, which is the standard choice today. In PyTorch:
+#
+# * "ascend $V$ in $\theta_d$" means "descend `gan_d_loss`", because `gan_d_loss` $= -\hat V$. An update
+#   changes the **parameters** against the gradient of the player's **own** loss,
+#   $\theta \leftarrow \theta - \eta \nabla_\theta \mathcal L$ (Adam rescales the step). It is not a
+#   gradient added to a sample.
+# * The fakes in the $D$ step are `G(z).detach()`. The discriminator step must not change $G$, and it does
+#   not need $G$'s gradients.
+# * The $G$ step backpropagates **through** $D$ into $\theta_g$, but only $G$'s optimiser steps. $D$'s
+#   weights stay fixed. The gradients this leaves in $D$'s `.grad` are cleared by `zero_grad()` before
+#   $D$'s next update.
+#
+# Our choices for the 1-D problem: $k = 5$ (the discriminator steps are cheap, and a sharper $D$ gives the
+# generator a usable signal about the *spread*, not just the mean), $m = 256$, Adam with $\beta_1 = 0.5$ as
+# in DCGAN {cite}`radford2016dcgan`, a generator learning rate four times smaller than the discriminator's
+# (a two time-scale update rule {cite}`heusel2017fid`), and learning rates that decay linearly to 0. Near the
+# equilibrium, GAN training tends to circle instead of settling (2.3). The slower generator and the decay
+# damp these oscillations, and over 26 seeds the final spread stayed within 0.03 of the data's.
+
+# %%
+def algorithm1(G, D, sample_data, steps, k=5, m=256, lr_g=5e-4, lr_d=2e-3, callback=None):
+    """Algorithm 1 of Goodfellow et al. (2014): k discriminator steps, then one generator step.
+
+    Non-saturating generator loss, Adam (beta1 = 0.5), learning rates decayed linearly to 0.
+    ``callback(step, d_loss, g_loss)`` runs after every generator step.
+    """
+    opt_d = torch.optim.Adam(D.parameters(), lr=lr_d, betas=(0.5, 0.999))
+    opt_g = torch.optim.Adam(G.parameters(), lr=lr_g, betas=(0.5, 0.999))
+    decays = [torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 1 - step / steps) for opt in (opt_d, opt_g)]
+    for step in range(steps):
+        for _ in range(k):  # D: ascend V, i.e. descend gan_d_loss = -V
+            x, z = sample_data(m), G.noise(m)
+            d_loss = losses.gan_d_loss(D(x), D(G(z).detach()))  # detach: the D step leaves G alone
+            opt_d.zero_grad()
+            d_loss.backward()
+            opt_d.step()
+        g_loss = losses.gan_g_nonsaturating(D(G(G.noise(m))))  # G: one step, back-propagated through D
+        opt_g.zero_grad()
+        g_loss.backward()
+        opt_g.step()
+        for decay in decays:
+            decay.step()
+        if callback is not None:
+            callback(step, d_loss.item(), g_loss.item())
+
+
+# %% [markdown]
+# We train a fresh pair on $p_{\text{data}} = \mathcal N(2, 0.5^2)$, the same setting as the SGD runs above.
+# Every 20 steps we keep a snapshot: the generator's samples from a fixed set of noise vectors, and
+# $D(x)$ on a grid.
+
+# %%
+STEPS = 800
+torch.manual_seed(0)
+G, D = gan.build_gan(cfg)
+x_axis = torch.linspace(-1, 4, 201)[:, None]  # (201, 1)
+z_fixed = torch.randn(4000, cfg.z_dim)        # the same noise for every snapshot
+history = {"d_loss": [], "g_loss": []}
+snapshots = []  # (step, samples of G, D(x) on x_axis)
+
+
+def record(step, d_loss, g_loss):
+    history["d_loss"].append(d_loss)
+    history["g_loss"].append(g_loss)
+    if step % 20 == 0 or step == STEPS - 1:
+        with torch.no_grad():
+            snapshots.append((step, G(z_fixed)[:, 0].numpy(), torch.sigmoid(D(x_axis)).numpy()))
+
+
+algorithm1(G, D, sample_data, STEPS, callback=record)
+print(f"{len(snapshots)} snapshots; last D loss {history['d_loss'][-1]:.3f}, G loss {history['g_loss'][-1]:.3f}")
+
+# %%
+x_np = x_axis[:, 0].numpy()
+data_pdf = np.exp(-0.5 * ((x_np - MU) / SIGMA) ** 2) / (SIGMA * math.sqrt(2 * math.pi))
+
+
+def draw(ax, step, samples, d_curve):
+    """p_data, a histogram of G's samples and D(x) (right axis) on one axes."""
+    ax.hist(samples, bins=np.linspace(-1, 4, 51), density=True, color="tab:orange", alpha=0.6,
+            label="$p_g$: histogram of $G(z)$")
+    ax.plot(x_np, data_pdf, color="0.25", label=r"$p_{\mathrm{data}} = \mathcal{N}(2, 0.5^2)$")
+    ax.set_ylim(0, 2.0)
+    ax.set_xlabel("$x$")
+    ax.set_ylabel("density")
+    ax.set_title(f"step {step}")
+    right = ax.twinx()
+    right.plot(x_np, d_curve, color="tab:blue", lw=2)
+    right.axhline(0.5, ls=":", color="tab:blue")
+    right.set_ylim(0, 1.0)
+    right.set_ylabel("$D(x)$", color="tab:blue")
+    ax.legend(loc="upper left", fontsize=7)
+
+
+frames = []
+for snapshot in snapshots:
+    fig, ax = plt.subplots(figsize=(6, 3.2), dpi=80)
+    draw(ax, *snapshot)
+    fig.tight_layout()
+    frames.append(plotting.figure_to_array(fig))
+    plt.close(fig)
+plotting.animate(frames, f"{tempfile.mkdtemp()}/algorithm1.gif", fps=8)
+
+# %% [markdown]
+# At step 0 the generator's samples sit in a narrow spike near 0, and the discriminator, after its first
+# five steps, is still almost flat. Twenty steps later $D$ is a sharp step: near 0 over the spike, near 1
+# over the data. The generator climbs that slope towards the data and spreads out on the way, and $D$'s
+# boundary moves ahead of it. From about step 150, $p_g$ covers $p_{\text{data}}$ and $D(x)$ hovers around
+# $\tfrac12$ wherever there are samples. The discriminator can no longer tell the two apart, as 2.1 predicts
+# for the equilibrium. (Far from all samples, $D$'s value means nothing, as in 2.1.) The discriminator's loss
+# tends to $\log 4$ and the generator's to $\log 2$, the value of $-\log D$ at $D = \tfrac12$.
+
+# %%
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.4))
+draw(ax1, *snapshots[-1])
+smooth = np.ones(20) / 20
+for name, target in [("d_loss", math.log(4)), ("g_loss", math.log(2))]:
+    ax2.plot(np.convolve(history[name], smooth, mode="valid"), label=name)
+    ax2.axhline(target, ls=":", color="0.4")
+ax2.set_xlabel("generator step")
+ax2.set_title(r"losses (moving average of 20); dotted: $\log 4$ and $\log 2$")
+ax2.legend(fontsize=8)
+fig.tight_layout()
+plt.show()
+
+# %%
+with torch.no_grad():
+    samples = G.sample(100_000)[:, 0]
+    d_on_data = torch.sigmoid(D(sample_data(100_000)))
+mean, std = samples.mean().item(), samples.std().item()
+print(f"p_g: mean {mean:.3f} (data {MU}), std {std:.3f} (data {SIGMA})")
+print(f"mean D(x) on real data {d_on_data.mean():.3f};  D loss over the last 100 steps "
+      f"{np.mean(history['d_loss'][-100:]):.3f} (log 4 = {math.log(4):.3f})")
+assert abs(mean - MU) < 0.1 and abs(std - SIGMA) < 0.1
+assert abs(d_on_data.mean().item() - 0.5) < 0.1
+assert abs(np.mean(history["d_loss"][-100:]) - math.log(4)) < 0.05
+
+# %% [markdown]
+# ### The same algorithm in the course trainer
+#
+# `aigc_course.train.train_gan` runs the same loop. Its `train_step` is Algorithm 1 with
+# `n_critic` $= k$ discriminator steps, and `loss="bce"` selects `gan_d_loss` with the non-saturating
+# generator loss. It adds what longer runs need: a NaN guard, logging, checkpoints and resuming, and fast
+# paths for GPUs (4.2, 4.6). Two differences matter here. It reads batches from a finite data set, which we
+# make from 50 000 draws of $p_{\text{data}}$. It also has no learning-rate schedule. To damp the final
+# oscillation it offers something else: an **exponential moving average** (EMA, 指数移动平均) of the
+# generator's weights (`ema=0.99`), and we sample from that average.
+
+# %%
+torch.manual_seed(0)
+G_pkg, D_pkg = gan.build_gan(cfg)
+train_cfg = ac.TrainConfig(steps=STEPS, batch_size=256, lr=5e-4, lr_d=2e-3, n_critic=5, loss="bce",
+                           ema=0.99, log_every=20, seed=0)
+result = train.train_gan(G_pkg, D_pkg, sample_data(50_000), train_cfg, progress=False)
+with torch.no_grad():
+    pkg_samples = result.ema.sample(100_000)[:, 0]
+pkg_mean, pkg_std = pkg_samples.mean().item(), pkg_samples.std().item()
+print(f"train_gan, EMA generator: mean {pkg_mean:.3f}, std {pkg_std:.3f}   ({result.wall_time:.1f} s)")
+print(result.history)
+assert abs(pkg_mean - MU) < 0.1 and abs(pkg_std - SIGMA) < 0.1
+assert abs(result.history.last("d_real") - 0.5) < 0.1 and abs(result.history.last("d_fake") - 0.5) < 0.1
+
+# %%
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.4))
+steps_pkg, d_loss_pkg = result.history.as_arrays("d_loss")
+ax1.plot(np.arange(20, STEPS + 1), np.convolve(history["d_loss"], smooth, mode="valid"), label="algorithm1 above")
+ax1.plot(steps_pkg, d_loss_pkg, label="train_gan")
+ax1.axhline(math.log(4), ls=":", color="0.4")
+ax1.set_title(r"discriminator loss (means over 20 steps) $\to \log 4$")
+for name in ("d_real", "d_fake"):
+    ax2.plot(*result.history.as_arrays(name), label=f"train_gan: mean {name}")
+ax2.axhline(0.5, ls=":", color="0.4")
+ax2.set_title("$D(x)$ on real and $D(G(z))$ on fake batches meet at 1/2")
+for ax in (ax1, ax2):
+    ax.set_xlabel("generator step")
+    ax.legend(fontsize=8)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## Exercises
+#
+# **Exercise 2.2a: a stable non-saturating loss.** Write `nonsat_g_loss(fake_logits)`, which returns
+# $-\frac1m \sum_i \log D(G(z_i))$ from the discriminator's **logits**. It must stay finite for any float32
+# logit, including $\pm 200$.
+
+# %%
+def nonsat_g_loss(fake_logits):
+    ...  # your code
+
+
+ch2.q22a.check(nonsat_g_loss);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# ```python
+# def nonsat_g_loss(fake_logits):
+#     return torch.nn.functional.softplus(-fake_logits).mean()
+# ```
+# $-\log\sigma(\ell) = \operatorname{softplus}(-\ell)$. `-F.logsigmoid(l).mean()` and
+# `F.binary_cross_entropy_with_logits(l, torch.ones_like(l))` are also right. `-torch.log(torch.sigmoid(l))`
+# is infinite for $\ell \lesssim -88$. Adding an `eps` inside the log keeps it finite but wrong: it caps the
+# loss and removes the gradient.
+# :::
+
+# %% tags=["hide-cell"]
+def nonsat_g_loss(fake_logits):
+    return F.softplus(-fake_logits).mean()
+
+
+assert ch2.q22a.check(nonsat_g_loss, quiet=True)
+
+# %% [markdown]
+# **Exercise 2.2b: the chain rule by hand.** For the linear generator $x = a z + b$ and the quadratic-logit
+# discriminator $D(x) = \sigma(w_0 + w_1 x + w_2 x^2)$, write `grad_generator(z, a, b, w)`. It returns
+# `torch.stack([dL/da, dL/db])` for $\mathcal L = -\frac1m\sum_i \log D(G(z_i))$. Do it **without
+# autograd**: the checker runs your function under `torch.no_grad()`.
+
+# %%
+def grad_generator(z, a, b, w):
+    ...  # your code
+
+
+ch2.q22b.check(grad_generator);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# ```python
+# def grad_generator(z, a, b, w):
+#     x = a * z + b
+#     d = torch.sigmoid(w[0] + w[1] * x + w[2] * x**2)
+#     dL_dx = -(1 - d) * (w[1] + 2 * w[2] * x)      # dL/dD * dD/dx, per sample (times m)
+#     return torch.stack([(dL_dx * z).mean(), dL_dx.mean()])
+# ```
+# $-\frac{1}{D}$ times $D(1-D)\,\ell'(x)$ simplifies to $-(1-D)\,\ell'(x)$. The mean supplies the $\frac1m$.
+# :::
+
+# %% tags=["hide-cell"]
+def grad_generator(z, a, b, w):
+    x = a * z + b
+    d = torch.sigmoid(w[0] + w[1] * x + w[2] * x**2)
+    dL_dx = -(1 - d) * (w[1] + 2 * w[2] * x)
+    return torch.stack([(dL_dx * z).mean(), dL_dx.mean()])
+
+
+assert ch2.q22b.check(grad_generator, quiet=True)
+
+# %% [markdown]
+# **Exercise 2.2c: one discriminator step.** Write `discriminator_step(D, G, x_real, z, opt_d)`, the inner
+# step of Algorithm 1. It computes the loss with `losses.gan_d_loss`, updates $D$ (and only $D$) with
+# `opt_d`, and returns the loss as a float. Then, as an experiment, rerun the training above with `k=1`
+# and look at the generator's spread.
+
+# %%
+def discriminator_step(D, G, x_real, z, opt_d):
+    ...  # your code
+
+
+ch2.q22c.check(discriminator_step);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# ```python
+# def discriminator_step(D, G, x_real, z, opt_d):
+#     loss = losses.gan_d_loss(D(x_real), D(G(z).detach()))
+#     opt_d.zero_grad()
+#     loss.backward()
+#     opt_d.step()
+#     return loss.item()
+# ```
+# Without `zero_grad()`, the gradients left over from earlier steps (including the $G$ step, which
+# backpropagates through $D$) would be added to this one. Without `.detach()` the step is still correct,
+# but it computes gradients for $G$ that nobody uses.
+# :::
+
+# %% tags=["hide-cell"]
+def discriminator_step(D, G, x_real, z, opt_d):
+    loss = losses.gan_d_loss(D(x_real), D(G(z).detach()))
+    opt_d.zero_grad()
+    loss.backward()
+    opt_d.step()
+    return loss.item()
+
+
+assert ch2.q22c.check(discriminator_step, quiet=True)
+
+# %% [markdown]
+# ## Summary
+#
+# * Write every GAN loss with logits and `softplus`. The probability form overflows in float32, and
+#   `Sigmoid` + `BCELoss` loses the gradient exactly when $D$ is confident.
+# * With respect to the logit, the saturating generator loss has gradient $-D$ and the non-saturating one
+#   $-(1 - D)$. Their ratio is $(1 - D)/D$, huge when $D$ rejects the fakes. Use the non-saturating loss.
+# * $\partial\mathcal L_G/\partial\theta_g = \sum_i \partial\mathcal L_G/\partial D_i \cdot \partial D_i/\partial x_i
+#   \cdot \partial x_i/\partial\theta_g$: the generator climbs the slope of $D$'s logit. Without the middle
+#   factor the generator has no direction.
+# * Algorithm 1 alternates $k$ discriminator steps (descending $-V$) with one generator step through a
+#   frozen $D$. On 1-D data it reaches $p_g \approx p_{\text{data}}$ with $D \approx \tfrac12$, and the
+#   course trainer does the same. Section 2.3 looks at what goes wrong when the data has several modes.
