@@ -1,0 +1,332 @@
+"""Exercises of sections 2.3 (training dynamics, mode collapse) and 2.4 (Wasserstein GANs).
+
+Usage in a notebook::
+
+    from aigc_course.exercises import ch2_dynamics as ex
+    ex.q23a.check(modes_covered)   # prints a verdict, returns True/False, never raises
+    ex.q23a.hint()
+    ex.q23a.solution()
+
+Each checker runs the answer on its own inputs (built so that the common wrong answers give
+different numbers), compares it with the reference and names the mistake it recognises.
+Introduced in 2.3 and 2.4.
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import torch
+from torch import nn
+
+from aigc_course.exercises import CheckFailed, Question
+from aigc_course.exercises.ch2 import _judge, _tensor
+
+__all__ = ["q23a", "q23b", "q24a", "q24b"]
+
+
+# --------------------------------------------------------------------------------------------------
+# 2.3 Training dynamics and mode collapse
+# --------------------------------------------------------------------------------------------------
+
+def _ring(n: int, radius: float, centre: torch.Tensor | None = None, phase: float = 0.0) -> torch.Tensor:
+    """``n`` points evenly spaced on a circle: (n, 2), float64."""
+    angle = phase + torch.arange(n, dtype=torch.float64) * (2 * math.pi / n)
+    pts = radius * torch.stack([angle.cos(), angle.sin()], dim=1)
+    return pts if centre is None else pts + centre
+
+
+def _reference_modes_covered(samples: torch.Tensor, centres: torch.Tensor, std: float, min_count: int,
+                             k: float = 3.0) -> int:
+    dist, nearest = torch.cdist(samples, centres).min(dim=1)  # (N,), (N,)
+    counts = torch.bincount(nearest[dist <= k * std], minlength=len(centres))  # (M,)
+    return int((counts >= min_count).sum())
+
+
+def _coverage_case() -> tuple[torch.Tensor, torch.Tensor, float, int]:
+    """8 modes on a circle of radius 2 (std 0.02), and samples where every shortcut gives another count:
+    300 samples tight around mode 0, 30 at 2 std from mode 2 (inside 3 std, outside 1 std),
+    5 around mode 5 (too few to cover it) and 400 poor samples on the circle of radius 1,
+    50 of them nearest to each mode."""
+    std, min_count = 0.02, 10
+    centres = _ring(8, 2.0)
+    samples = torch.cat([
+        _ring(300, 0.5 * std, centres[0]),
+        _ring(30, 2.0 * std, centres[2]),
+        _ring(5, 0.5 * std, centres[5]),
+        _ring(400, 1.0, phase=math.pi / 400),
+    ])
+    perm = torch.randperm(len(samples), generator=torch.Generator().manual_seed(23))
+    return samples[perm], centres, std, min_count
+
+
+def _check_modes_covered(fn: Callable) -> None:
+    samples, centres, std, min_count = _coverage_case()
+    dist, nearest = torch.cdist(samples, centres).min(dim=1)
+    wrong = {
+        "you counted modes without the distance threshold: a sample far from every centre (here, "
+        "on a circle of radius 1) is not a sample OF its nearest mode. Keep only samples within "
+        "3·std of their nearest centre.": torch.tensor(8.0),
+        "a mode is covered only if at least `min_count` good samples land on it; a few stray "
+        "samples do not cover a mode.": torch.tensor(3.0),
+        "the radius is 3·std, not std: about 61% of the samples of a 2-D Gaussian lie further than "
+        "1 std from its centre.": torch.tensor(1.0),
+        "you counted samples, not modes: return how many CENTRES receive at least `min_count` good "
+        "samples.": (dist <= 3 * std).sum().double(),
+        "you counted all the samples: return the number of covered modes.": torch.tensor(float(len(samples))),
+    }
+    expected = torch.tensor(float(_reference_modes_covered(samples, centres, std, min_count)))
+    _judge(fn(samples.clone(), centres.clone(), std, min_count), expected, wrong, what="number of covered modes",
+           atol=0.0, rtol=0.0)
+    gen = torch.Generator().manual_seed(230)  # a second, random case: 25 modes on a grid, a spread-out G
+    grid = torch.cartesian_prod(torch.arange(-2.0, 3.0), torch.arange(-2.0, 3.0)).double()
+    pts = grid[torch.randint(0, 12, (2000,), generator=gen)] + 0.08 * torch.randn(2000, 2, generator=gen,
+                                                                                  dtype=torch.float64)
+    expected = torch.tensor(float(_reference_modes_covered(pts, grid, 0.05, 20)))
+    _judge(fn(pts.clone(), grid.clone(), 0.05, 20), expected, {}, what="number of covered modes (25-mode grid)",
+           atol=0.0, rtol=0.0)
+
+
+q23a = Question(
+    name="q23a",
+    prompt="Write `modes_covered(samples, centres, std, min_count)`: samples (N, 2), centres (M, 2). A sample is "
+           "good if it lies within 3·std of its NEAREST centre; a mode is covered if at least `min_count` good "
+           "samples belong to it. Return the number of covered modes (an int).",
+    checker=_check_modes_covered,
+    hints=["`torch.cdist(samples, centres)` is the (N, M) matrix of distances; `.min(dim=1)` gives each "
+           "sample's distance to, and index of, its nearest centre.",
+           "Keep the indices of the good samples, count them per centre with `torch.bincount(..., "
+           "minlength=M)`, then count the centres with at least `min_count`."],
+    solution_code="""
+def modes_covered(samples, centres, std, min_count):
+    dist, nearest = torch.cdist(samples, centres).min(dim=1)          # (N,), (N,)
+    counts = torch.bincount(nearest[dist <= 3 * std], minlength=len(centres))  # (M,)
+    return int((counts >= min_count).sum())
+""",
+)
+
+
+def _reference_jsd(m: int, M: int) -> float:
+    shared = (m / M) * math.log(2 * m / (m + M))   # the m modes both distributions put mass on
+    missed = (M - m) / M * math.log(2)              # the modes only the data has
+    q_term = math.log(2 * M / (m + M))              # the generator's m modes
+    return 0.5 * (shared + missed + q_term)
+
+
+def _reverse_kl(m: int, M: int) -> float:
+    return math.log(M / m)
+
+
+def _check_jsd_partial(fn: Callable) -> None:
+    cases = [(1, 8), (3, 8), (5, 8), (8, 8), (7, 25)]
+    answer = torch.stack([_tensor(fn(m, M), f"JSD for m={m}, M={M}").reshape(()) for m, M in cases])
+    expected = torch.tensor([_reference_jsd(m, M) for m, M in cases], dtype=torch.float64)
+    wrong = {
+        "this is KL(p_g || p_data) = log(M/m), the reverse KL (finite, and what a mode-seeking objective "
+        "sees). The question asks for the Jensen–Shannon divergence, which compares both to the mixture.":
+            torch.tensor([_reverse_kl(m, M) for m, M in cases], dtype=torch.float64),
+        "this is 2·JSD: the Jensen–Shannon divergence AVERAGES the two KL terms (factor 1/2).": 2 * expected,
+        "this is the JSD in bits (log base 2); use natural logarithms (nats), as in C(G) = −log 4 + 2·JSD.":
+            expected / math.log(2),
+        "this is C(G) = −log 4 + 2·JSD, the value of the game; return the JSD itself.":
+            -math.log(4) + 2 * expected,
+    }
+    if not torch.isfinite(answer).all():
+        raise CheckFailed("you returned inf: that is KL(p_data || p_g), infinite because the generator puts no "
+                          "mass on the missed modes. The JSD compares both to the mixture (p_data + p_g)/2 and "
+                          "is always finite (at most log 2).")
+    _judge(answer, expected, wrong, what="JSD for (m, M) in " + str(cases))
+
+
+q23b = Question(
+    name="q23b",
+    prompt="The data is a mixture of M well-separated modes with equal weights; a collapsed generator puts "
+           "equal weight on m of them and reproduces each one exactly. Treat both as distributions over the "
+           "M modes and write `jsd_partial(m, M)` returning JSD(p_data || p_g) in nats.",
+    checker=_check_jsd_partial,
+    hints=["p_data = 1/M on every mode; p_g = 1/m on the first m modes and 0 elsewhere; the mixture is "
+           "(p_data + p_g)/2. JSD = ½ KL(p_data || mix) + ½ KL(p_g || mix).",
+           "Three groups of terms: the m shared modes in KL(p_data||mix) give (m/M)·log(2m/(m+M)), the M − m "
+           "missed ones give ((M − m)/M)·log 2, and KL(p_g||mix) = log(2M/(m+M))."],
+    solution_code="""
+def jsd_partial(m, M):
+    p = torch.full((M,), 1.0 / M, dtype=torch.float64)
+    q = torch.zeros(M, dtype=torch.float64)
+    q[:m] = 1.0 / m
+    mix = (p + q) / 2
+
+    def kl(a, b):  # KL(a || b); terms with a = 0 contribute 0
+        keep = a > 0
+        return (a[keep] * (a[keep] / b[keep]).log()).sum()
+
+    return float(0.5 * kl(p, mix) + 0.5 * kl(q, mix))
+""",
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# 2.4 Wasserstein GANs
+# --------------------------------------------------------------------------------------------------
+
+def _check_emd(fn: Callable) -> None:
+    gen = torch.Generator().manual_seed(24)
+    x = 1.5 * torch.randn(300, generator=gen, dtype=torch.float64) + 0.5            # a wide Gaussian
+    y = torch.where(torch.rand(300, generator=gen) < 0.3, -2.0, 1.0).double() \
+        + 0.3 * torch.randn(300, generator=gen, dtype=torch.float64)              # two bumps
+    xs, ys = x.sort().values, y.sort().values
+    expected = (xs - ys).abs().mean()
+    wrong = {
+        "you paired x_i with y_i in the order the samples came: that is a transport plan, but not the "
+        "cheapest one. In 1-D the optimal plan matches the sorted samples (x_(i) with y_(i)).":
+            (x - y).abs().mean(),
+        "you sorted only one of the two samples: sort both, then pair them in order.": (xs - y).abs().mean(),
+        "this is the mean SQUARED distance (W2², the cost of the 2-Wasserstein distance). The earth "
+        "mover's distance W1 uses |x_(i) − y_(i)|.": (xs - ys).pow(2).mean(),
+        "this is W2 = sqrt(mean (x_(i) − y_(i))²), the 2-Wasserstein distance; W1 averages the absolute "
+        "differences without squaring.": (xs - ys).pow(2).mean().sqrt(),
+        "this is |mean x − mean y|, only a lower bound on W1 (equal when one sample is a shift of the other).":
+            (x.mean() - y.mean()).abs(),
+        "average over the pairs (mean), do not sum.": (xs - ys).abs().sum(),
+    }
+    _judge(fn(x.clone(), y.clone()), expected, wrong, what="earth mover's distance W1", rtol=1e-6)
+    _judge(fn(y.clone(), x.clone()), expected, {}, what="W1 with the arguments swapped (it is symmetric)",
+           rtol=1e-6)
+
+
+q24a = Question(
+    name="q24a",
+    prompt="Write `emd_1d(x, y)`: the earth mover's distance W1 between two 1-D samples of equal size n "
+           "(each point has mass 1/n), by the closed form for one dimension.",
+    checker=_check_emd,
+    hints=["In 1-D the cheapest transport plan never crosses: the smallest x goes to the smallest y, and so on.",
+           "`(torch.sort(x).values - torch.sort(y).values).abs().mean()`."],
+    solution_code="""
+def emd_1d(x, y):
+    return (torch.sort(x).values - torch.sort(y).values).abs().mean()
+""",
+)
+
+
+class _Flatten1(nn.Module):
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        return h.reshape(h.shape[0])  # (B, 1) -> (B,)
+
+
+def _gp_critic(in_features: int, seed: int) -> nn.Module:
+    """A small nonlinear critic: gradients differ from sample to sample. Output (B,)."""
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        return nn.Sequential(nn.Flatten(), nn.Linear(in_features, 8), nn.Softplus(), nn.Linear(8, 1),
+                             _Flatten1()).double()
+
+
+def _gp_parts(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, eps: torch.Tensor,
+              create_graph: bool = True) -> torch.Tensor:
+    """Per-sample input gradients (B, ...) of the critic at x_hat = eps·real + (1 − eps)·fake."""
+    e = eps.reshape((-1,) + (1,) * (real.dim() - 1))
+    x_hat = (e * real + (1 - e) * fake).requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=create_graph)
+    return grad
+
+
+def _gp_variants(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, eps: torch.Tensor) -> dict:
+    """The right penalty and the common wrong ones, by name."""
+    grad = _gp_parts(critic, real, fake, eps)
+    flat = grad.reshape(grad.shape[0], -1)  # (B, features)
+    norms = flat.norm(dim=1)  # (B,)
+
+    def two_sided(mix: torch.Tensor) -> torch.Tensor:  # the right formula at other interpolates
+        return ((_gp_parts(critic, real, fake, mix).reshape(len(mix), -1).norm(dim=1) - 1) ** 2).mean()
+
+    v = {
+        "right": ((norms - 1) ** 2).mean(),
+        "swapped": two_sided(1 - eps),
+        "batch": (flat.norm() - 1) ** 2,
+        "one_sided": torch.relu(norms - 1).pow(2).mean(),
+        "squared_norm": (flat.pow(2).sum(dim=1) - 1).pow(2).mean(),
+        "abs": (norms - 1).abs().mean(),
+        "real": two_sided(torch.ones_like(eps)),
+    }
+    if grad.dim() > 2:  # images: the norm over one axis only
+        v["last_dim"] = ((grad.norm(dim=-1) - 1) ** 2).mean()
+        v["dim1"] = ((grad.norm(dim=1) - 1) ** 2).mean()
+    return v
+
+
+_GP_MESSAGES = {
+    "batch": "you took ONE norm of the gradient of the whole batch. The penalty is per sample: "
+             "(‖∇f(x̂_i)‖ − 1)² for each i, then the mean over the batch.",
+    "one_sided": "this is the one-sided penalty max(0, ‖∇f‖ − 1)²; WGAN-GP uses the two-sided (‖∇f‖ − 1)².",
+    "squared_norm": "you used the squared norm ‖∇f‖² where the norm ‖∇f‖ is needed: (‖∇f‖ − 1)² pushes the "
+                    "gradient norm towards 1, (‖∇f‖² − 1)² has the same zero but another slope.",
+    "abs": "square the deviation: (‖∇f‖ − 1)², not |‖∇f‖ − 1|.",
+    "real": "you evaluated the gradient at the real samples; WGAN-GP evaluates it at the random interpolates "
+            "x̂ = ε·real + (1 − ε)·fake.",
+    "last_dim": "for images the norm runs over ALL non-batch dimensions (C, H, W): flatten each sample "
+                "(`grad.flatten(1)`) before taking the norm.",
+    "dim1": "for images the norm runs over ALL non-batch dimensions (C, H, W): flatten each sample "
+            "(`grad.flatten(1)`) before taking the norm.",
+}
+
+
+def _check_gradient_penalty(fn: Callable) -> str | None:
+    gen = torch.Generator().manual_seed(240)
+    note = None
+    for shape in [(16, 2), (6, 2, 3, 3)]:
+        features = math.prod(shape[1:])
+        critic = _gp_critic(features, seed=len(shape))
+        real = torch.randn(shape, generator=gen, dtype=torch.float64)
+        fake = 2 + 0.5 * torch.randn(shape, generator=gen, dtype=torch.float64)
+        eps = torch.rand(shape[0], generator=gen, dtype=torch.float64)
+        v = _gp_variants(critic, real, fake, eps)
+        answer = fn(critic, real.clone(), fake.clone(), eps.clone())
+        a = _tensor(answer, "gradient penalty").reshape(-1)
+        what = f"gradient penalty for inputs of shape {shape}"
+        if a.numel() == shape[0]:
+            raise CheckFailed(f"you returned {shape[0]} numbers, one per sample: average them over the batch "
+                              "(the penalty is a scalar).")
+        if a.numel() == 1 and torch.allclose(a, v["swapped"].detach().reshape(1), rtol=1e-6) and \
+                not torch.allclose(a, v["right"].detach().reshape(1), rtol=1e-6):
+            note = ("right, with ε and 1 − ε swapped (x̂ = ε·fake + (1 − ε)·real). Since ε ~ U(0, 1) that "
+                    "is the same penalty in distribution; the package uses ε·real + (1 − ε)·fake.")
+            reference = v["swapped"]
+        else:
+            wrong = {_GP_MESSAGES[k]: val.detach() for k, val in v.items() if k in _GP_MESSAGES}
+            _judge(answer if a.numel() != 1 else a.reshape(()), v["right"].detach(), wrong, what=what, rtol=1e-6)
+            reference = v["right"]
+        if not (torch.is_tensor(answer) and answer.requires_grad):
+            raise CheckFailed("right value, but the penalty is not differentiable with respect to the critic's "
+                              "weights, so it would not train the critic: call torch.autograd.grad(..., "
+                              "create_graph=True) and do not .detach() or .item() the result.")
+        params = list(critic.parameters())
+        mine = torch.autograd.grad(answer, params, allow_unused=True)
+        ref = torch.autograd.grad(reference, params, allow_unused=True)  # the last bias has no input gradient
+        for p, g_mine, g_ref in zip(params, mine, ref):
+            g_mine = torch.zeros_like(p) if g_mine is None else g_mine.double()
+            g_ref = torch.zeros_like(p) if g_ref is None else g_ref
+            if not torch.allclose(g_mine, g_ref, rtol=1e-5, atol=1e-8):
+                raise CheckFailed("right value, but its gradient with respect to the critic's weights is wrong: "
+                                  "keep the graph of the input gradient (create_graph=True) and build x̂ from "
+                                  "real and fake without detaching the gradient itself.")
+    return note
+
+
+q24b = Question(
+    name="q24b",
+    prompt="Write `gradient_penalty(critic, real, fake, eps)`: real and fake batches of shape (B, ...) (vectors "
+           "or images), eps of shape (B,). With x̂_i = eps_i·real_i + (1 − eps_i)·fake_i return "
+           "mean_i (‖∇_x f(x̂_i)‖₂ − 1)², differentiable with respect to the critic's weights.",
+    checker=_check_gradient_penalty,
+    hints=["Reshape eps to (B, 1, ..., 1) so it broadcasts; make x̂ a leaf that requires grad; "
+           "`torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)` gives every sample's "
+           "gradient at once (samples do not interact in the critic).",
+           "`norms = grad.flatten(1).norm(dim=1)` is one norm per sample; return `((norms - 1) ** 2).mean()`."],
+    solution_code="""
+def gradient_penalty(critic, real, fake, eps):
+    e = eps.reshape((-1,) + (1,) * (real.dim() - 1))           # (B, 1, ..., 1)
+    x_hat = (e * real + (1 - e) * fake).detach().requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)  # (B, ...)
+    norms = grad.flatten(1).norm(dim=1)                        # (B,)
+    return ((norms - 1) ** 2).mean()
+""",
+)

@@ -1,0 +1,472 @@
+# ---
+# jupyter:
+#   jupytext:
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 2.3 Training dynamics and mode collapse
+#
+# Section 2.1 showed that the minimax game has a single global optimum, $p_g = p_{data}$, where the
+# optimal discriminator answers $\tfrac12$ everywhere. Section 2.2 turned the game into Algorithm 1:
+# alternating gradient steps for the discriminator (判别器) and the generator (生成器). Nothing in that
+# proof says that the *steps* reach the optimum. This section watches the steps on 2-D toy data, where
+# every sample and the discriminator's whole decision map fit in one picture, and measures the best-known
+# failure: **mode collapse** (模式崩溃), where the generator produces only a few kinds of samples.
+#
+# Plan:
+#
+# 1. three toy data sets and a metric for mode coverage {cite}`metz2017unrolled`;
+# 2. the simplest game, $\min_x \max_y xy$, to see why gradient play circles instead of converging
+#    {cite}`mescheder2018convergence`;
+# 3. an animated training run of the package's MLP GAN, next to a run that collapses;
+# 4. a small sweep over learning rates, discriminator steps $k$ and batch size, several seeds each.
+#
+# The models, losses and trainer come from the course package `aigc_course`; this page only configures
+# and measures them.
+
+# %%
+import math
+import tempfile
+import time
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from IPython.display import Markdown, display
+
+import aigc_course as ac
+from aigc_course import data, gan, metrics, plotting, train
+from aigc_course.config import GANConfig, TrainConfig
+from aigc_course.exercises import ch2_dynamics as ex
+
+ac.set_seed(0)
+ac.runtime.set_threads(1)  # the networks here are tiny: one thread avoids hand-off costs between cores
+QUICK = ac.profile() == "quick"
+print(ac.describe(torch.device("cpu")))
+
+# %% [markdown]
+# ## Three toy data sets
+#
+# `data.toy2d` draws points from three 2-D distributions:
+#
+# * **8 Gaussians**: eight modes on a circle of radius 2, each an isotropic Gaussian with standard deviation
+#   0.02, equal weights (the set used by {cite}`metz2017unrolled`);
+# * **25 Gaussians**: a 5×5 grid of modes with standard deviation 0.05;
+# * **ring**: a continuous circle of radius 2 (no separate modes).
+#
+# Small standard deviations make the modes far apart compared to their width, so a generator that misses
+# one is easy to see.
+
+# %%
+TOY = {name: data.toy2d(name, 10_000, seed=0) for name in ("8gaussians", "25gaussians", "ring")}
+fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.5))
+for ax, (name, points) in zip(axes, TOY.items()):
+    ax.scatter(points[:, 0], points[:, 1], s=1, c="0.3")
+    ax.set(title=name, xlim=(-3, 3), ylim=(-3, 3), aspect="equal")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## Measuring mode collapse
+#
+# Following {cite}`metz2017unrolled`, a generated sample is **high quality** if it lies within $3\sigma$ of
+# the nearest mode centre ($\sigma$ = the mode's standard deviation), and a mode is **covered** if it
+# receives at least a tenth of the high-quality samples it would get if all $M$ modes were hit equally
+# ($\ge 0.1\,N/M$ of $N$ samples). `metrics.mode_coverage` returns both. For an exact sample of a 2-D
+# isotropic Gaussian, $\|x-\mu\|^2/\sigma^2 \sim \chi^2_2$, so the high-quality rate of the data itself is
+# $P(\chi^2_2 \le 9) = 1 - e^{-9/2} \approx 98.9\%$.
+#
+# Two numbers are needed because a generator can fail in two ways. A **blurry** generator puts samples
+# near every mode but few of them within $3\sigma$: low quality, full diversity. A **collapsed** generator
+# produces perfect samples of one mode: high quality, no diversity. We add a third number that looks only
+# at diversity: a mode is **visited** if at least $0.1\,N/M$ samples have it as their nearest centre,
+# however far away they are (that is `mode_coverage` with $\sigma = \infty$).
+
+# %%
+MODES, STD = data.toy2d_modes("8gaussians"), 0.02
+
+
+def mode_stats(samples: torch.Tensor) -> dict:
+    """Modes covered (quality and diversity), modes visited (diversity only) and the high-quality rate."""
+    q = metrics.mode_coverage(samples, MODES, STD)
+    visited = metrics.mode_coverage(samples, MODES, math.inf)["modes_covered"]
+    return {"covered": q["modes_covered"], "visited": visited, "hq": q["high_quality"]}
+
+
+gen = torch.Generator().manual_seed(1)
+real = TOY["8gaussians"]
+collapsed = MODES[0] + STD * torch.randn(10_000, 2, generator=gen)   # perfect samples of one mode
+blurry = real + 0.3 * torch.randn(10_000, 2, generator=gen)           # every mode, smeared out
+for name, points in [("data", real), ("collapsed", collapsed), ("blurry", blurry)]:
+    print(f"{name:9s}", mode_stats(points))
+
+# %%
+assert mode_stats(real)["covered"] == 8                                     # the data covers 8/8 modes
+assert abs(mode_stats(real)["hq"] - (1 - math.exp(-4.5))) < 0.01            # 98.9% within 3 sigma
+assert metrics.mode_coverage(TOY["25gaussians"], data.toy2d_modes("25gaussians"), 0.05)["modes_covered"] == 25
+assert mode_stats(collapsed)["covered"] == 1 and mode_stats(collapsed)["visited"] == 1
+assert mode_stats(blurry)["visited"] == 8 and mode_stats(blurry)["hq"] < 0.1
+
+# %% [markdown]
+# ## Why gradient play circles: the game $\min_x \max_y xy$
+#
+# Before the GAN, the smallest game with the same structure. Player $x$ minimises $f(x,y)=xy$ and player
+# $y$ maximises it; the only equilibrium is $(0, 0)$. With **simultaneous** gradient steps of size $\eta$,
+#
+# $$x_{t+1} = x_t - \eta y_t,\qquad y_{t+1} = y_t + \eta x_t
+# \quad\Longrightarrow\quad x_{t+1}^2 + y_{t+1}^2 = (1+\eta^2)\,(x_t^2 + y_t^2),$$
+#
+# because the cross terms $\mp 2\eta x_t y_t$ cancel. The iterates rotate around the equilibrium and spiral
+# **outwards** for every $\eta > 0$. Algorithm 1 is **alternating**: $y$ already sees the new $x$,
+# $y_{t+1} = y_t + \eta x_{t+1}$. The step is then the linear map
+#
+# $$\begin{pmatrix}x_{t+1}\\ y_{t+1}\end{pmatrix} = A \begin{pmatrix}x_t\\ y_t\end{pmatrix},\qquad
+# A = \begin{pmatrix}1 & -\eta\\ \eta & 1-\eta^2\end{pmatrix},\qquad \det A = 1,$$
+#
+# which preserves area; for $0<\eta<2$ its eigenvalues lie on the unit circle, so the iterates go round
+# an ellipse for ever: they neither diverge nor converge. Gradient play on a game *rotates*
+# {cite}`mescheder2018convergence`. A GAN's parameters feel the same rotation near an equilibrium, which
+# is why its samples often circle from mode to mode instead of settling.
+
+# %%
+eta, n_steps = 0.1, 150
+sim = [torch.tensor([1.0, 0.0], dtype=torch.float64)]
+alt = [torch.tensor([1.0, 0.0], dtype=torch.float64)]
+for _ in range(n_steps):
+    x, y = sim[-1]
+    sim.append(torch.stack([x - eta * y, y + eta * x]))
+    x, y = alt[-1]
+    x_new = x - eta * y
+    alt.append(torch.stack([x_new, y + eta * x_new]))
+sim, alt = torch.stack(sim), torch.stack(alt)  # (n_steps + 1, 2)
+
+fig, ax = plt.subplots(figsize=(4.5, 4.5))
+ax.plot(sim[:, 0], sim[:, 1], label="simultaneous: spirals out")
+ax.plot(alt[:, 0], alt[:, 1], label="alternating: circles for ever")
+ax.plot(0, 0, "k*", ms=10, label="equilibrium")
+ax.set(xlabel="x (minimiser)", ylabel="y (maximiser)", aspect="equal", title=r"gradient play on $f = xy$")
+ax.legend(loc="lower left", fontsize=8)
+plt.show()
+
+# %%
+radius = sim.norm(dim=1)
+torch.testing.assert_close(radius, (1 + eta**2) ** (torch.arange(n_steps + 1) / 2).double())
+A = torch.tensor([[1, -eta], [eta, 1 - eta**2]], dtype=torch.float64)
+torch.testing.assert_close(torch.linalg.det(A), torch.tensor(1.0, dtype=torch.float64))
+torch.testing.assert_close(torch.linalg.eigvals(A).abs(), torch.ones(2, dtype=torch.float64))
+assert alt.norm(dim=1).max() < 1.1 and alt.norm(dim=1).min() > 0.9    # bounded, and never reaches 0
+
+# %% [markdown]
+# ## Watching a GAN train
+#
+# Now the real thing: the package's MLP generator and discriminator (two hidden layers of 64 units,
+# 2-D noise $z$), the non-saturating loss of 2.2, Adam, batches of 256 points from the 8 Gaussians.
+# `train.train_gan` calls a **callback** every `sample_every` steps with the trainer's state; ours records
+# the generator's samples for a fixed set of $z$, the discriminator's output $D(x)=\sigma(\text{logit})$ on a
+# grid, and the coverage numbers. We train two settings that differ in one number only:
+#
+# * **balanced**: generator and discriminator learn at the same rate, $\eta_G = \eta_D = 2\cdot10^{-3}$;
+# * **slow D**: the discriminator learns ten times more slowly, $\eta_D = 2\cdot10^{-4}$.
+
+# %%
+STEPS = 800 if QUICK else 3000
+SEEDS = [0, 1, 2] if QUICK else [0, 1, 2, 3, 4]
+MODEL = GANConfig(kind="mlp", z_dim=2, data_dim=2, hidden=64, depth=2)
+BASE = TrainConfig(steps=STEPS, batch_size=256, lr=2e-3, lr_d=2e-3, betas=(0.5, 0.999), loss="bce",
+                   log_every=50, sample_every=STEPS // 20)
+SETTINGS = {  # changes to BASE
+    "balanced": {},
+    "slow D (lr_D = lr_G / 10)": {"lr_d": 2e-4},
+    "slow D (lr_D = lr_G / 4)": {"lr_d": 5e-4},
+    "k = 3 D steps": {"n_critic": 3},
+    "batch 64": {"batch_size": 64},
+}
+TRAIN_DATA = data.toy2d("8gaussians", 20_000, seed=0)
+AXIS = torch.linspace(-3, 3, 61)
+GRID = torch.cartesian_prod(AXIS, AXIS).flip(1)  # (61*61, 2) points (x, y), row-major in y
+
+
+class Tracker:
+    """Callback: coverage of G's samples for fixed z every ``sample_every`` steps; optionally the frames."""
+
+    def __init__(self, keep_frames: bool = False, n: int = 2000):
+        self.keep_frames, self.n = keep_frames, n
+        self.steps, self.stats, self.samples, self.d_maps = [], [], [], []
+
+    def __call__(self, step: int, state: train.TrainState) -> None:
+        z = torch.randn(self.n, state.sampler.z_dim, generator=torch.Generator().manual_seed(1))
+        samples = state.generate(z)  # (n, 2), eval mode, no gradients
+        self.steps.append(step)
+        self.stats.append(mode_stats(samples))
+        if self.keep_frames:
+            with torch.no_grad():
+                d = torch.sigmoid(state.models["discriminator"](GRID)).reshape(len(AXIS), len(AXIS))
+            self.samples.append(samples[:1000].numpy())
+            self.d_maps.append(d.numpy())
+
+
+RESULTS: dict[tuple[str, int], Tracker] = {}
+
+
+def run(setting: str, seed: int, keep_frames: bool = False) -> Tracker:
+    """Train one GAN (seeded weights, noise and batches) and return its tracker; cached in RESULTS."""
+    if (setting, seed) not in RESULTS:
+        ac.set_seed(seed)
+        G, D = gan.build_gan(MODEL)
+        tracker = Tracker(keep_frames)
+        cfg = BASE.replace(seed=seed, **SETTINGS[setting])
+        train.train_gan(G, D, TRAIN_DATA, cfg, callbacks=[tracker], progress=False)
+        RESULTS[setting, seed] = tracker
+    return RESULTS[setting, seed]
+
+
+t0 = time.perf_counter()
+shown = ["balanced", "slow D (lr_D = lr_G / 10)"]
+movies = [run(name, 0, keep_frames=True) for name in shown]
+print(f"two runs of {STEPS} steps: {time.perf_counter() - t0:.1f} s")
+
+
+# %%
+def frame(i: int) -> np.ndarray:
+    """One GIF frame: D's output (colour), the data (grey) and G's samples (orange) for both runs."""
+    fig, axes = plt.subplots(1, 2, figsize=(7.6, 4.0), dpi=80)
+    for ax, name, movie in zip(axes, shown, movies):
+        ax.contourf(AXIS, AXIS, movie.d_maps[i], levels=np.linspace(0, 1, 11), cmap="coolwarm", alpha=0.6)
+        ax.scatter(real[:500, 0], real[:500, 1], s=3, c="0.25")
+        ax.scatter(movie.samples[i][:, 0], movie.samples[i][:, 1], s=2, c="tab:orange")
+        s = movie.stats[i]
+        ax.set_title(f"{name}\nstep {movie.steps[i]}: {s['covered']}/8 covered, {s['visited']}/8 visited",
+                     fontsize=8)
+        ax.set(xlim=(-3, 3), ylim=(-3, 3), aspect="equal", xticks=[], yticks=[])
+    fig.tight_layout()
+    picture = plotting.figure_to_array(fig)
+    plt.close(fig)
+    return picture
+
+
+gif_path = Path(tempfile.mkdtemp()) / "gan_8gaussians.gif"
+plotting.animate([frame(i) for i in range(len(movies[0].steps))], gif_path, fps=4)
+
+# %% [markdown]
+# In the animation, the colour is the discriminator's output: warm (red) where $D(x) > \tfrac12$, "real",
+# cool (blue) where $D(x) < \tfrac12$, "fake"; grey dots are data, orange dots the generator's samples.
+# Every generator step moves each orange sample a little uphill on $D$ (the gradient $\nabla_x D$ from
+# 2.2), and nothing else: a sample does not know where the other modes are, only which way $D$ increases
+# where it stands.
+#
+# * In the **balanced** run the discriminator keeps up: its map soon has a local maximum on every mode and
+#   low values between them. The generator first spreads into a ring and then pulls its mass into the modes.
+# * In the **slow-D** run the generator can follow the discriminator's current opinion faster than the
+#   discriminator can revise it. All samples slide the same way, the generator's output shrinks to one
+#   spot, the discriminator slowly lowers its value there, and the whole blob moves on: the "mode
+#   hopping" of {cite}`metz2017unrolled`, a network-sized analogue of the circling in the $xy$ game.
+#
+# The coverage numbers over the run tell the same story.
+
+# %%
+fig, axes = plt.subplots(1, 3, figsize=(12, 3.2))
+for name, movie in zip(shown, movies):
+    for ax, key in zip(axes, ["covered", "visited", "hq"]):
+        ax.plot(movie.steps, [s[key] for s in movie.stats], marker=".", label=name)
+for ax, title in zip(axes, ["modes covered (of 8)", "modes visited (of 8)", "high-quality rate"]):
+    ax.set(title=title, xlabel="generator step")
+    ax.grid(alpha=0.3)
+axes[0].legend(fontsize=8)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## What changes collapse: a sweep over seeds
+#
+# One run proves little: GAN training is sensitive to the random seed {cite}`lucic2018gansequal`. Below,
+# every setting is trained with several seeds (the seed sets the initial weights, the noise and the order
+# of the batches), and we report the mean ± standard deviation over seeds of the final numbers. The
+# settings change one thing each relative to **balanced**:
+#
+# * the **learning-rate ratio**: slow D as above, and a discriminator four times slower than the generator.
+#   One source article trains its DCGAN with $\eta_G = 2\cdot10^{-4}$ and $\eta_D = 5\cdot10^{-5}$, exactly
+#   that ratio, without giving a reason;
+# * **$k$**, the number of discriminator steps per generator step in Algorithm 1 (`TrainConfig.n_critic`);
+# * the **batch size**, 64 instead of 256 (with the same number of steps, so fewer samples seen).
+#
+# In the quick profile the runs are short (800 generator steps, 3 seeds): read the table as "how far did
+# each setting get, and did it collapse on the way", not as final quality. The full profile
+# (`AIGC_PROFILE=full`) trains 3000 steps with 5 seeds.
+
+# %%
+t0 = time.perf_counter()
+for setting in SETTINGS:
+    for seed in SEEDS:
+        run(setting, seed)
+print(f"{len(SETTINGS)} settings x {len(SEEDS)} seeds, {STEPS} steps each: {time.perf_counter() - t0:.1f} s")
+
+
+def final(setting: str, key: str) -> np.ndarray:
+    return np.array([RESULTS[setting, seed].stats[-1][key] for seed in SEEDS], dtype=float)
+
+
+def mean_std(values: np.ndarray, fmt: str = ".1f") -> str:
+    return f"{values.mean():{fmt}} ± {values.std(ddof=1):{fmt}}"
+
+
+rows = ["| setting | modes covered (of 8) | modes visited (of 8) | high-quality rate |", "|---|---|---|---|"]
+rows += [f"| {s} | {mean_std(final(s, 'covered'))} | {mean_std(final(s, 'visited'))} | "
+         f"{mean_std(100 * final(s, 'hq'), '.0f')} % |" for s in SETTINGS]
+display(Markdown("\n".join(rows)))
+
+# %%
+for setting in SETTINGS:
+    assert all(0 <= v <= 8 for v in final(setting, "covered"))
+    assert all(final(setting, "covered") <= final(setting, "visited"))  # a covered mode is also visited
+fewest = min(SETTINGS, key=lambda s: final(s, "visited").mean())
+best = max(SETTINGS, key=lambda s: final(s, "covered").mean())
+print(f"fewest modes visited (most collapse): {fewest}; most modes covered: {best}")
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.3))
+for setting in SETTINGS:
+    steps = RESULTS[setting, SEEDS[0]].steps
+    for ax, key in zip(axes, ["covered", "visited"]):
+        curves = np.array([[s[key] for s in RESULTS[setting, seed].stats] for seed in SEEDS])
+        ax.plot(steps, curves.mean(0), label=setting)
+        ax.fill_between(steps, curves.min(0), curves.max(0), alpha=0.15)
+for ax, title in zip(axes, ["modes covered: mean over seeds (band: min to max)", "modes visited"]):
+    ax.set(title=title, xlabel="generator step", ylim=(-0.3, 8.3))
+    ax.grid(alpha=0.3)
+axes[0].legend(fontsize=8)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# **Reading the results.** The printed line above names the setting that collapsed most and the one that
+# covered most in this run; the text below describes what these settings typically do, and the table is
+# the evidence for this particular execution.
+#
+# * **Slow D** is the collapse setting. With $\eta_D = \eta_G/10$ the samples visit only one or two modes
+#   for most of the run, whatever the seed; with $\eta_D = \eta_G/4$ they often do too (in long runs some
+#   seeds escape late). On this toy problem, then, the ratio chosen by the source article above points the
+#   wrong way; the two-time-scale rule of {cite}`heusel2017fid` puts the discriminator on the *faster*
+#   time scale, not the slower one. The objective is not to blame: exercise 2.3b shows that
+#   $C(G) = -\log 4 + 2\,\mathrm{JSD}$ strictly prefers covering more modes. Collapse is a property of the
+#   *dynamics*: a generator that outruns its discriminator chases the discriminator's current mistakes.
+# * **Balanced** runs visit all eight modes and then sharpen them; the number of covered modes and the
+#   high-quality rate grow with training, but they also dip now and then while the modes are still moving,
+#   so the final numbers vary a lot from seed to seed.
+# * **More discriminator steps** ($k = 3$) give the generator a better-informed discriminator per step; in
+#   short runs that typically speeds up coverage, at three times the discriminator cost.
+# * **Smaller batches** make both players' gradients noisier and, at equal steps, show them fewer samples;
+#   in the quick profile's short runs they typically cover fewer modes than batches of 256, and with longer
+#   training the gap narrows (compare the table).
+#
+# Remedies developed in the literature attack the dynamics directly: unrolling the discriminator's updates
+# inside the generator's loss {cite}`metz2017unrolled`, letting the discriminator look at whole minibatches
+# {cite}`salimans2016improved`, or changing the distance the game minimises, the subject of 2.4.
+#
+# Try it: change `SETTINGS` (for example `{"lr": 2e-4, "lr_d": 2e-4}`, or `TRAIN_DATA =
+# data.toy2d("25gaussians", 20_000)` with the 25 modes and $\sigma = 0.05$) and rerun the sweep.
+
+# %% [markdown]
+# ## Exercises
+#
+# ### 2.3a Count the covered modes
+#
+# Write `modes_covered(samples, centres, std, min_count)`: `samples` has shape (N, 2), `centres` shape
+# (M, 2). A sample is good if it lies within $3\cdot$`std` of its **nearest** centre; a mode is covered if
+# at least `min_count` good samples belong to it. Return the number of covered modes. (Careful: a sample
+# far from every centre still has a nearest centre.)
+
+# %%
+def modes_covered(samples, centres, std, min_count):
+    ...  # your code
+
+
+ex.q23a.check(modes_covered);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# ```python
+# def modes_covered(samples, centres, std, min_count):
+#     dist, nearest = torch.cdist(samples, centres).min(dim=1)          # (N,), (N,)
+#     counts = torch.bincount(nearest[dist <= 3 * std], minlength=len(centres))  # (M,)
+#     return int((counts >= min_count).sum())
+# ```
+# With `min_count` $= \max(1, 0.1\,N/M)$ this is `metrics.mode_coverage(...)["modes_covered"]`.
+# :::
+
+# %% tags=["hide-cell"]
+def modes_covered_solution(samples, centres, std, min_count):
+    dist, nearest = torch.cdist(samples, centres).min(dim=1)
+    counts = torch.bincount(nearest[dist <= 3 * std], minlength=len(centres))
+    return int((counts >= min_count).sum())
+
+
+assert ex.q23a.check(modes_covered_solution, quiet=True)
+assert modes_covered_solution(real, MODES, STD, 0.1 * len(real) / 8) == mode_stats(real)["covered"]
+
+# %% [markdown]
+# ### 2.3b Does the objective reward coverage?
+#
+# The data is a mixture of $M$ well-separated modes with equal weights. A collapsed generator puts equal
+# weight on $m \le M$ of them and reproduces each one perfectly. Treating both as distributions over the
+# $M$ modes, write `jsd_partial(m, M)` returning $\mathrm{JSD}(p_{data}\,\|\,p_g)$ in nats. Then look at
+# the plot of $C(G) = -\log 4 + 2\,\mathrm{JSD}$ against $m$ that the solution cell draws.
+
+# %%
+def jsd_partial(m, M):
+    ...  # your code
+
+
+ex.q23b.check(jsd_partial);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# With $p_{data} = 1/M$ on every mode, $p_g = 1/m$ on $m$ of them and the mixture $(p_{data}+p_g)/2$:
+#
+# $$\mathrm{JSD} = \tfrac12\Big[\tfrac mM\log\tfrac{2m}{m+M} + \tfrac{M-m}{M}\log 2 + \log\tfrac{2M}{m+M}\Big].$$
+#
+# ```python
+# def jsd_partial(m, M):
+#     return 0.5 * (m / M * math.log(2 * m / (m + M)) + (M - m) / M * math.log(2)
+#                   + math.log(2 * M / (m + M)))
+# ```
+# $C(G)$ falls strictly as $m$ grows and reaches $-\log 4$ only at $m = M$: the game's value rewards
+# every extra mode. (The reverse KL, $\mathrm{KL}(p_g\|p_{data}) = \log(M/m)$, is finite for a collapsed
+# generator, while the forward KL is infinite.)
+# :::
+
+# %% tags=["hide-cell"]
+def jsd_partial_solution(m, M):
+    return 0.5 * (m / M * math.log(2 * m / (m + M)) + (M - m) / M * math.log(2) + math.log(2 * M / (m + M)))
+
+
+assert ex.q23b.check(jsd_partial_solution, quiet=True)
+values = [-math.log(4) + 2 * jsd_partial_solution(m, 8) for m in range(1, 9)]
+assert all(a > b for a, b in zip(values, values[1:])) and abs(values[-1] + math.log(4)) < 1e-12
+plt.figure(figsize=(4.5, 3))
+plt.plot(range(1, 9), values, "o-")
+plt.axhline(-math.log(4), color="k", ls=":", label=r"$-\log 4$")
+plt.xlabel("modes reproduced by G (of 8)")
+plt.ylabel("C(G)")
+plt.legend()
+plt.show()
+
+# %% [markdown]
+# ## Summary
+#
+# * Mode coverage needs two numbers: modes covered within $3\sigma$ (quality and diversity) and the
+#   high-quality rate; "modes visited" separates a collapsed generator from a blurry one.
+# * Gradient play on a game rotates: on $\min_x\max_y xy$ simultaneous steps spiral out and alternating
+#   steps circle for ever. A GAN's samples circle and hop between modes for the same reason.
+# * The objective rewards covering every mode ($C(G)$ falls with each mode added); collapse comes from the
+#   dynamics, above all from a generator that outpaces its discriminator.
+# * Claims about what prevents collapse need several seeds and a table, not one run.

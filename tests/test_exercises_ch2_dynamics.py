@@ -1,0 +1,185 @@
+"""The exercises of 2.3 and 2.4 accept the right answers and name the common wrong ones."""
+import math
+
+import pytest
+import torch
+
+from aigc_course.exercises import ch2_dynamics as ex
+
+
+def _verdict(question, answer):
+    return question.check(answer, quiet=True)
+
+
+def _solution(question):
+    namespace = {"torch": torch, "math": math}
+    exec(question.solution_code, namespace)
+    return next(v for k, v in namespace.items() if callable(v) and k not in ("torch", "math"))
+
+
+@pytest.mark.parametrize("question", [ex.q23a, ex.q23b, ex.q24a, ex.q24b], ids=lambda q: q.name)
+def test_reference_solution_is_accepted(question):
+    assert _verdict(question, _solution(question))
+
+
+@pytest.mark.parametrize("question", [ex.q23a, ex.q23b, ex.q24a, ex.q24b], ids=lambda q: q.name)
+def test_stub_is_not_accepted_and_does_not_raise(question):
+    assert not _verdict(question, None)
+    assert not _verdict(question, lambda *args: ...)
+
+    def unfinished(*args):
+        raise NotImplementedError
+
+    assert "NotImplementedError" in _verdict(question, unfinished).message
+
+
+# --- 2.3 a: counting covered modes ------------------------------------------------------------
+
+def _nearest(samples, centres):
+    return torch.cdist(samples, centres).min(dim=1)
+
+
+def _covered_no_threshold(samples, centres, std, min_count):
+    _, nearest = _nearest(samples, centres)
+    return int((torch.bincount(nearest, minlength=len(centres)) >= min_count).sum())
+
+
+def _covered_any_sample(samples, centres, std, min_count):
+    dist, nearest = _nearest(samples, centres)
+    return int((torch.bincount(nearest[dist <= 3 * std], minlength=len(centres)) >= 1).sum())
+
+
+def _covered_one_std(samples, centres, std, min_count):
+    dist, nearest = _nearest(samples, centres)
+    return int((torch.bincount(nearest[dist <= std], minlength=len(centres)) >= min_count).sum())
+
+
+def _good_samples(samples, centres, std, min_count):
+    dist, _ = _nearest(samples, centres)
+    return int((dist <= 3 * std).sum())
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (_covered_no_threshold, "without the distance threshold"),
+    (_covered_any_sample, "min_count"),
+    (_covered_one_std, "3·std, not std"),
+    (_good_samples, "counted samples, not modes"),
+])
+def test_q23a_rejects_common_mistakes(wrong, words):
+    verdict = _verdict(ex.q23a, wrong)
+    assert not verdict and words in verdict.message
+
+
+def test_q23a_agrees_with_the_package_metric():
+    from aigc_course import metrics
+
+    modes_covered = _solution(ex.q23a)
+    gen = torch.Generator().manual_seed(0)
+    centres = torch.randn(8, 2, generator=gen) * 3
+    samples = centres[torch.randint(0, 5, (1000,), generator=gen)] + 0.05 * torch.randn(1000, 2, generator=gen)
+    expected = metrics.mode_coverage(samples, centres, std=0.05)["modes_covered"]
+    assert modes_covered(samples, centres, 0.05, max(1, 0.1 * 1000 / 8)) == expected
+
+
+# --- 2.3 b: JSD of a partially collapsed generator --------------------------------------------
+
+def test_q23b_values_and_mistakes():
+    jsd = _solution(ex.q23b)
+    assert jsd(8, 8) == pytest.approx(0.0, abs=1e-12)
+    assert all(jsd(m, 8) > jsd(m + 1, 8) for m in range(1, 8))  # more modes, smaller JSD
+    assert jsd(1, 8) < math.log(2)
+    for wrong, words in [(lambda m, M: math.log(M / m), "reverse KL"),
+                         (lambda m, M: 2 * jsd(m, M), "2·JSD"),
+                         (lambda m, M: jsd(m, M) / math.log(2), "bits"),
+                         (lambda m, M: -math.log(4) + 2 * jsd(m, M), "C(G)"),
+                         (lambda m, M: math.inf if m < M else 0.0, "KL(p_data || p_g)")]:
+        verdict = _verdict(ex.q23b, wrong)
+        assert not verdict and words in verdict.message, verdict.message
+
+
+# --- 2.4 a: 1-D earth mover's distance --------------------------------------------------------
+
+def test_q24a_matches_scipy_and_rejects_mistakes():
+    from scipy.stats import wasserstein_distance
+
+    emd_1d = _solution(ex.q24a)
+    x, y = torch.randn(500, dtype=torch.float64), 2 * torch.rand(500, dtype=torch.float64)
+    assert float(emd_1d(x, y)) == pytest.approx(wasserstein_distance(x.numpy(), y.numpy()), rel=1e-9)
+    srt = lambda t: torch.sort(t).values  # noqa: E731
+    for wrong, words in [(lambda x, y: (x - y).abs().mean(), "order the samples came"),
+                         (lambda x, y: (srt(x) - srt(y)).pow(2).mean(), "SQUARED"),
+                         (lambda x, y: (srt(x) - srt(y)).pow(2).mean().sqrt(), "W2"),
+                         (lambda x, y: (srt(x) - y).abs().mean(), "sorted only one"),
+                         (lambda x, y: (x.mean() - y.mean()).abs(), "lower bound")]:
+        verdict = _verdict(ex.q24a, wrong)
+        assert not verdict and words in verdict.message, verdict.message
+
+
+# --- 2.4 b: per-sample gradient penalty -------------------------------------------------------
+
+def _interpolate(real, fake, eps):
+    e = eps.reshape((-1,) + (1,) * (real.dim() - 1))
+    x_hat = (e * real + (1 - e) * fake).requires_grad_(True)
+    return x_hat
+
+
+def _grad(critic, x_hat, create_graph=True):
+    return torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=create_graph)[0]
+
+
+def _gp_batch_norm(critic, real, fake, eps):
+    return (_grad(critic, _interpolate(real, fake, eps)).norm() - 1) ** 2
+
+
+def _gp_one_sided(critic, real, fake, eps):
+    norms = _grad(critic, _interpolate(real, fake, eps)).flatten(1).norm(dim=1)
+    return torch.relu(norms - 1).pow(2).mean()
+
+
+def _gp_squared_norm(critic, real, fake, eps):
+    return (_grad(critic, _interpolate(real, fake, eps)).flatten(1).pow(2).sum(1) - 1).pow(2).mean()
+
+
+def _gp_image_dim1(critic, real, fake, eps):
+    return ((_grad(critic, _interpolate(real, fake, eps)).norm(dim=1) - 1) ** 2).mean()
+
+
+def _gp_detached(critic, real, fake, eps):
+    norms = _grad(critic, _interpolate(real, fake, eps), create_graph=False).flatten(1).norm(dim=1)
+    return ((norms - 1) ** 2).mean()
+
+
+def _gp_per_sample(critic, real, fake, eps):
+    return (_grad(critic, _interpolate(real, fake, eps)).flatten(1).norm(dim=1) - 1) ** 2
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (_gp_batch_norm, "ONE norm of the gradient of the whole batch"),
+    (_gp_one_sided, "one-sided"),
+    (_gp_squared_norm, "squared norm"),
+    (_gp_image_dim1, "ALL non-batch dimensions"),
+    (_gp_detached, "not differentiable"),
+    (_gp_per_sample, "one per sample"),
+])
+def test_q24b_rejects_common_mistakes(wrong, words):
+    verdict = _verdict(ex.q24b, wrong)
+    assert not verdict and words in verdict.message, verdict.message
+
+
+def test_q24b_accepts_swapped_interpolation_with_a_note():
+    def swapped(critic, real, fake, eps):
+        return _gp_per_sample(critic, real, fake, 1 - eps).mean()
+
+    verdict = _verdict(ex.q24b, swapped)
+    assert verdict and "swapped" in verdict.message
+
+
+def test_q24b_reference_equals_the_package_penalty():
+    from aigc_course import losses
+
+    gp = _solution(ex.q24b)
+    critic = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1), torch.nn.Flatten(0))
+    real, fake = torch.randn(32, 3), torch.randn(32, 3) + 1
+    eps = torch.rand(32, generator=torch.Generator().manual_seed(5))
+    expected = losses.gradient_penalty(critic, real, fake, generator=torch.Generator().manual_seed(5))
+    torch.testing.assert_close(gp(critic, real, fake, eps), expected)
