@@ -113,7 +113,7 @@ class TrainConfig(ConfigMixin):
     clip_value: float = 0.01   # wgan-clip: weight clipping range [-c, c]
     beta: float = 1.0          # VAE: weight of the KL term (beta-VAE when != 1)
     ema: float = 0.0           # exponential moving average decay of G's weights (0 = off)
-    amp: bool | None = None    # bf16 autocast; None = on for CUDA only
+    amp: bool | None = None    # bf16 autocast; None = CUDA only, True = also CPUs with native bf16, False = off
     compile: bool = False      # wrap the models with torch.compile
     channels_last: bool | None = None  # channels_last memory format; None = on for CUDA only
     log_every: int = 10        # record losses in History every N steps
@@ -121,6 +121,7 @@ class TrainConfig(ConfigMixin):
     ckpt_every: int = 0        # write a checkpoint every N steps (0 = only at the end, if out_dir)
     seed: int = 0              # seed for weights, noise and data order
     grad_clip: float = 0.0     # clip gradient norm (0 = off)
+    reuse_fakes: bool = False  # n_critic == 1 only: the G step reuses the D step's fakes (one G forward per step, as the PyTorch DCGAN example) instead of fresh noise
 
     def __post_init__(self):
         if isinstance(self.betas, list):
@@ -135,3 +136,10 @@ class TrainConfig(ConfigMixin):
         for name in ("steps", "batch_size", "n_critic", "log_every", "sample_every", "ckpt_every", "seed"):
             if not isinstance(getattr(self, name), int) or isinstance(getattr(self, name), bool):
                 raise ValueError(f"TrainConfig.{name} must be an int, got {getattr(self, name)!r}")
+        if self.amp not in (None, True, False):
+            raise ValueError(f"TrainConfig.amp must be None (auto), True or False, got {self.amp!r}")
+        if not isinstance(self.reuse_fakes, bool):
+            raise ValueError(f"TrainConfig.reuse_fakes must be True or False, got {self.reuse_fakes!r}")
+        if self.reuse_fakes and self.n_critic > 1:
+            raise ValueError(f"TrainConfig.reuse_fakes=True needs n_critic == 1 (got n_critic={self.n_critic}): "
+                             "with several D steps there is no single fake batch to reuse; set reuse_fakes=False")

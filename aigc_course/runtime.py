@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import warnings
 from typing import Iterator
 
 import numpy as np
@@ -62,19 +63,39 @@ def set_seed(seed: int = 0) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-def amp_dtype(dev: torch.device | str) -> torch.dtype | None:
-    """The autocast dtype we use on ``dev``: bf16 on CUDA, none (fp32) elsewhere."""
-    return torch.bfloat16 if torch.device(dev).type == "cuda" else None
+def cpu_bf16_supported() -> bool:
+    """True when this CPU has native bf16 instructions (AVX512-BF16 or AMX) that oneDNN uses."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):  # a torch build without oneDNN
+        return False
+
+
+def amp_dtype(dev: torch.device | str, requested: bool | None = None) -> torch.dtype | None:
+    """The autocast dtype for ``dev``, or None (fp32). ``requested`` is ``TrainConfig.amp``:
+    None = automatic (bf16 on CUDA only), True = bf16 on CUDA and on CPUs with native bf16, False = off."""
+    dev_type = torch.device(dev).type
+    if requested is False:
+        return None
+    if dev_type == "cuda" or (requested and dev_type == "cpu" and cpu_bf16_supported()):
+        return torch.bfloat16
+    return None
+
+
+_WARNED_NO_BF16: set[str] = set()  # device types already warned about (the warning comes once)
 
 
 @contextlib.contextmanager
 def autocast(dev: torch.device | str, enabled: bool | None = None) -> Iterator[None]:
-    """bf16 autocast on CUDA (``enabled=None`` means "when useful"); a no-op on CPU/MPS."""
+    """bf16 autocast as :func:`amp_dtype` decides: ``enabled=None`` on CUDA only; ``enabled=True`` on CUDA
+    and on CPUs with native bf16 (elsewhere fp32, with a one-time warning); ``enabled=False`` never."""
     dev = torch.device(dev)
-    dtype = amp_dtype(dev)
-    if enabled is None:
-        enabled = dtype is not None
-    if not enabled or dtype is None:
+    dtype = amp_dtype(dev, enabled)
+    if dtype is None:
+        if enabled and dev.type not in _WARNED_NO_BF16:
+            _WARNED_NO_BF16.add(dev.type)
+            warnings.warn(f"amp=True asked for bf16 autocast, but {dev.type} has no native bf16 support "
+                          "here; training continues in fp32 (set amp=False to silence this)", stacklevel=3)
         yield
         return
     with torch.autocast(device_type=dev.type, dtype=dtype):

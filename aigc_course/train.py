@@ -4,8 +4,9 @@ The algorithm stays visible in a few lines (``_GANTrainer.train_step`` is Algori
 et al. 2014; ``_VAETrainer.train_step`` one ELBO step); the rest is plumbing every real training
 run needs:
 
-* **speed**: bf16 autocast on CUDA, ``channels_last``, ``torch.compile``, fused Adam, data already on
-  the device, and losses read back to the host only every ``log_every`` steps;
+* **speed**: bf16 autocast on CUDA (on CPUs with native bf16 too, with ``amp=True``), ``channels_last``,
+  ``torch.compile``, fused Adam, data already on the device, losses read back to the host only every
+  ``log_every`` steps, and (opt-in, ``reuse_fakes=True``) one G forward per step;
 * **safety**: a NaN/Inf guard that stops with :class:`~aigc_course.errors.TrainingDiverged` and keeps
   the last good checkpoint; atomic checkpoints (see ``checkpoint``);
 * **reproducibility**: noise from a trainer-owned ``torch.Generator``; checkpoints hold models,
@@ -471,6 +472,7 @@ class _GANTrainer(_Trainer):
         if cfg.ema > 0:  # after wrapping: DDP has given every rank rank 0's weights
             self.ema = copy.deepcopy(G).eval().requires_grad_(False)
         self.images_per_step = cfg.n_critic
+        self._reused: tuple[torch.Tensor, torch.Tensor | None] | None = None  # D step's fakes (reuse_fakes)
         self.probabilities = cfg.loss in ("bce", "saturating")  # log D(x) as a probability
 
     def _noise(self, n: int) -> torch.Tensor:
@@ -481,8 +483,12 @@ class _GANTrainer(_Trainer):
         x, y = self._batch()  # (B, C, H, W) or (B, D); labels (B,) or None
         labels = y if self.conditional else None  # fakes get the real batch's labels
         z = self._noise(x.shape[0])
-        with torch.no_grad(), self._autocast():
-            fake = self.G_fake(z, labels)
+        reuse = cfg.reuse_fakes
+        with torch.set_grad_enabled(reuse), self._autocast():  # reuse: keep G's graph for the G step
+            fake = (self.G_train if reuse else self.G_fake)(z, labels)  # (B, C, H, W) or (B, D)
+        if reuse:
+            self._reused = (fake, labels)
+        fake = fake.detach()
         with self._autocast():  # two separate forwards: real and fake batches get their own BN statistics
             real_out = self.D_train(x, labels).float()  # (B,)
             fake_out = self.D_train(fake, labels).float()  # (B,)
@@ -507,15 +513,22 @@ class _GANTrainer(_Trainer):
             logs["wasserstein"] = (real_out.mean() - fake_out.mean()).detach()
         return logs
 
-    def _generator_step(self) -> torch.Tensor:
+    def _fresh_fakes(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """G's samples from fresh noise (and random labels if conditional), with gradients."""
         n = self.cfg.batch_size
         z = self._noise(n)
         labels = (torch.randint(self.G.n_classes, (n,), generator=self.noise, device=self.dev)
                   if self.conditional else None)
+        with self._autocast():
+            return self.G_train(z, labels), labels  # (B, C, H, W) or (B, D)
+
+    def _generator_step(self) -> torch.Tensor:
+        fake, labels = self._reused if self.cfg.reuse_fakes else self._fresh_fakes()
+        self._reused = None  # free the graph after this step
         self.D.requires_grad_(False)  # no gradients for D's weights in the G step (saves time)
         try:
             with self._autocast():
-                g_loss = self.g_loss_fn(self.D_frozen(self.G_train(z, labels), labels).float())
+                g_loss = self.g_loss_fn(self.D_frozen(fake, labels).float())
             self._clip_and_step(self.opt_g, list(self.G.parameters()), g_loss)
         finally:
             self.D.requires_grad_(True)
@@ -526,7 +539,8 @@ class _GANTrainer(_Trainer):
         return g_loss
 
     def train_step(self) -> dict[str, torch.Tensor]:
-        """Algorithm 1 of Goodfellow et al.: ``n_critic`` D steps, then one G step on fresh noise."""
+        """Algorithm 1 of Goodfellow et al.: ``n_critic`` D steps, then one G step on fresh noise (with
+        ``cfg.reuse_fakes``: on the D step's fakes, as the PyTorch DCGAN example does)."""
         for _ in range(self.cfg.n_critic):
             logs = self._critic_step()
         return {"d_loss": logs.pop("d_loss"), "g_loss": self._generator_step(), **logs}

@@ -1,4 +1,6 @@
 """runtime (device, profile, seeds, autocast) and config validation."""
+import warnings
+
 import pytest
 import torch
 
@@ -44,11 +46,38 @@ def test_set_seed_reproducible():
         runtime.set_seed(-1)
 
 
-def test_autocast_is_noop_on_cpu():
-    with runtime.autocast("cpu"):
-        y = torch.ones(2, 2) @ torch.ones(2, 2)
-    assert y.dtype == torch.float32
+def _matmul_dtype(enabled):
+    with runtime.autocast("cpu", enabled):
+        return (torch.ones(2, 2) @ torch.ones(2, 2)).dtype
+
+
+def test_autocast_on_cpu_is_off_unless_asked_for():
+    assert _matmul_dtype(None) == torch.float32 and _matmul_dtype(False) == torch.float32
     assert runtime.amp_dtype("cpu") is None and runtime.amp_dtype("cuda") == torch.bfloat16
+    assert runtime.amp_dtype("cuda", False) is None and runtime.amp_dtype("cuda", True) == torch.bfloat16
+
+
+@pytest.mark.skipif(not runtime.cpu_bf16_supported(), reason="this CPU has no native bf16")
+def test_autocast_true_uses_bf16_on_a_cpu_with_native_bf16():
+    assert runtime.amp_dtype("cpu", True) == torch.bfloat16
+    assert _matmul_dtype(True) == torch.bfloat16
+
+
+def test_autocast_true_without_native_bf16_warns_once_and_stays_fp32(monkeypatch):
+    monkeypatch.setattr(runtime, "cpu_bf16_supported", lambda: False)
+    monkeypatch.setattr(runtime, "_WARNED_NO_BF16", set())
+    assert runtime.amp_dtype("cpu", True) is None
+    with pytest.warns(UserWarning, match="no native bf16.*fp32"):
+        assert _matmul_dtype(True) == torch.float32
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the second time: silent
+        assert _matmul_dtype(True) == torch.float32
+
+
+def test_reuse_fakes_needs_one_critic_step():
+    assert TrainConfig(reuse_fakes=True).reuse_fakes
+    with pytest.raises(ValueError, match="reuse_fakes.*n_critic"):
+        TrainConfig(reuse_fakes=True, n_critic=5)
 
 
 @pytest.mark.parametrize("cls, field, bad", [
@@ -56,7 +85,8 @@ def test_autocast_is_noop_on_cpu():
     (GANConfig, "n_classes", -1), (VAEConfig, "decoder", "poisson"), (VAEConfig, "z_dim", -2),
     (VAEConfig, "sigma", 0.0), (TrainConfig, "steps", 0), (TrainConfig, "lr", -1e-3),
     (TrainConfig, "loss", "wgan"), (TrainConfig, "ema", 1.0), (TrainConfig, "betas", (0.5, 1.5)),
-    (TrainConfig, "steps", 10.5), (TrainConfig, "batch_size", True),
+    (TrainConfig, "steps", 10.5), (TrainConfig, "batch_size", True), (TrainConfig, "amp", "bf16"),
+    (TrainConfig, "reuse_fakes", 1),
 ])
 def test_bad_config_values_name_the_field(cls, field, bad):
     with pytest.raises(ValueError, match=field):

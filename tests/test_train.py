@@ -185,6 +185,52 @@ def test_loader_and_config_batch_sizes_must_agree():
         train_gan(m["generator"], m["discriminator"], loader, TrainConfig(steps=2, batch_size=64), progress=False)
 
 
+# --- opt-in speed switches: reuse_fakes, amp on the CPU ---------------------------------------
+
+def test_defaults_keep_the_plain_path():
+    """The notebooks' numerics rely on these defaults: fp32 on the CPU and fresh noise for the G step."""
+    cfg = TrainConfig()
+    assert cfg.amp is None and cfg.reuse_fakes is False
+    assert runtime.amp_dtype("cpu", cfg.amp) is None
+
+
+def _count_forwards(module):
+    calls = []
+    module.register_forward_hook(lambda mod, args, out: calls.append(out.dtype))
+    return calls
+
+
+@pytest.mark.parametrize("reuse", [False, True])
+def test_reuse_fakes_trains_with_one_g_forward_per_step(reuse):
+    recipe = recipes.get_recipe("dcgan-fashion")
+    cfg = recipe.quick.replace(steps=12, batch_size=32, log_every=3, sample_every=0, reuse_fakes=reuse)
+    m = build("gan", tiny(recipe))
+    g_calls = _count_forwards(m["generator"])
+    res = train_gan(m["generator"], m["discriminator"], loader_for(recipe, 32), cfg, progress=False)
+    assert len(g_calls) == cfg.steps * (1 if reuse else 2)
+    assert all(math.isfinite(v) for key in ("d_loss", "g_loss") for _, v in res.history.logs[key])
+    assert res.history.last("d_real") > res.history.last("d_fake")
+
+
+@pytest.mark.parametrize("amp", [None, False, True])
+def test_amp_sets_the_dtype_of_activations_on_the_cpu(amp):
+    """amp=True: bf16 convolutions inside the trainer on CPUs with native bf16; None/False: fp32."""
+    if amp and not runtime.cpu_bf16_supported():
+        pytest.skip("this CPU has no native bf16: amp=True falls back to fp32")
+    recipe = recipes.get_recipe("dcgan-fashion")
+    m = build("gan", tiny(recipe))
+    G, D = m["generator"], m["discriminator"]
+    convs = [next(x for x in net.modules() if isinstance(x, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)))
+             for net in (G, D)]
+    seen = [_count_forwards(c) for c in convs]
+    cfg = TrainConfig(steps=2, batch_size=32, amp=amp, reuse_fakes=True)
+    res = train_gan(G, D, loader_for(recipe, 32), cfg, progress=False)
+    expected = torch.bfloat16 if amp else torch.float32
+    assert seen[0] and seen[1] and set(seen[0]) == set(seen[1]) == {expected}
+    assert all(p.dtype == torch.float32 for p in G.parameters())  # fp32 master weights
+    assert math.isfinite(res.history.last("g_loss"))
+
+
 # --- resume --------------------------------------------------------------------------------
 
 def _resume_pair(kind, model_cfg, cfg, tmp_path):
@@ -213,6 +259,13 @@ def test_resume_is_bit_exact_for_a_batchnorm_gan_with_ema(tmp_path):
     full, resumed, res = _resume_pair("gan", model_cfg, cfg, tmp_path)
     assert full == resumed
     assert res.steps == 8 and res.history.as_arrays("d_loss")[0][0] == 2  # History restored, then continued
+
+
+def test_resume_is_bit_exact_with_reuse_fakes(tmp_path):
+    model_cfg = GANConfig(kind="dcgan", z_dim=8, width=8, n_classes=10)
+    cfg = TrainConfig(steps=6, batch_size=32, ema=0.9, log_every=2, reuse_fakes=True)
+    full, resumed, _ = _resume_pair("gan", model_cfg, cfg, tmp_path)
+    assert full == resumed
 
 
 def test_resume_is_bit_exact_for_the_vae(tmp_path):

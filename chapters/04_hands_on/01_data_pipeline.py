@@ -13,7 +13,7 @@
 # ---
 
 # %% [markdown]
-# # The data pipeline
+# # 4.1 The data pipeline
 #
 # Every model in Part IV learns from **Fashion-MNIST** {cite}`xiao2017fashion`: 70 000 grey-scale
 # 28×28 pictures of clothes in ten classes, made as a drop-in replacement for the handwritten digits of
