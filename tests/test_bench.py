@@ -121,3 +121,14 @@ def test_peak_table_matches_device_names(monkeypatch):
         monkeypatch.setattr(torch.cuda, "get_device_name", lambda dev=None, name=name: name)
         assert bench.peak_bf16_flops(cuda)[0] == peak, name
     assert bench.peak_bf16_flops(torch.device("cpu")) == (None, None)
+
+
+def test_readme_benchmark_table_matches_results():
+    """The README's table is generated from benchmarks/results/*.json and must not go stale."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    run = subprocess.run([sys.executable, "benchmarks/render_tables.py", "--check"], cwd=root, capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
