@@ -34,9 +34,11 @@ def test_manifest_entry_is_documented(name):
 
 
 @pytest.mark.parametrize("name", sorted(n for n in ENTRIES if ENTRIES[n]["kind"] in ("gan", "vae")))
-def test_shipped_generators_sample_finite_images(name):
+def test_shipped_generators_sample_finite_values(name):
     model = checkpoint.pretrained(name, device="cpu")
     with torch.no_grad():
         x = model.sample(8, generator=torch.Generator().manual_seed(0))
-    assert torch.isfinite(x).all() and x.min() >= -1 - 1e-4 and x.max() <= 1 + 1e-4
+    assert torch.isfinite(x).all()
+    if x.dim() == 4:  # images come out of tanh (GAN) or to_image (VAE): [-1, 1]; 2-D toy points are unbounded
+        assert x.min() >= -1 - 1e-4 and x.max() <= 1 + 1e-4
     assert x.std() > 0.05, "samples are constant: the weights did not load or the model collapsed"
