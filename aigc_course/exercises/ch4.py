@@ -1,0 +1,342 @@
+"""Exercises of Part IV, hands-on training and evaluation. Introduced in 4.2.
+
+Usage in a notebook::
+
+    from aigc_course.exercises import ch4
+    ch4.q42a.check(deconv_out)    # prints a verdict, returns True/False, never raises
+    ch4.q42a.hint()
+    ch4.q42a.solution()
+
+Questions are named by section (``q42a`` is the first exercise of 4.2). Each checker runs the
+answer on its own inputs, compares it with the reference and names the common wrong answer it
+matches.
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import numpy as np
+import torch
+from scipy import linalg
+from torch import nn
+
+from aigc_course.exercises import CheckFailed, Question
+from aigc_course.exercises.ch2 import _judge, _tensor
+
+__all__ = ["q42a", "q42b", "q43a", "q43b", "q44a", "q44b", "q45a", "q45b"]
+
+
+# --------------------------------------------------------------------------------------------------
+# 4.2 DCGAN
+# --------------------------------------------------------------------------------------------------
+
+_DECONV_CASES = [  # (size, kernel, stride, padding, output_padding)
+    (7, 4, 2, 1, 0), (14, 4, 2, 1, 0), (4, 4, 1, 0, 0), (5, 3, 2, 1, 1), (9, 5, 3, 2, 2), (1, 7, 1, 0, 0),
+]
+
+
+def _check_deconv_out(fn: Callable) -> None:
+    for n, k, s, p, op in _DECONV_CASES:
+        layer = nn.ConvTranspose2d(1, 1, k, s, p, output_padding=op)
+        expected = layer(torch.zeros(1, 1, n, n)).shape[-1]  # the ground truth is PyTorch itself
+        assert expected == (n - 1) * s - 2 * p + k + op
+        wrong = {
+            "this is the output size of an ordinary (strided) convolution, floor((n + 2p − k)/s) + 1: a "
+            "transposed convolution runs it backwards, so solve that formula for n instead.":
+                torch.tensor(float((n + 2 * p - k) // s + 1)),
+            "the padding must be subtracted: in a transposed convolution, p removes p rows from each border "
+            "of the output.": torch.tensor(float((n - 1) * s + 2 * p + k + op)),
+            "the stride multiplies (n − 1), the gaps between input pixels, not n.":
+                torch.tensor(float(n * s - 2 * p + k + op)),
+            "output_padding is missing: it adds op rows on one side to pick among the sizes a strided "
+            "convolution maps to the same n.": torch.tensor(float((n - 1) * s - 2 * p + k)),
+        }
+        _judge(fn(n, k, s, p, op), torch.tensor(float(expected)), wrong,
+               what=f"output size for n={n}, kernel={k}, stride={s}, padding={p}, output_padding={op}",
+               atol=0.0, rtol=0.0)
+
+
+q42a = Question(
+    name="q42a",
+    prompt="Write `deconv_out(n, kernel, stride, padding, output_padding)`: the side of the output of "
+           "`nn.ConvTranspose2d(..., kernel, stride, padding, output_padding=output_padding)` for an n×n input.",
+    checker=_check_deconv_out,
+    hints=["A transposed convolution with these settings maps n to the sizes m that the ordinary "
+           "convolution (same kernel, stride, padding) maps back to n.",
+           "Solve n = (m + 2p − k)/s + 1 for m, then add output_padding: m = (n − 1)·s − 2p + k + op."],
+    solution_code="""
+def deconv_out(n, kernel, stride, padding, output_padding=0):
+    return (n - 1) * stride - 2 * padding + kernel + output_padding
+""",
+)
+
+
+def _deconv_bn_params(c_in: int, c_out: int, k: int) -> int:
+    return c_in * c_out * k * k + 2 * c_out
+
+
+def _check_block_params(fn: Callable) -> None:
+    from aigc_course.nn import count_parameters, deconv_block
+
+    for c_in, c_out, k in [(128, 64, 4), (64, 32, 4), (3, 5, 3)]:
+        expected = count_parameters(deconv_block(c_in, c_out, kernel_size=k))
+        assert expected == _deconv_bn_params(c_in, c_out, k)
+        wrong = {
+            "you counted a bias for the transposed convolution, but a DCGAN block has none: batch norm "
+            "subtracts the mean right after it, so a bias would be cancelled (its shift β takes that role).":
+                torch.tensor(float(expected + c_out)),
+            "batch norm has parameters too: a scale γ and a shift β per channel (its running mean and "
+            "variance are buffers, not parameters).": torch.tensor(float(c_in * c_out * k * k)),
+            "the running mean and variance of batch norm are buffers, updated by averaging, not learnt "
+            "parameters: count only γ and β.": torch.tensor(float(expected + 2 * c_out)),
+            "a kernel connects every input channel to every output channel: c_in · c_out · k², not "
+            "(c_in + c_out) · k².": torch.tensor(float((c_in + c_out) * k * k + 2 * c_out)),
+        }
+        _judge(fn(c_in, c_out, k), torch.tensor(float(expected)), wrong,
+               what=f"parameter count for c_in={c_in}, c_out={c_out}, kernel={k}", atol=0.0, rtol=0.0)
+
+
+q42b = Question(
+    name="q42b",
+    prompt="Write `block_params(c_in, c_out, k)`: the number of learnt parameters of a DCGAN generator "
+           "block `ConvTranspose2d(c_in, c_out, k, bias=False) + BatchNorm2d(c_out) + ReLU`.",
+    checker=_check_block_params,
+    hints=["The kernel has shape (c_in, c_out, k, k). Which layers of the block have parameters?",
+           "Batch norm learns a scale and a shift per channel; ReLU learns nothing."],
+    solution_code="""
+def block_params(c_in, c_out, k):
+    return c_in * c_out * k * k + 2 * c_out   # kernel + batch norm's gamma and beta
+""",
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# 4.3 Conditional GAN and WGAN-GP
+# --------------------------------------------------------------------------------------------------
+
+def _check_row_labels(fn: Callable) -> None:
+    for n, n_classes in [(8, 10), (3, 4), (1, 5)]:
+        expected = torch.arange(n_classes).repeat_interleave(n)
+        answer = fn(n, n_classes)
+        if answer is None:
+            raise CheckFailed("your function returned None: did you forget `return`?")
+        if not torch.is_tensor(answer):
+            raise CheckFailed(f"return a torch tensor (the generator takes labels as a tensor), got "
+                              f"{type(answer).__name__}.")
+        if answer.dtype != torch.int64:
+            raise CheckFailed(f"labels must be int64 (they index an nn.Embedding), got {answer.dtype}; "
+                              "use torch.arange (integers) or .long().")
+        wrong = {
+            "this is arange(n · n_classes) % n_classes, which cycles through the classes: laid out with n "
+            "images per row it gives one class per COLUMN. Each class must repeat n times in a row.":
+                torch.arange(n * n_classes) % n_classes,
+            "one label per class is not enough: the grid has n images of each class.": torch.arange(n_classes),
+        }
+        _judge(answer, expected, wrong, what=f"label vector for n={n}, n_classes={n_classes}", atol=0, rtol=0)
+
+
+q43a = Question(
+    name="q43a",
+    prompt="Write `row_labels(n, n_classes)`: the int64 labels for a grid with one row per class and n "
+           "samples in each row (read row by row), e.g. [0, 0, 0, 1, 1, 1, ...] for n = 3.",
+    checker=_check_row_labels,
+    hints=["A grid with n images per row is read row by row: the first n labels fill the first row.",
+           "`torch.arange(n_classes).repeat_interleave(n)`."],
+    solution_code="""
+def row_labels(n, n_classes=10):
+    return torch.arange(n_classes).repeat_interleave(n)
+""",
+)
+
+
+def _check_wasserstein(fn: Callable) -> None:
+    gen = torch.Generator().manual_seed(43)
+    real, fake = 2 + torch.randn(64, generator=gen), -1 + 3 * torch.randn(48, generator=gen)
+    expected = real.mean() - fake.mean()
+    wrong = {
+        "sign flipped: this is the critic's loss E[f(G(z))] − E[f(x)], which it MINIMISES. The Wasserstein "
+        "estimate is its negative, E[f(x)] − E[f(G(z))], large when the critic separates the sets.": -expected,
+        "critic scores are not probabilities: no sigmoid. A WGAN critic outputs unbounded real numbers.":
+            torch.sigmoid(real).mean() - torch.sigmoid(fake).mean(),
+        "each expectation is a mean over its own batch, not a sum.": real.sum() - fake.sum(),
+    }
+    _judge(fn(real.clone(), fake.clone()), expected, wrong, what="Wasserstein estimate")
+
+
+q43b = Question(
+    name="q43b",
+    prompt="Write `wasserstein_estimate(real_scores, fake_scores)`: the critic's estimate of W1(p_data, p_g) "
+           "from its scores on a real batch and a generated batch (1-D tensors, possibly of different sizes).",
+    checker=_check_wasserstein,
+    hints=["Kantorovich–Rubinstein: W1 = sup over 1-Lipschitz f of E_data[f(x)] − E_g[f(x)].",
+           "`real_scores.mean() - fake_scores.mean()`; `losses.wgan_critic_loss` returns its negative."],
+    solution_code="""
+def wasserstein_estimate(real_scores, fake_scores):
+    return real_scores.mean() - fake_scores.mean()
+""",
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# 4.4 Convolutional VAE
+# --------------------------------------------------------------------------------------------------
+
+def _check_beta_loss(fn: Callable) -> None:
+    gen = torch.Generator().manual_seed(44)
+    recon = 200 + 30 * torch.rand(32, generator=gen, dtype=torch.float64)  # −log p(x|z) per image, (B,)
+    kl = 5 + 20 * torch.rand(32, generator=gen, dtype=torch.float64)       # KL per image, (B,)
+    for beta in (4.0, 0.5):
+        expected = (recon + beta * kl).mean()
+        wrong = {
+            "β multiplies the wrong term: it weighs the KL (how far q(z|x) may move from the prior), not the "
+            "reconstruction.": (beta * recon + kl).mean(),
+            "the KL is a penalty: it is ADDED to the reconstruction loss (the ELBO subtracts it from "
+            "log p(x|z), and the loss is minus the ELBO).": (recon - beta * kl).mean(),
+            "β is missing: with β = 1 this is the plain VAE; the β-VAE weighs the KL by β.": (recon + kl).mean(),
+            "average over the batch (mean), do not sum: the trainer's loss is a per-image mean.":
+                (recon + beta * kl).sum(),
+        }
+        _judge(fn(recon.clone(), kl.clone(), beta), expected, wrong, what=f"β-VAE loss for β={beta}")
+
+
+q44a = Question(
+    name="q44a",
+    prompt="Write `beta_vae_loss(recon, kl, beta)`: the batch loss of a β-VAE from the per-image "
+           "reconstruction term recon = −log p(x|z) and KL(q(z|x) || p(z)) (1-D tensors).",
+    checker=_check_beta_loss,
+    hints=["The β-VAE objective is E_q[log p(x|z)] − β·KL; the loss is its negative, averaged over the batch.",
+           "`(recon + beta * kl).mean()`."],
+    solution_code="""
+def beta_vae_loss(recon, kl, beta):
+    return (recon + beta * kl).mean()
+""",
+)
+
+
+def _check_active_units(fn: Callable) -> None:
+    gen = torch.Generator().manual_seed(441)
+    spread = torch.tensor([1.0, 0.5, 0.3, 0.05, 0.02, 0.001, 0.0])  # per latent dimension
+    mu = torch.randn(500, 7, generator=gen) * spread + torch.tensor([0.0, 3.0, -1.0, 0.0, 2.0, 5.0, -4.0])
+    variances = mu.var(dim=0)
+    assert int((variances > 0.01).sum()) == 3  # dims 0-2 active: 1, 0.25, 0.09 > 0.01 > 0.0025, ...
+    wrong = {
+        "the variance must be taken over the data (dim=0, one value per latent dimension), not over the "
+        "latent dimensions of each image.": torch.tensor(float((mu.var(dim=1) > 0.01).sum())),
+        "a unit is active when its posterior mean VARIES with x; a large mean alone (an offset) says "
+        "nothing about whether the decoder uses it.": torch.tensor(float((mu.mean(dim=0).abs() > 0.01).sum())),
+        "compare the variance (not the standard deviation) with the threshold.":
+            torch.tensor(float((mu.std(dim=0) > 0.01).sum())),
+    }
+    _judge(fn(mu.clone(), 0.01), torch.tensor(3.0), wrong, what="number of active units", atol=0, rtol=0)
+
+
+q44b = Question(
+    name="q44b",
+    prompt="Write `active_units(mu, threshold=0.01)`: the number of latent dimensions whose posterior mean "
+           "varies over the data, Var_x(E_q[z_j | x]) > threshold (Burda et al.), from mu of shape (N, z_dim).",
+    checker=_check_active_units,
+    hints=["One variance per latent dimension j, computed over the N images.",
+           "`int((mu.var(dim=0) > threshold).sum())`."],
+    solution_code="""
+def active_units(mu, threshold=0.01):
+    return int((mu.var(dim=0) > threshold).sum())
+""",
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# 4.5 Evaluation
+# --------------------------------------------------------------------------------------------------
+
+def _random_cov(d: int, rng: np.random.Generator) -> np.ndarray:
+    """A well-conditioned covariance with positive entries (so an element-wise sqrt runs, and is wrong)."""
+    a = rng.uniform(size=(d, d))
+    return a @ a.T / d + 0.1 * np.eye(d)
+
+
+def _fd_parts(mu1, s1, mu2, s2):
+    diff = mu1 - mu2
+    return float(diff @ diff), float(np.trace(s1) + np.trace(s2)), float(np.trace(linalg.sqrtm(s1 @ s2).real))
+
+
+def _check_frechet(fn: Callable) -> None:
+    rng = np.random.default_rng(45)
+    d = 6
+    mu1, mu2 = rng.normal(size=d), rng.normal(size=d)
+    s1, s2 = _random_cov(d, rng), _random_cov(d, rng)  # do not commute: sqrt(S1) sqrt(S2) != sqrtm(S1 S2)
+    means, traces, cross = _fd_parts(mu1, s1, mu2, s2)
+    expected = torch.tensor(means + traces - 2 * cross)
+    sq1, sq2 = linalg.sqrtm(s1).real, linalg.sqrtm(s2).real
+    wrong = {
+        "the cross term −2·tr((Σ1 Σ2)^{1/2}) is missing: without it the covariance part is tr(Σ1 + Σ2), "
+        "which is not zero even for two identical Gaussians.": torch.tensor(means + traces),
+        "np.sqrt is an ELEMENT-WISE square root; the formula needs the MATRIX square root "
+        "scipy.linalg.sqrtm(Σ1 @ Σ2) (a matrix M with M @ M = Σ1 Σ2).":
+            torch.tensor(means + traces - 2 * np.trace(np.sqrt(s1 @ s2))),
+        "element-wise sqrt of Σ1 * Σ2 is not the matrix square root of the PRODUCT Σ1 @ Σ2: use "
+        "scipy.linalg.sqrtm(s1 @ s2).": torch.tensor(means + traces - 2 * np.trace(np.sqrt(s1 * s2))),
+        "sqrt(Σ1)·sqrt(Σ2) equals (Σ1 Σ2)^{1/2} only when the matrices commute; covariances of two "
+        "feature sets do not. Use sqrtm(Σ1 @ Σ2).": torch.tensor(means + traces - 2 * np.trace(sq1 @ sq2)),
+        "the mean term is the SQUARED distance ||μ1 − μ2||², not the distance.":
+            torch.tensor(math.sqrt(means) + traces - 2 * cross),
+        "the factor 2 of the cross term is missing.": torch.tensor(means + traces - cross),
+    }
+    _judge(fn(mu1.copy(), s1.copy(), mu2.copy(), s2.copy()), expected, wrong, what="Fréchet distance",
+           atol=1e-6, rtol=1e-6)
+    same = _tensor(fn(mu1.copy(), s1.copy(), mu1.copy(), s1.copy()), "Fréchet distance of a Gaussian to itself")
+    if abs(float(same)) > 1e-6:
+        raise CheckFailed(f"the distance of a Gaussian to itself should be 0, got {float(same):.3g}.")
+
+
+q45a = Question(
+    name="q45a",
+    prompt="Write `frechet(mu1, s1, mu2, s2)` (numpy arrays): the squared Fréchet distance between "
+           "N(mu1, s1) and N(mu2, s2), the formula behind FID.",
+    checker=_check_frechet,
+    hints=["d² = ||μ1 − μ2||² + tr(Σ1 + Σ2 − 2 (Σ1 Σ2)^{1/2}).",
+           "The square root is a matrix square root: `scipy.linalg.sqrtm(s1 @ s2).real` (drop round-off "
+           "imaginary parts)."],
+    solution_code="""
+from scipy import linalg
+
+
+def frechet(mu1, s1, mu2, s2):
+    diff = mu1 - mu2
+    covmean = linalg.sqrtm(s1 @ s2).real
+    return diff @ diff + np.trace(s1 + s2 - 2 * covmean)
+""",
+)
+
+
+def _check_iwae(fn: Callable) -> None:
+    gen = torch.Generator().manual_seed(451)
+    log_w = -1000 + 5 * torch.randn(50, 8, generator=gen, dtype=torch.float64)  # (K, B): exp underflows
+    K = log_w.shape[0]
+    expected = torch.logsumexp(log_w, dim=0) - math.log(K)
+    wrong = {
+        "this is the mean of the log-weights, the ELBO estimate (the K = 1 bound averaged over K draws): "
+        "the IWAE bound takes the log of the MEAN WEIGHT, log (1/K) Σ_k w_k.": log_w.mean(dim=0),
+        "the 1/K inside the log is missing: subtract log K from the logsumexp.": torch.logsumexp(log_w, dim=0),
+        "the K samples are along dim 0 (log_w has shape (K, B)); you reduced over the batch.":
+            torch.logsumexp(log_w, dim=1) - math.log(log_w.shape[1]),
+    }
+    answer = _tensor(fn(log_w.clone()), "IWAE bound")
+    if answer.shape == expected.shape and not torch.isfinite(answer).all():
+        raise CheckFailed("right idea, but exp(−1000) underflows to 0 even in float64, and log(0) = −inf: compute "
+                          "log Σ exp with torch.logsumexp, which subtracts the maximum first.")
+    _judge(answer, expected, wrong, what="IWAE bound per image")
+
+
+q45b = Question(
+    name="q45b",
+    prompt="Write `iwae_bound(log_w)`: from importance log-weights of shape (K, B) "
+           "(log p(x, z_k) − log q(z_k|x)), return the IWAE bound per image, shape (B,), numerically stable.",
+    checker=_check_iwae,
+    hints=["L_K = log (1/K) Σ_k exp(log w_k): a log-mean-exp over the K samples.",
+           "`torch.logsumexp(log_w, dim=0) - math.log(log_w.shape[0])`."],
+    solution_code="""
+def iwae_bound(log_w):
+    return torch.logsumexp(log_w, dim=0) - math.log(log_w.shape[0])
+""",
+)
