@@ -270,6 +270,13 @@ def read_manifest(directory: str | Path | None = None) -> dict:
     return manifest
 
 
+def write_manifest(manifest: dict, directory: str | Path | None = None) -> Path:
+    """Write the weights manifest atomically (sorted keys, one trailing newline); return its path."""
+    path = Path(directory or weights_dir()) / MANIFEST
+    _atomic_write_bytes(path, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
+    return path
+
+
 def _entry(name: str) -> dict:
     entries = read_manifest()["weights"]
     if name not in entries:
@@ -443,7 +450,7 @@ def register_weights(name: str, source, *, kind: str | None = None, model_config
     }
     manifest = read_manifest(directory)
     manifest["weights"][name] = entry
-    _atomic_write_bytes(directory / MANIFEST, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
+    write_manifest(manifest, directory)
     return entry
 
 

@@ -15,14 +15,6 @@ TINY = GANConfig(kind="dcgan", z_dim=16, width=8)
 CFG = TrainConfig(batch_size=32, lr=2e-4, lr_d=2e-4, betas=(0.5, 0.999))
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny models: one thread is fastest and does not fight other processes for the cores."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
 
 def synthetic_images(n, seed=0):
     """uint8 (n, 1, 28, 28): bright 10x10 squares at random places on black."""

@@ -11,14 +11,6 @@ from aigc_course.config import GAN_LOSSES, VAEConfig
 from aigc_course.vae import build_vae
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """These models are tiny: one thread is fastest and does not fight other processes for cores."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
 
 def _gen(seed=0):
     return torch.Generator().manual_seed(seed)

@@ -20,14 +20,6 @@ from aigc_course.train import History, SampleGrid, train_gan, train_vae
 HERE = Path(__file__).parent
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny models: one thread is fastest and does not fight other processes for the cores."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
 
 def synthetic_images(n=256, seed=0):
     """uint8 (n, 1, 28, 28) bright rectangles on black, labels = 10 position classes."""

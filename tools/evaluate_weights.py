@@ -18,7 +18,6 @@ numbers on the same machine.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 
 import torch
@@ -100,8 +99,7 @@ def record(results: dict[str, dict]) -> None:
     manifest = checkpoint.read_manifest()
     for name, values in results.items():
         manifest["weights"][name]["metrics"] = {**manifest["weights"][name].get("metrics", {}), **values}
-    text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
-    checkpoint._atomic_write_bytes(checkpoint.weights_dir() / checkpoint.MANIFEST, text.encode())
+    checkpoint.write_manifest(manifest)
 
 
 def main(argv: list[str] | None = None) -> int:

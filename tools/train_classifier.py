@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import shlex
 import sys
 
@@ -48,8 +47,7 @@ def register(entry: dict) -> None:
     """Add ``entry`` to the manifest, keeping every other entry (read-modify-write, atomic)."""
     manifest = checkpoint.read_manifest()
     manifest["weights"][metrics.CLASSIFIER_NAME] = entry
-    text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
-    checkpoint._atomic_write_bytes(checkpoint.weights_dir() / checkpoint.MANIFEST, text.encode())
+    checkpoint.write_manifest(manifest)
 
 
 def main(argv: list[str] | None = None) -> int:
