@@ -134,3 +134,25 @@ def test_q45b_iwae_bound():
     _rejected(q, lambda lw: torch.logsumexp(lw, 0), "log K")
     _rejected(q, lambda lw: torch.log(torch.exp(lw).mean(0)), "underflows")
     _rejected(q, lambda lw: torch.logsumexp(lw, 1) - math.log(lw.shape[1]), "dim 0")
+
+
+def test_q46a_mfu_accepts_reference_and_names_wrong_answers():
+    from aigc_course.exercises import ch4
+
+    assert ch4.q46a.check(lambda f, r, p: f * r / p, quiet=True)
+    for wrong, words in [(lambda f, r, p: 100 * f * r / p, "percentage"), (lambda f, r, p: p / (f * r), "upside down"),
+                         (lambda f, r, p: f / p, "images per second")]:
+        verdict = ch4.q46a.check(wrong, quiet=True)
+        assert not verdict and words in verdict.message
+
+
+def test_q46b_batches_per_rank_matches_tensorloader_and_names_wrong_answers():
+    import math
+
+    from aigc_course.exercises import ch4
+
+    assert ch4.q46b.check(lambda n, b, w: (n // w) // b, quiet=True)
+    for wrong, words in [(lambda n, b, w: n // b, "sharding"), (lambda n, b, w: math.ceil(n / w / b), "round down"),
+                         (lambda n, b, w: n / w / b, "whole number")]:
+        verdict = ch4.q46b.check(wrong, quiet=True)
+        assert not verdict and words in verdict.message

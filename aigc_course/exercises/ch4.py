@@ -24,7 +24,7 @@ from torch import nn
 from aigc_course.exercises import CheckFailed, Question
 from aigc_course.exercises.ch2 import _judge, _tensor
 
-__all__ = ["q42a", "q42b", "q43a", "q43b", "q44a", "q44b", "q45a", "q45b"]
+__all__ = ["q42a", "q42b", "q43a", "q43b", "q44a", "q44b", "q45a", "q45b", "q46a", "q46b"]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -338,5 +338,72 @@ q45b = Question(
     solution_code="""
 def iwae_bound(log_w):
     return torch.logsumexp(log_w, dim=0) - math.log(log_w.shape[0])
+""",
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# 4.6 Going fast and big
+# --------------------------------------------------------------------------------------------------
+
+_MFU_CASES = [(92.9e6, 587.0, 1.0e12), (3.1e9, 41_000.0, 989e12), (7.5e8, 12_500.0, 312e12)]
+
+
+def _check_mfu(fn: Callable) -> None:
+    for flops, rate, peak in _MFU_CASES:
+        expected = flops * rate / peak
+        wrong = {
+            "that is a percentage: return the utilisation as a fraction between 0 and 1.": torch.tensor(100 * expected),
+            "upside down: achieved FLOP/s (FLOPs per image × images per second) goes on top, the peak below.":
+                torch.tensor(peak / (flops * rate)),
+            "the images per second are missing: FLOPs per image alone is work, not a rate.": torch.tensor(flops / peak),
+        }
+        _judge(fn(flops, rate, peak), torch.tensor(expected, dtype=torch.float64), wrong,
+               what=f"MFU for {flops:.3g} FLOPs/image at {rate:g} images/s on a {peak:.3g} FLOP/s device")
+
+
+q46a = Question(
+    name="q46a",
+    prompt="Write `mfu(flops_per_image, images_per_s, peak_flops)`: the model FLOPs utilisation, the fraction "
+           "of the device's peak FLOP/s that the training step really uses.",
+    checker=_check_mfu,
+    hints=["Achieved FLOP/s = work per image × images per second.", "Divide the achieved FLOP/s by the peak."],
+    solution_code="""
+def mfu(flops_per_image, images_per_s, peak_flops):
+    return flops_per_image * images_per_s / peak_flops
+""",
+)
+
+_SHARD_CASES = [(60_000, 128, 1), (60_000, 128, 2), (60_000, 128, 8), (1_000, 64, 3), (50_000, 256, 7)]
+
+
+def _check_batches_per_rank(fn: Callable) -> None:
+    from aigc_course import data
+
+    for n, batch, world in _SHARD_CASES:
+        images = torch.zeros(n, 1, 1, 1, dtype=torch.uint8)
+        expected = len(data.TensorLoader(images, batch_size=batch, rank=0, world_size=world, device="cpu"))
+        wrong = {
+            "this ignores the sharding: under DDP each of the world_size processes sees only its own 1/world_size "
+            "of every epoch.": torch.tensor(float(n // batch)),
+            "a partial last batch is dropped (drop_last=True): round down, not up.":
+                torch.tensor(float(math.ceil(n / world / batch))),
+            "the number of batches is a whole number: divide with //, twice.": torch.tensor(n / world / batch),
+        }
+        _judge(fn(n, batch, world), torch.tensor(float(expected)), wrong,
+               what=f"batches per rank for {n} samples, batch {batch}, world size {world}", atol=0.0, rtol=0.0)
+
+
+q46b = Question(
+    name="q46b",
+    prompt="Write `batches_per_rank(n_samples, batch_size, world_size)`: how many full batches each DDP process "
+           "trains on per epoch when the data set is sharded across `world_size` processes (drop_last=True), "
+           "as `aigc_course.data.TensorLoader` does.",
+    checker=_check_batches_per_rank,
+    hints=["Each process gets n_samples // world_size samples of every epoch.",
+           "Then count the full batches in that share: (n_samples // world_size) // batch_size."],
+    solution_code="""
+def batches_per_rank(n_samples, batch_size, world_size):
+    return (n_samples // world_size) // batch_size
 """,
 )

@@ -479,6 +479,69 @@ assert run.returncode == 0, run.stderr[-2000:]
 assert len(lines) == 2 and lines[0].split()[-1] == lines[1].split()[-1]  # both ranks hold the same weights
 
 # %% [markdown]
+# ## Exercises
+#
+# **Exercise 4.6a: model FLOPs utilisation.** Write `mfu(flops_per_image, images_per_s, peak_flops)`, the
+# fraction of the device's peak FLOP/s that training really uses (the benchmark reports it on GPUs).
+
+# %%
+from aigc_course.exercises import ch4
+
+
+def mfu(flops_per_image, images_per_s, peak_flops):
+    ...  # your code
+
+
+ch4.q46a.check(mfu);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# ```python
+# def mfu(flops_per_image, images_per_s, peak_flops):
+#     return flops_per_image * images_per_s / peak_flops
+# ```
+# Achieved FLOP/s is work per image times images per second; MFU divides it by the peak. A well-fed DCGAN
+# this small stays far below the peak of a large GPU: its layers are too small to fill the tensor cores.
+# :::
+
+# %% tags=["hide-cell"]
+def mfu(flops_per_image, images_per_s, peak_flops):
+    return flops_per_image * images_per_s / peak_flops
+
+
+assert ch4.q46a.check(mfu, quiet=True)
+
+# %% [markdown]
+# **Exercise 4.6b: sharding an epoch.** Under DDP each process sees only its share of every epoch. Write
+# `batches_per_rank(n_samples, batch_size, world_size)`: the number of full batches each process trains on
+# per epoch (incomplete batches are dropped), as `data.TensorLoader(..., rank=r, world_size=W)` does.
+
+# %%
+def batches_per_rank(n_samples, batch_size, world_size):
+    ...  # your code
+
+
+ch4.q46b.check(batches_per_rank);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# ```python
+# def batches_per_rank(n_samples, batch_size, world_size):
+#     return (n_samples // world_size) // batch_size
+# ```
+# With 60 000 images, batch 128 and 8 GPUs each process runs 58 steps per epoch instead of 468: the
+# *global* batch is 8 × 128 = 1024, which is why learning rates are often retuned when scaling out.
+# :::
+
+# %% tags=["hide-cell"]
+def batches_per_rank(n_samples, batch_size, world_size):
+    return (n_samples // world_size) // batch_size
+
+
+assert ch4.q46b.check(batches_per_rank, quiet=True)
+assert batches_per_rank(60_000, 128, 8) == 58 and batches_per_rank(60_000, 128, 1) == 468
+
+# %% [markdown]
 # ## Try it
 #
 # 1. Profile the reference loop and the trainer with `sort_by="cpu_time_total"` instead of self time:
