@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import traceback
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
+import torch
 from IPython.display import Markdown, display
 
-__all__ = ["Question", "Verdict", "close", "CheckFailed"]
+__all__ = ["Question", "Verdict", "close", "judge", "as_tensor", "CheckFailed"]
 
 
 class CheckFailed(AssertionError):
@@ -93,8 +94,6 @@ class Question:
 
 def close(actual, expected, *, atol: float = 1e-5, rtol: float = 1e-4, what: str = "value") -> None:
     """Raise ``CheckFailed`` unless two numbers/tensors agree (shapes included)."""
-    import torch
-
     a = torch.as_tensor(actual, dtype=torch.float64)
     e = torch.as_tensor(expected, dtype=torch.float64)
     if a.shape != e.shape:
@@ -102,3 +101,33 @@ def close(actual, expected, *, atol: float = 1e-5, rtol: float = 1e-4, what: str
     if not torch.allclose(a, e, atol=atol, rtol=rtol, equal_nan=False):
         err = (a - e).abs().max().item()
         raise CheckFailed(f"the {what} is off by up to {err:.3g} from the reference.")
+
+
+def as_tensor(value, what: str) -> torch.Tensor:
+    """The learner's answer as a float64 tensor; ``CheckFailed`` (not a crash) when it cannot be one."""
+    if value is None:
+        raise CheckFailed(f"your function returned None for the {what}: did you forget `return`?")
+    try:
+        return torch.as_tensor(value, dtype=torch.float64)
+    except (TypeError, ValueError, RuntimeError) as err:
+        raise CheckFailed(f"the {what} should be a number or a tensor, got {type(value).__name__} ({err}).")
+
+
+def judge(actual, expected: torch.Tensor, wrong: Mapping[str, torch.Tensor], what: str,
+           atol: float = 1e-5, rtol: float = 1e-4) -> None:
+    """Accept ``actual`` if it matches ``expected``; otherwise name the first known wrong answer it equals."""
+    a = as_tensor(actual, what)
+    e = expected.to(torch.float64)
+
+    def same(x: torch.Tensor, y: torch.Tensor) -> bool:
+        y = y.to(torch.float64)
+        return x.shape == y.shape and bool(torch.allclose(x, y, atol=atol, rtol=rtol))
+
+    if same(a, e):
+        return
+    for message, value in wrong.items():
+        if same(a, value):
+            raise CheckFailed(message)
+    if not torch.isfinite(a).all():
+        raise CheckFailed(f"the {what} contains inf or nan; look for log(0) or a division by zero.")
+    close(a, e, atol=atol, rtol=rtol, what=what)

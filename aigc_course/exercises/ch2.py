@@ -15,45 +15,16 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Callable, Mapping
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from aigc_course import losses
-from aigc_course.exercises import CheckFailed, Question, close
+from aigc_course.exercises import CheckFailed, Question, as_tensor, close, judge
 
 __all__ = ["q21a", "q21b", "q21c", "q22a", "q22b", "q22c"]
-
-
-def _tensor(value, what: str) -> torch.Tensor:
-    if value is None:
-        raise CheckFailed(f"your function returned None for the {what}: did you forget `return`?")
-    try:
-        return torch.as_tensor(value, dtype=torch.float64)
-    except (TypeError, ValueError, RuntimeError) as err:
-        raise CheckFailed(f"the {what} should be a number or a tensor, got {type(value).__name__} ({err}).")
-
-
-def _judge(actual, expected: torch.Tensor, wrong: Mapping[str, torch.Tensor], what: str,
-           atol: float = 1e-5, rtol: float = 1e-4) -> None:
-    """Accept ``actual`` if it matches ``expected``; otherwise name the first known wrong answer it equals."""
-    a = _tensor(actual, what)
-    e = expected.to(torch.float64)
-
-    def same(x: torch.Tensor, y: torch.Tensor) -> bool:
-        y = y.to(torch.float64)
-        return x.shape == y.shape and bool(torch.allclose(x, y, atol=atol, rtol=rtol))
-
-    if same(a, e):
-        return
-    for message, value in wrong.items():
-        if same(a, value):
-            raise CheckFailed(message)
-    if not torch.isfinite(a).all():
-        raise CheckFailed(f"the {what} contains inf or nan; look for log(0) or a division by zero.")
-    close(a, e, atol=atol, rtol=rtol, what=what)
 
 
 def _probabilities(n: int, gen: torch.Generator) -> torch.Tensor:
@@ -80,13 +51,13 @@ def _check_value(value_fn: Callable) -> None:
         "V is an expectation: average each term over its batch (mean), do not sum.":
             d_real.log().sum() + (1 - d_fake).log().sum(),
     }
-    _judge(value_fn(d_real.clone(), d_fake.clone()), expected, wrong, what="value V(D, G)")
+    judge(value_fn(d_real.clone(), d_fake.clone()), expected, wrong, what="value V(D, G)")
     try:  # the two batches need not have the same size
         uneven = value_fn(d_real[:40].clone(), d_fake.clone())
     except RuntimeError as err:
         raise CheckFailed("your function fails when the real and fake batches differ in size "
                           f"({err}); average each expectation over its own batch.")
-    _judge(uneven, d_real[:40].log().mean() + (1 - d_fake).log().mean(), {}, what="value V(D, G)")
+    judge(uneven, d_real[:40].log().mean() + (1 - d_fake).log().mean(), {}, what="value V(D, G)")
 
 
 q21a = Question(
@@ -116,7 +87,7 @@ def _check_optimal_d(optimal_d: Callable) -> None:
         "D*(x) = 1/2 only when p_g = p_data; in general it depends on both densities at x.":
             torch.full_like(expected, 0.5),
     }
-    _judge(optimal_d(p_data.clone(), p_g.clone()), expected, wrong, what="optimal discriminator D*(x)")
+    judge(optimal_d(p_data.clone(), p_g.clone()), expected, wrong, what="optimal discriminator D*(x)")
 
 
 q21b = Question(
@@ -142,7 +113,7 @@ def _check_disjoint_value(answer) -> None:
         "C(G) = −log 4 + 2·JSD.": torch.tensor(math.log(2)),
         "2·log 2 is 2·JSD; you forgot the −log 4.": torch.tensor(log4),
     }
-    _judge(answer, torch.tensor(0.0), wrong, what="value C(G)", atol=1e-3, rtol=0.0)
+    judge(answer, torch.tensor(0.0), wrong, what="value C(G)", atol=1e-3, rtol=0.0)
 
 
 q21c = Question(
@@ -175,9 +146,9 @@ def _check_nonsaturating(loss_fn: Callable) -> None:
             -F.softplus(-logits.double()).mean(),
         "average over the batch (mean), do not sum.": F.softplus(-logits.double()).sum(),
     }
-    _judge(loss_fn(logits.clone()), expected, wrong, what="generator loss")
+    judge(loss_fn(logits.clone()), expected, wrong, what="generator loss")
     extreme = torch.tensor([-200.0, -60.0, -20.0, 0.0, 20.0, 60.0, 200.0])  # float32 on purpose
-    value = _tensor(loss_fn(extreme.clone()), "generator loss")
+    value = as_tensor(loss_fn(extreme.clone()), "generator loss")
     reference = F.softplus(-extreme.double()).mean()
     if not torch.isfinite(value):
         raise CheckFailed("right formula, but not numerically stable: for a logit of −200, sigmoid "
@@ -228,7 +199,7 @@ def _check_chain_rule(grad_fn: Callable) -> None:
     }
     with torch.no_grad():  # by hand: autograd is switched off
         answer = grad_fn(z.clone(), a, b, w.clone())
-    _judge(answer, expected, wrong, what="gradient (dL/da, dL/db)")
+    judge(answer, expected, wrong, what="gradient (dL/da, dL/db)")
 
 
 q22b = Question(
@@ -288,7 +259,7 @@ def _check_d_step(step_fn: Callable) -> str | None:
 
     _, d_ref, loss_ref = run(_reference_d_step)
     g_ans, d_ans, loss_ans = run(step_fn)
-    loss_ans = _tensor(loss_ans, "loss")
+    loss_ans = as_tensor(loss_ans, "loss")
     start = flat(D)
     expected = flat(d_ref) - start
     wrong = {
@@ -298,7 +269,7 @@ def _check_d_step(step_fn: Callable) -> str | None:
         ".grad accumulates over steps.": expected - 0.1 * torch.cat([s.flatten() for s in stale]),
         "D's parameters did not change: call opt_d.step() after loss.backward().": torch.zeros_like(start),
     }
-    _judge(flat(d_ans) - start, expected, wrong, what="change of D's parameters after one step")
+    judge(flat(d_ans) - start, expected, wrong, what="change of D's parameters after one step")
     if not torch.equal(flat(g_ans), flat(G)):
         raise CheckFailed("the generator's parameters changed: the discriminator step must update D only.")
     close(loss_ans, torch.tensor(loss_ref), what="returned loss (before the step)")

@@ -19,8 +19,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from aigc_course.exercises import CheckFailed, Question
-from aigc_course.exercises.ch2 import _judge, _tensor
+from aigc_course.exercises import CheckFailed, Question, as_tensor, judge
 
 __all__ = ["q23a", "q23b", "q24a", "q24b"]
 
@@ -76,14 +75,14 @@ def _check_modes_covered(fn: Callable) -> None:
         "you counted all the samples: return the number of covered modes.": torch.tensor(float(len(samples))),
     }
     expected = torch.tensor(float(_reference_modes_covered(samples, centres, std, min_count)))
-    _judge(fn(samples.clone(), centres.clone(), std, min_count), expected, wrong, what="number of covered modes",
+    judge(fn(samples.clone(), centres.clone(), std, min_count), expected, wrong, what="number of covered modes",
            atol=0.0, rtol=0.0)
     gen = torch.Generator().manual_seed(230)  # a second, random case: 25 modes on a grid, a spread-out G
     grid = torch.cartesian_prod(torch.arange(-2.0, 3.0), torch.arange(-2.0, 3.0)).double()
     pts = grid[torch.randint(0, 12, (2000,), generator=gen)] + 0.08 * torch.randn(2000, 2, generator=gen,
                                                                                   dtype=torch.float64)
     expected = torch.tensor(float(_reference_modes_covered(pts, grid, 0.05, 20)))
-    _judge(fn(pts.clone(), grid.clone(), 0.05, 20), expected, {}, what="number of covered modes (25-mode grid)",
+    judge(fn(pts.clone(), grid.clone(), 0.05, 20), expected, {}, what="number of covered modes (25-mode grid)",
            atol=0.0, rtol=0.0)
 
 
@@ -119,7 +118,7 @@ def _reverse_kl(m: int, M: int) -> float:
 
 def _check_jsd_partial(fn: Callable) -> None:
     cases = [(1, 8), (3, 8), (5, 8), (8, 8), (7, 25)]
-    answer = torch.stack([_tensor(fn(m, M), f"JSD for m={m}, M={M}").reshape(()) for m, M in cases])
+    answer = torch.stack([as_tensor(fn(m, M), f"JSD for m={m}, M={M}").reshape(()) for m, M in cases])
     expected = torch.tensor([_reference_jsd(m, M) for m, M in cases], dtype=torch.float64)
     wrong = {
         "this is KL(p_g || p_data) = log(M/m), the reverse KL (finite, and what a mode-seeking objective "
@@ -135,7 +134,7 @@ def _check_jsd_partial(fn: Callable) -> None:
         raise CheckFailed("you returned inf: that is KL(p_data || p_g), infinite because the generator puts no "
                           "mass on the missed modes. The JSD compares both to the mixture (p_data + p_g)/2 and "
                           "is always finite (at most log 2).")
-    _judge(answer, expected, wrong, what="JSD for (m, M) in " + str(cases))
+    judge(answer, expected, wrong, what="JSD for (m, M) in " + str(cases))
 
 
 q23b = Question(
@@ -188,8 +187,8 @@ def _check_emd(fn: Callable) -> None:
             (x.mean() - y.mean()).abs(),
         "average over the pairs (mean), do not sum.": (xs - ys).abs().sum(),
     }
-    _judge(fn(x.clone(), y.clone()), expected, wrong, what="earth mover's distance W1", rtol=1e-6)
-    _judge(fn(y.clone(), x.clone()), expected, {}, what="W1 with the arguments swapped (it is symmetric)",
+    judge(fn(x.clone(), y.clone()), expected, wrong, what="earth mover's distance W1", rtol=1e-6)
+    judge(fn(y.clone(), x.clone()), expected, {}, what="W1 with the arguments swapped (it is symmetric)",
            rtol=1e-6)
 
 
@@ -280,7 +279,7 @@ def _check_gradient_penalty(fn: Callable) -> str | None:
         eps = torch.rand(shape[0], generator=gen, dtype=torch.float64)
         v = _gp_variants(critic, real, fake, eps)
         answer = fn(critic, real.clone(), fake.clone(), eps.clone())
-        a = _tensor(answer, "gradient penalty").reshape(-1)
+        a = as_tensor(answer, "gradient penalty").reshape(-1)
         what = f"gradient penalty for inputs of shape {shape}"
         if a.numel() == shape[0]:
             raise CheckFailed(f"you returned {shape[0]} numbers, one per sample: average them over the batch "
@@ -292,7 +291,7 @@ def _check_gradient_penalty(fn: Callable) -> str | None:
             reference = v["swapped"]
         else:
             wrong = {_GP_MESSAGES[k]: val.detach() for k, val in v.items() if k in _GP_MESSAGES}
-            _judge(answer if a.numel() != 1 else a.reshape(()), v["right"].detach(), wrong, what=what, rtol=1e-6)
+            judge(answer if a.numel() != 1 else a.reshape(()), v["right"].detach(), wrong, what=what, rtol=1e-6)
             reference = v["right"]
         if not (torch.is_tensor(answer) and answer.requires_grad):
             raise CheckFailed("right value, but the penalty is not differentiable with respect to the critic's "

@@ -2,7 +2,7 @@
 
 Usage in a notebook::
 
-    from aigc_course.exercises import ch4
+    from aigc_course.exercises import as_tensor, ch4, judge
     ch4.q42a.check(deconv_out)    # prints a verdict, returns True/False, never raises
     ch4.q42a.hint()
     ch4.q42a.solution()
@@ -21,8 +21,7 @@ import torch
 from scipy import linalg
 from torch import nn
 
-from aigc_course.exercises import CheckFailed, Question
-from aigc_course.exercises.ch2 import _judge, _tensor
+from aigc_course.exercises import CheckFailed, Question, as_tensor, judge
 
 __all__ = ["q42a", "q42b", "q43a", "q43b", "q44a", "q44b", "q45a", "q45b", "q46a", "q46b"]
 
@@ -52,7 +51,7 @@ def _check_deconv_out(fn: Callable) -> None:
             "output_padding is missing: it adds op rows on one side to pick among the sizes a strided "
             "convolution maps to the same n.": torch.tensor(float((n - 1) * s - 2 * p + k)),
         }
-        _judge(fn(n, k, s, p, op), torch.tensor(float(expected)), wrong,
+        judge(fn(n, k, s, p, op), torch.tensor(float(expected)), wrong,
                what=f"output size for n={n}, kernel={k}, stride={s}, padding={p}, output_padding={op}",
                atol=0.0, rtol=0.0)
 
@@ -93,7 +92,7 @@ def _check_block_params(fn: Callable) -> None:
             "a kernel connects every input channel to every output channel: c_in · c_out · k², not "
             "(c_in + c_out) · k².": torch.tensor(float((c_in + c_out) * k * k + 2 * c_out)),
         }
-        _judge(fn(c_in, c_out, k), torch.tensor(float(expected)), wrong,
+        judge(fn(c_in, c_out, k), torch.tensor(float(expected)), wrong,
                what=f"parameter count for c_in={c_in}, c_out={c_out}, kernel={k}", atol=0.0, rtol=0.0)
 
 
@@ -133,7 +132,7 @@ def _check_row_labels(fn: Callable) -> None:
                 torch.arange(n * n_classes) % n_classes,
             "one label per class is not enough: the grid has n images of each class.": torch.arange(n_classes),
         }
-        _judge(answer, expected, wrong, what=f"label vector for n={n}, n_classes={n_classes}", atol=0, rtol=0)
+        judge(answer, expected, wrong, what=f"label vector for n={n}, n_classes={n_classes}", atol=0, rtol=0)
 
 
 q43a = Question(
@@ -161,7 +160,7 @@ def _check_wasserstein(fn: Callable) -> None:
             torch.sigmoid(real).mean() - torch.sigmoid(fake).mean(),
         "each expectation is a mean over its own batch, not a sum.": real.sum() - fake.sum(),
     }
-    _judge(fn(real.clone(), fake.clone()), expected, wrong, what="Wasserstein estimate")
+    judge(fn(real.clone(), fake.clone()), expected, wrong, what="Wasserstein estimate")
 
 
 q43b = Question(
@@ -197,7 +196,7 @@ def _check_beta_loss(fn: Callable) -> None:
             "average over the batch (mean), do not sum: the trainer's loss is a per-image mean.":
                 (recon + beta * kl).sum(),
         }
-        _judge(fn(recon.clone(), kl.clone(), beta), expected, wrong, what=f"β-VAE loss for β={beta}")
+        judge(fn(recon.clone(), kl.clone(), beta), expected, wrong, what=f"β-VAE loss for β={beta}")
 
 
 q44a = Question(
@@ -228,7 +227,7 @@ def _check_active_units(fn: Callable) -> None:
         "compare the variance (not the standard deviation) with the threshold.":
             torch.tensor(float((mu.std(dim=0) > 0.01).sum())),
     }
-    _judge(fn(mu.clone(), 0.01), torch.tensor(3.0), wrong, what="number of active units", atol=0, rtol=0)
+    judge(fn(mu.clone(), 0.01), torch.tensor(3.0), wrong, what="number of active units", atol=0, rtol=0)
 
 
 q44b = Question(
@@ -282,9 +281,9 @@ def _check_frechet(fn: Callable) -> None:
             torch.tensor(math.sqrt(means) + traces - 2 * cross),
         "the factor 2 of the cross term is missing.": torch.tensor(means + traces - cross),
     }
-    _judge(fn(mu1.copy(), s1.copy(), mu2.copy(), s2.copy()), expected, wrong, what="Fréchet distance",
+    judge(fn(mu1.copy(), s1.copy(), mu2.copy(), s2.copy()), expected, wrong, what="Fréchet distance",
            atol=1e-6, rtol=1e-6)
-    same = _tensor(fn(mu1.copy(), s1.copy(), mu1.copy(), s1.copy()), "Fréchet distance of a Gaussian to itself")
+    same = as_tensor(fn(mu1.copy(), s1.copy(), mu1.copy(), s1.copy()), "Fréchet distance of a Gaussian to itself")
     if abs(float(same)) > 1e-6:
         raise CheckFailed(f"the distance of a Gaussian to itself should be 0, got {float(same):.3g}.")
 
@@ -321,11 +320,11 @@ def _check_iwae(fn: Callable) -> None:
         "the K samples are along dim 0 (log_w has shape (K, B)); you reduced over the batch.":
             torch.logsumexp(log_w, dim=1) - math.log(log_w.shape[1]),
     }
-    answer = _tensor(fn(log_w.clone()), "IWAE bound")
+    answer = as_tensor(fn(log_w.clone()), "IWAE bound")
     if answer.shape == expected.shape and not torch.isfinite(answer).all():
         raise CheckFailed("right idea, but exp(−1000) underflows to 0 even in float64, and log(0) = −inf: compute "
                           "log Σ exp with torch.logsumexp, which subtracts the maximum first.")
-    _judge(answer, expected, wrong, what="IWAE bound per image")
+    judge(answer, expected, wrong, what="IWAE bound per image")
 
 
 q45b = Question(
@@ -358,7 +357,7 @@ def _check_mfu(fn: Callable) -> None:
                 torch.tensor(peak / (flops * rate)),
             "the images per second are missing: FLOPs per image alone is work, not a rate.": torch.tensor(flops / peak),
         }
-        _judge(fn(flops, rate, peak), torch.tensor(expected, dtype=torch.float64), wrong,
+        judge(fn(flops, rate, peak), torch.tensor(expected, dtype=torch.float64), wrong,
                what=f"MFU for {flops:.3g} FLOPs/image at {rate:g} images/s on a {peak:.3g} FLOP/s device")
 
 
@@ -390,7 +389,7 @@ def _check_batches_per_rank(fn: Callable) -> None:
                 torch.tensor(float(math.ceil(n / world / batch))),
             "the number of batches is a whole number: divide with //, twice.": torch.tensor(n / world / batch),
         }
-        _judge(fn(n, batch, world), torch.tensor(float(expected)), wrong,
+        judge(fn(n, batch, world), torch.tensor(float(expected)), wrong,
                what=f"batches per rank for {n} samples, batch {batch}, world size {world}", atol=0.0, rtol=0.0)
 
 
