@@ -449,7 +449,7 @@ for r in (r for r in results if r["device_type"] == "cpu"):
 
 # %%
 worker = '''
-import hashlib, os, torch
+import hashlib, os, sys, torch
 from aigc_course import data, runtime
 from aigc_course.config import GANConfig, TrainConfig
 from aigc_course.gan import build_gan
@@ -462,7 +462,8 @@ images = (torch.rand(512, 1, 28, 28, generator=torch.Generator().manual_seed(0))
 loader = data.TensorLoader(images, batch_size=32, device="cpu")  # the trainer shards it by rank
 result = train_gan(G, D, loader, TrainConfig(steps=5, batch_size=32), progress=False)
 digest = hashlib.sha256(b"".join(p.detach().numpy().tobytes() for p in G.parameters())).hexdigest()[:16]
-print(f"rank {rank} of {os.environ['WORLD_SIZE']}: {result.steps} steps, G weights sha256 {digest}")
+report = f"rank {rank} of {os.environ['WORLD_SIZE']}: {result.steps} steps, G weights sha256 {digest}"
+open(os.path.join(sys.argv[1], f"rank{rank}.txt"), "w").write(report)  # one file per rank: no interleaved prints
 '''
 with tempfile.TemporaryDirectory() as tmp:
     script = Path(tmp) / "ddp_demo.py"
@@ -470,10 +471,10 @@ with tempfile.TemporaryDirectory() as tmp:
     start = time.perf_counter()
     for attempt in range(2):  # torchrun's rendezvous can time out on a heavily loaded machine: one retry
         run = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-                              str(script)], capture_output=True, text=True, timeout=120)
+                              str(script), tmp], capture_output=True, text=True, timeout=120)
         if run.returncode == 0:
             break
-lines = sorted(line for line in run.stdout.splitlines() if line.startswith("rank "))
+    lines = sorted(f.read_text() for f in Path(tmp).glob("rank*.txt"))
 print("\n".join(lines), f"\n({time.perf_counter() - start:.1f} s including start-up)")
 assert run.returncode == 0, run.stderr[-2000:]
 assert len(lines) == 2 and lines[0].split()[-1] == lines[1].split()[-1]  # both ranks hold the same weights
