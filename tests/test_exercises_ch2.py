@@ -9,6 +9,7 @@ import torch.nn.functional as F
 
 from aigc_course import losses
 from aigc_course.exercises import ch2
+from exercise_helpers import rejected
 
 QUESTIONS = [ch2.q21a, ch2.q21b, ch2.q21c, ch2.q22a, ch2.q22b, ch2.q22c]
 
@@ -19,13 +20,6 @@ def _solution(question):
     exec(question.solution_code, namespace)
     (value,) = [v for k, v in namespace.items() if k not in ("torch", "losses", "__builtins__")]
     return value
-
-
-def _rejected(question, answer, *phrases: str) -> None:
-    verdict = question.check(answer, quiet=True)
-    assert not verdict, f"{question.name} accepted a wrong answer"
-    for phrase in phrases:
-        assert phrase in verdict.message, f"{question.name}: {phrase!r} not in {verdict.message!r}"
 
 
 @pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.name)
@@ -50,42 +44,42 @@ def test_stub_and_crash_give_a_verdict_not_an_exception(question):
 def test_q21a_value_estimate():
     q = ch2.q21a
     assert q.check(lambda r, f: torch.log(r).mean() + torch.log(1 - f).mean(), quiet=True)
-    _rejected(q, lambda r, f: -(torch.log(r).mean() + torch.log(1 - f).mean()), "sign flipped")
-    _rejected(q, lambda r, f: torch.log(f).mean() + torch.log(1 - r).mean(), "swapped")
-    _rejected(q, lambda r, f: torch.log(r).mean() + torch.log(f).mean(), "log(1 − D(G(z)))")
-    _rejected(q, lambda r, f: r.mean() + (1 - f).mean(), "logarithms are missing")
-    _rejected(q, lambda r, f: torch.log(r).sum() + torch.log(1 - f).sum(), "do not sum")
-    _rejected(q, lambda r, f: (torch.log(r) + torch.log(1 - f)).mean(), "differ in size")
-    _rejected(q, lambda r, f: None, "return")
+    rejected(q, lambda r, f: -(torch.log(r).mean() + torch.log(1 - f).mean()), "sign flipped")
+    rejected(q, lambda r, f: torch.log(f).mean() + torch.log(1 - r).mean(), "swapped")
+    rejected(q, lambda r, f: torch.log(r).mean() + torch.log(f).mean(), "log(1 − D(G(z)))")
+    rejected(q, lambda r, f: r.mean() + (1 - f).mean(), "logarithms are missing")
+    rejected(q, lambda r, f: torch.log(r).sum() + torch.log(1 - f).sum(), "do not sum")
+    rejected(q, lambda r, f: (torch.log(r) + torch.log(1 - f)).mean(), "differ in size")
+    rejected(q, lambda r, f: None, "return")
 
 
 def test_q21b_optimal_discriminator():
     q = ch2.q21b
-    _rejected(q, lambda p, g: g / (p + g), "FAKE")
-    _rejected(q, lambda p, g: p / g, "density ratio")
-    _rejected(q, lambda p, g: torch.full_like(p, 0.5), "p_g = p_data")
-    _rejected(q, lambda p, g: p / (p + g) + 0.01, "off by")
+    rejected(q, lambda p, g: g / (p + g), "FAKE")
+    rejected(q, lambda p, g: p / g, "density ratio")
+    rejected(q, lambda p, g: torch.full_like(p, 0.5), "p_g = p_data")
+    rejected(q, lambda p, g: p / (p + g) + 0.01, "off by")
 
 
 def test_q21c_disjoint_supports():
     q = ch2.q21c
     assert q.check(0, quiet=True) and q.check(torch.tensor(0.0), quiet=True)
-    _rejected(q, -math.log(4), "MINIMUM")
-    _rejected(q, math.log(2), "Jensen–Shannon")
-    _rejected(q, 2 * math.log(2), "−log 4")
-    _rejected(q, "zero", "number")
+    rejected(q, -math.log(4), "MINIMUM")
+    rejected(q, math.log(2), "Jensen–Shannon")
+    rejected(q, 2 * math.log(2), "−log 4")
+    rejected(q, "zero", "number")
 
 
 def test_q22a_nonsaturating_loss():
     q = ch2.q22a
     assert q.check(lambda f: -F.logsigmoid(f).mean(), quiet=True)
     assert q.check(lambda f: F.binary_cross_entropy_with_logits(f, torch.ones_like(f)), quiet=True)
-    _rejected(q, losses.gan_g_saturating, "saturating")
-    _rejected(q, lambda f: F.softplus(f).mean(), "EASIER")
-    _rejected(q, lambda f: F.logsigmoid(f).mean(), "sign flipped")
-    _rejected(q, lambda f: F.softplus(-f).sum(), "do not sum")
-    _rejected(q, lambda f: -torch.log(torch.sigmoid(f)).mean(), "not numerically stable")
-    _rejected(q, lambda f: -torch.log(torch.sigmoid(f) + 1e-8).mean(), "large |logit|")
+    rejected(q, losses.gan_g_saturating, "saturating")
+    rejected(q, lambda f: F.softplus(f).mean(), "EASIER")
+    rejected(q, lambda f: F.logsigmoid(f).mean(), "sign flipped")
+    rejected(q, lambda f: F.softplus(-f).sum(), "do not sum")
+    rejected(q, lambda f: -torch.log(torch.sigmoid(f)).mean(), "not numerically stable")
+    rejected(q, lambda f: -torch.log(torch.sigmoid(f) + 1e-8).mean(), "large |logit|")
 
 
 def test_q22b_chain_rule_by_hand():
@@ -98,10 +92,10 @@ def test_q22b_chain_rule_by_hand():
         return torch.stack([(g * z).mean(), g.mean()])
 
     assert q.check(lambda z, a, b, w: grad(z, a, b, w, lambda d, x: -(1 - d) * (w[1] + 2 * w[2] * x)), quiet=True)
-    _rejected(q, lambda z, a, b, w: grad(z, a, b, w, lambda d, x: -1 / d), "dD/dx is missing")
-    _rejected(q, lambda z, a, b, w: grad(z, a, b, w, lambda d, x: -1 / d * (w[1] + 2 * w[2] * x)), "σ'(l)")
-    _rejected(q, lambda z, a, b, w: grad(z, a, b, w, lambda d, x: -d * (w[1] + 2 * w[2] * x)), "saturating")
-    _rejected(q, lambda z, a, b, w: grad(z, a, b, w, lambda d, x: (1 - d) * (w[1] + 2 * w[2] * x)), "sign flipped")
+    rejected(q, lambda z, a, b, w: grad(z, a, b, w, lambda d, x: -1 / d), "dD/dx is missing")
+    rejected(q, lambda z, a, b, w: grad(z, a, b, w, lambda d, x: -1 / d * (w[1] + 2 * w[2] * x)), "σ'(l)")
+    rejected(q, lambda z, a, b, w: grad(z, a, b, w, lambda d, x: -d * (w[1] + 2 * w[2] * x)), "saturating")
+    rejected(q, lambda z, a, b, w: grad(z, a, b, w, lambda d, x: (1 - d) * (w[1] + 2 * w[2] * x)), "sign flipped")
 
     def with_autograd(z, a, b, w):  # the checker switches autograd off
         theta = torch.tensor([a, b], dtype=z.dtype, requires_grad=True)
@@ -130,10 +124,10 @@ def test_q22c_discriminator_step():
     assert q.check(step(), quiet=True)
     verdict = q.check(step(detach=False), quiet=True)
     assert verdict and "detach" in verdict.message  # right, with a tip
-    _rejected(q, step(sign=-1.0), "wrong way")
-    _rejected(q, step(zero=False), "zero_grad")
-    _rejected(q, step(do_step=False), "opt_d.step()")
-    _rejected(q, step(loss_fn=lambda r, f: losses.gan_g_nonsaturating(f)), "change of D's parameters")
+    rejected(q, step(sign=-1.0), "wrong way")
+    rejected(q, step(zero=False), "zero_grad")
+    rejected(q, step(do_step=False), "opt_d.step()")
+    rejected(q, step(loss_fn=lambda r, f: losses.gan_g_nonsaturating(f)), "change of D's parameters")
 
     def also_moves_g(D, G, x_real, z, opt_d):
         loss = step()(D, G, x_real, z, opt_d)
@@ -142,7 +136,7 @@ def test_q22c_discriminator_step():
                 p.add_(1.0)
         return loss
 
-    _rejected(q, also_moves_g, "update D only")
+    rejected(q, also_moves_g, "update D only")
 
 
 def test_checkers_leave_the_global_rng_alone():

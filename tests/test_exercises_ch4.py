@@ -10,6 +10,7 @@ import torch
 from scipy import linalg
 
 from aigc_course.exercises import ch4
+from exercise_helpers import rejected
 
 QUESTIONS = [ch4.q42a, ch4.q42b, ch4.q43a, ch4.q43b, ch4.q44a, ch4.q44b, ch4.q45a, ch4.q45b]
 
@@ -20,13 +21,6 @@ def _solution(question):
     exec(question.solution_code, namespace)
     (fn,) = [v for v in namespace.values() if inspect.isfunction(v)]
     return fn
-
-
-def _rejected(question, answer, *phrases: str) -> None:
-    verdict = question.check(answer, quiet=True)
-    assert not verdict, f"{question.name} accepted a wrong answer"
-    for phrase in phrases:
-        assert phrase in verdict.message, f"{question.name}: {phrase!r} not in {verdict.message!r}"
 
 
 @pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.name)
@@ -52,55 +46,55 @@ def test_stub_and_crash_give_a_verdict_not_an_exception(question):
 def test_q42a_transposed_conv_size():
     q = ch4.q42a
     assert q.check(lambda n, k, s, p, op: (n - 1) * s - 2 * p + k + op, quiet=True)
-    _rejected(q, lambda n, k, s, p, op: (n + 2 * p - k) // s + 1, "ordinary (strided) convolution")
-    _rejected(q, lambda n, k, s, p, op: (n - 1) * s + 2 * p + k + op, "padding must be subtracted")
-    _rejected(q, lambda n, k, s, p, op: n * s - 2 * p + k + op, "(n − 1)")
-    _rejected(q, lambda n, k, s, p, op: (n - 1) * s - 2 * p + k, "output_padding is missing")
-    _rejected(q, lambda n, k, s, p, op: 2 * n + 1, "off by")
+    rejected(q, lambda n, k, s, p, op: (n + 2 * p - k) // s + 1, "ordinary (strided) convolution")
+    rejected(q, lambda n, k, s, p, op: (n - 1) * s + 2 * p + k + op, "padding must be subtracted")
+    rejected(q, lambda n, k, s, p, op: n * s - 2 * p + k + op, "(n − 1)")
+    rejected(q, lambda n, k, s, p, op: (n - 1) * s - 2 * p + k, "output_padding is missing")
+    rejected(q, lambda n, k, s, p, op: 2 * n + 1, "off by")
 
 
 def test_q42b_block_parameters():
     q = ch4.q42b
     assert q.check(lambda i, o, k: i * o * k * k + 2 * o, quiet=True)
-    _rejected(q, lambda i, o, k: i * o * k * k + 3 * o, "bias")
-    _rejected(q, lambda i, o, k: i * o * k * k, "scale γ and a shift β")
-    _rejected(q, lambda i, o, k: i * o * k * k + 4 * o, "buffers")
-    _rejected(q, lambda i, o, k: (i + o) * k * k + 2 * o, "c_in · c_out · k²")
+    rejected(q, lambda i, o, k: i * o * k * k + 3 * o, "bias")
+    rejected(q, lambda i, o, k: i * o * k * k, "scale γ and a shift β")
+    rejected(q, lambda i, o, k: i * o * k * k + 4 * o, "buffers")
+    rejected(q, lambda i, o, k: (i + o) * k * k + 2 * o, "c_in · c_out · k²")
 
 
 def test_q43a_one_row_per_class():
     q = ch4.q43a
     assert q.check(lambda n, c: torch.arange(c).repeat_interleave(n), quiet=True)
     assert q.check(lambda n, c: torch.arange(n * c) // n, quiet=True)
-    _rejected(q, lambda n, c: torch.arange(n * c) % c, "one class per COLUMN")
-    _rejected(q, lambda n, c: torch.arange(c).repeat_interleave(n).float(), "int64")
-    _rejected(q, lambda n, c: list(range(c)), "tensor")
-    _rejected(q, lambda n, c: torch.arange(c), "n images of each class")
+    rejected(q, lambda n, c: torch.arange(n * c) % c, "one class per COLUMN")
+    rejected(q, lambda n, c: torch.arange(c).repeat_interleave(n).float(), "int64")
+    rejected(q, lambda n, c: list(range(c)), "tensor")
+    rejected(q, lambda n, c: torch.arange(c), "n images of each class")
 
 
 def test_q43b_wasserstein_estimate():
     q = ch4.q43b
     assert q.check(lambda r, f: r.mean() - f.mean(), quiet=True)
-    _rejected(q, lambda r, f: f.mean() - r.mean(), "sign flipped")
-    _rejected(q, lambda r, f: torch.sigmoid(r).mean() - torch.sigmoid(f).mean(), "not probabilities")
-    _rejected(q, lambda r, f: r.sum() - f.sum(), "not a sum")
+    rejected(q, lambda r, f: f.mean() - r.mean(), "sign flipped")
+    rejected(q, lambda r, f: torch.sigmoid(r).mean() - torch.sigmoid(f).mean(), "not probabilities")
+    rejected(q, lambda r, f: r.sum() - f.sum(), "not a sum")
 
 
 def test_q44a_beta_vae_loss():
     q = ch4.q44a
     assert q.check(lambda r, kl, b: (r + b * kl).mean(), quiet=True)
-    _rejected(q, lambda r, kl, b: (b * r + kl).mean(), "β multiplies the wrong term")
-    _rejected(q, lambda r, kl, b: (r - b * kl).mean(), "ADDED")
-    _rejected(q, lambda r, kl, b: (r + kl).mean(), "β is missing")
-    _rejected(q, lambda r, kl, b: (r + b * kl).sum(), "do not sum")
+    rejected(q, lambda r, kl, b: (b * r + kl).mean(), "β multiplies the wrong term")
+    rejected(q, lambda r, kl, b: (r - b * kl).mean(), "ADDED")
+    rejected(q, lambda r, kl, b: (r + kl).mean(), "β is missing")
+    rejected(q, lambda r, kl, b: (r + b * kl).sum(), "do not sum")
 
 
 def test_q44b_active_units():
     q = ch4.q44b
     assert q.check(lambda mu, t: int((mu.var(dim=0) > t).sum()), quiet=True)
-    _rejected(q, lambda mu, t: int((mu.var(dim=1) > t).sum()), "over the data")
-    _rejected(q, lambda mu, t: int((mu.std(dim=0) > t).sum()), "not the standard deviation")
-    _rejected(q, lambda mu, t: int((mu.mean(dim=0).abs() > t).sum()), "VARIES")
+    rejected(q, lambda mu, t: int((mu.var(dim=1) > t).sum()), "over the data")
+    rejected(q, lambda mu, t: int((mu.std(dim=0) > t).sum()), "not the standard deviation")
+    rejected(q, lambda mu, t: int((mu.mean(dim=0).abs() > t).sum()), "VARIES")
 
 
 def test_q45a_frechet_distance():
@@ -120,20 +114,20 @@ def test_q45a_frechet_distance():
         return (m1 - m2) @ (m1 - m2) + np.trace(s1 + s2 - 2 * linalg.sqrtm(r1 @ s2 @ r1).real)
 
     assert q.check(symmetric_form, quiet=True)
-    _rejected(q, without_cross, "cross term")
-    _rejected(q, elementwise, "ELEMENT-WISE")
-    _rejected(q, product_of_roots, "commute")
-    _rejected(q, lambda m1, s1, m2, s2: np.linalg.norm(m1 - m2) + np.trace(s1 + s2 - 2 * linalg.sqrtm(s1 @ s2).real),
+    rejected(q, without_cross, "cross term")
+    rejected(q, elementwise, "ELEMENT-WISE")
+    rejected(q, product_of_roots, "commute")
+    rejected(q, lambda m1, s1, m2, s2: np.linalg.norm(m1 - m2) + np.trace(s1 + s2 - 2 * linalg.sqrtm(s1 @ s2).real),
               "SQUARED")
 
 
 def test_q45b_iwae_bound():
     q = ch4.q45b
     assert q.check(lambda lw: torch.logsumexp(lw, 0) - math.log(lw.shape[0]), quiet=True)
-    _rejected(q, lambda lw: lw.mean(0), "ELBO")
-    _rejected(q, lambda lw: torch.logsumexp(lw, 0), "log K")
-    _rejected(q, lambda lw: torch.log(torch.exp(lw).mean(0)), "underflows")
-    _rejected(q, lambda lw: torch.logsumexp(lw, 1) - math.log(lw.shape[1]), "dim 0")
+    rejected(q, lambda lw: lw.mean(0), "ELBO")
+    rejected(q, lambda lw: torch.logsumexp(lw, 0), "log K")
+    rejected(q, lambda lw: torch.log(torch.exp(lw).mean(0)), "underflows")
+    rejected(q, lambda lw: torch.logsumexp(lw, 1) - math.log(lw.shape[1]), "dim 0")
 
 
 def test_q46a_mfu_accepts_reference_and_names_wrong_answers():
