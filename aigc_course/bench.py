@@ -10,7 +10,7 @@ Adam settings and loss) on the same device:
   ``__getitem__``, ``.to(device)`` per batch, fp32, default memory format, no compile,
   ``nn.BCELoss`` on ``sigmoid(D(x))`` (the example's D ends in ``nn.Sigmoid``), one D step then one
   G step per batch, and the example's five ``.item()`` reads per step (its per-step printout);
-* **ours**: :func:`aigc_course.train.train_gan` on data kept on the device (``data.TensorLoader``),
+* **ours**: the course trainer (``train.GANTrainer``) on data kept on the device (``data.TensorLoader``),
   with ``reuse_fakes=True`` (one G forward per step, as the example), and bf16 autocast,
   ``channels_last``, ``torch.compile`` and fused Adam on CUDA (on the CPU: ``amp=True``, which is bf16
   autocast where the CPU has native bf16, and ``channels_last``, no compile; see ``fast_settings`` for
@@ -18,8 +18,8 @@ Adam settings and loss) on the same device:
 
 Each side first runs ``warmup_steps`` untimed steps (``torch.compile`` compiles then; that time is
 reported separately). Then the sides take turns, ``rounds`` rounds of ``seconds / rounds`` each, so a
-busy machine slows both alike; timed regions are device-synchronised. ``train_gan`` cannot be paused
-from outside, so its callback runs the reference loop's turn. ``--quality`` then compares FID (in the
+busy machine slows both alike; timed regions are device-synchronised (ours is driven one step at a
+time through ``Trainer.steps()``). ``--quality`` then compares FID (in the
 course classifier's feature space) of the two generators: same initial weights, same warm-up steps,
 same timed seconds. Introduced in 4.6.
 """
@@ -44,7 +44,7 @@ from . import data, metrics, recipes, runtime
 from .config import GANConfig, TrainConfig
 from .errors import CourseError
 from .gan import build_gan
-from .train import train_gan
+from .train import GANTrainer
 
 # Dense bf16 tensor-core peaks (FLOP/s) from the vendors' data sheets, matched in this order
 # against torch.cuda.get_device_name(); unknown devices get no MFU.
@@ -164,55 +164,28 @@ def run_steps(steps: Iterator[tuple[int, float, float]], dev: torch.device, *, s
             "first_losses": first, "last_losses": (err_d, err_g)}
 
 
-# --- ours: train_gan, taking turns with the reference ------------------------------------------
+# --- ours: the course Trainer, driven one step at a time -------------------------------------
 
-class _TimeUp(Exception):
-    """Raised by :class:`_Turns` to end the ``train_gan`` run after the last round."""
+def ours_trainer(G: nn.Module, D: nn.Module, images: torch.Tensor, cfg: TrainConfig, dev: torch.device,
+                 settings: dict, log_every: int, steps: int = 10**9) -> GANTrainer:
+    """The course trainer on data kept on the device, with the benchmark's settings (no callbacks,
+    no checkpoints, no EMA; losses read back every ``log_every`` steps)."""
+    loader = data.TensorLoader(images, batch_size=cfg.batch_size, seed=cfg.seed, device=dev)
+    return GANTrainer({"generator": G, "discriminator": D}, loader, _ours_config(cfg, settings, log_every, steps),
+                      progress=False)
 
 
-class _Turns:
-    """``train_gan`` callback that alternates the two sides. It runs at step 0 and every
-    ``cfg.sample_every`` steps, right after the trainer has read its losses back (a device sync).
-    Once ``warmup_steps`` are done, each of the ``rounds`` rounds gives ``train_gan`` ``round_s``
-    seconds, then the reference loop ``round_s`` seconds; after the last round it raises
-    :class:`_TimeUp` (``train_gan`` has no time budget)."""
-
-    def __init__(self, dev: torch.device, reference: Iterator, warmup_steps: int, rounds: int, round_s: float):
-        self.dev, self.reference = dev, reference
-        self.warmup_steps, self.rounds, self.round_s = warmup_steps, rounds, round_s
-        self.t_begin = self.t_round = 0.0
-        self.first_chunk_s: float | None = None  # the first sample_every steps (compilation happens there)
-        self.warmup_s: float | None = None
-        self.round_start = 0
-        self.ours = {"steps": 0, "timed_s": 0.0}
-        self.ref = {"steps": 0, "images": 0, "timed_s": 0.0}
-        self.done_rounds = 0
-
-    def __call__(self, step: int, state) -> None:
-        _sync(self.dev)
-        now = time.perf_counter()
-        if step == 0:
-            self.t_begin = now
-            return
-        if self.first_chunk_s is None:
-            self.first_chunk_s = now - self.t_begin
-        if self.warmup_s is None:
-            if step >= self.warmup_steps:
-                self.warmup_s, self.t_round, self.round_start = now - self.t_begin, now, step
-            return
-        if now - self.t_round < self.round_s:
-            return
-        self.ours["steps"] += step - self.round_start
-        self.ours["timed_s"] += now - self.t_round
-        turn = run_steps(self.reference, self.dev, seconds=self.round_s)
-        for k in ("steps", "images", "timed_s"):
-            self.ref[k] += turn[k]
-        self.ref["last_losses"] = turn["last_losses"]
-        self.done_rounds += 1
-        if self.done_rounds == self.rounds:
-            raise _TimeUp
-        _sync(self.dev)
-        self.t_round, self.round_start = time.perf_counter(), step
+def run_ours(steps: Iterator[dict], dev: torch.device, *, seconds: float | None = None, n: int | None = None) -> dict:
+    """Take steps from ``Trainer.steps()`` for ``seconds`` (or ``n`` steps), device-synchronised."""
+    _sync(dev)
+    t0 = time.perf_counter()
+    done = 0
+    for _ in steps:
+        done += 1
+        if (done >= n) if n is not None else (time.perf_counter() - t0 >= seconds):
+            break
+    _sync(dev)
+    return {"steps": done, "timed_s": time.perf_counter() - t0}
 
 
 def autocast_dtype(dev: torch.device) -> torch.dtype | None:
@@ -244,11 +217,10 @@ def fast_settings(dev: torch.device, compile: bool | None = None, channels_last:
                       "gradients for D in the G step)"}
 
 
-def _ours_config(cfg: TrainConfig, settings: dict, chunk: int, steps: int = 10**9) -> TrainConfig:
+def _ours_config(cfg: TrainConfig, settings: dict, log_every: int, steps: int = 10**9) -> TrainConfig:
     return cfg.replace(steps=steps, amp=bool(settings["amp"]), compile=settings["compile"],
                        channels_last=settings["channels_last"], reuse_fakes=settings["reuse_fakes"],
-                       sample_every=chunk, log_every=chunk,
-                       ckpt_every=0, ema=0.0)
+                       sample_every=0, log_every=log_every, ckpt_every=0, ema=0.0)
 
 
 # --- FLOPs, MFU and where the time goes ------------------------------------------------------
@@ -263,8 +235,7 @@ def step_flops(G: nn.Module, D: nn.Module, images: torch.Tensor, cfg: TrainConfi
         if settings is None:
             run_steps(reference_steps(G, D, images, cfg, dev), dev, n=1)
         else:
-            one = _ours_config(cfg, {**settings, "compile": False}, chunk=1, steps=1)
-            train_gan(G, D, data.TensorLoader(images, batch_size=cfg.batch_size, device=dev), one, progress=False)
+            ours_trainer(G, D, images, cfg, dev, {**settings, "compile": False}, log_every=1, steps=1).run()
     return float(counter.get_total_flops())
 
 
@@ -347,13 +318,13 @@ def profile_sides(G: nn.Module, D: nn.Module, images: torch.Tensor, cfg: TrainCo
     out = {"reference": measure(lambda: run_steps(ref, dev, n=steps)["timed_s"])}
 
     G, D = copy.deepcopy(G), copy.deepcopy(D)
-    loader = data.TensorLoader(images, batch_size=cfg.batch_size, seed=cfg.seed, device=dev)
-    train_gan(G, D, loader, _ours_config(cfg, settings, chunk=warmup_steps, steps=warmup_steps), progress=False)
+    trainer = ours_trainer(G, D, images, cfg, dev, settings, log_every=steps, steps=warmup_steps + steps)
+    run_ours(trainer.steps(), dev, n=warmup_steps)
 
     def ours() -> float:
         _sync(dev)
         t0 = time.perf_counter()
-        train_gan(G, D, loader, _ours_config(cfg, settings, chunk=steps, steps=steps), progress=False)
+        run_ours(trainer.steps(), dev, n=steps)
         _sync(dev)
         return time.perf_counter() - t0
 
@@ -378,7 +349,7 @@ def quality(G_ref: nn.Module, G_ours: nn.Module, test_images: torch.Tensor, dev:
     the real-vs-real floor (another ``n`` test images against the same ones)."""
     if len(test_images) < 2 * n:
         raise ValueError(f"the FID comparison needs 2 x {n} test images, got {len(test_images)}")
-    clf = metrics.classifier(dev)
+    clf = recipes.classifier(dev)
     real = metrics.extract_features(clf, test_images[:n])
 
     def fid_of(G: nn.Module) -> float:
@@ -431,17 +402,23 @@ def run_bench(model_cfg: GANConfig, cfg: TrainConfig, images: torch.Tensor, *, s
         warm = run_steps(ref_steps, dev, n=warmup_steps)
         # ours' timing points: about 50 per round at the reference's rate (1 per step on a CPU)
         chunk = max(1, min(100, round(seconds / rounds / 50 / (warm["timed_s"] / max(1, warm["steps"])))))
-        turns = _Turns(dev, ref_steps, warmup_steps, rounds, seconds / rounds)
-        loader = data.TensorLoader(images, batch_size=cfg.batch_size, seed=cfg.seed, device=dev)
-        with contextlib.suppress(_TimeUp):
-            train_gan(G_ours, D_ours, loader, _ours_config(cfg, settings, chunk), callbacks=[turns], progress=False)
+        our_steps = ours_trainer(G_ours, D_ours, images, cfg, dev, settings, log_every=chunk).steps()
+        our_warm = run_ours(our_steps, dev, n=warmup_steps)
+        ref = {"steps": 0, "images": 0, "timed_s": 0.0}
+        ours = {"steps": 0, "timed_s": 0.0}
+        for _ in range(rounds):  # alternate turns, so a busy machine slows both alike
+            turn = run_ours(our_steps, dev, seconds=seconds / rounds)
+            ours = {k: ours[k] + turn[k] for k in ours}
+            turn = run_steps(ref_steps, dev, seconds=seconds / rounds)
+            ref = {**{k: ref[k] + turn[k] for k in ("steps", "images", "timed_s")}, "last_losses": turn["last_losses"]}
+        our_steps.close()
         load_after = os.getloadavg()
-        ref = {**turns.ref, "img_per_s": turns.ref["images"] / turns.ref["timed_s"],
-               "first_losses": warm["first_losses"], "warmup_s": warm["timed_s"]}
-        ours = {**turns.ours, "images": turns.ours["steps"] * cfg.batch_size, "warmup_s": turns.warmup_s,
-                # compilation happens in the first steps: their time minus the same steps at the steady rate
-                "compile_s": (max(0.0, turns.first_chunk_s - chunk * turns.ours["timed_s"] / turns.ours["steps"])
-                              if settings["compile"] else 0.0)}
+        ref.update(img_per_s=ref["images"] / ref["timed_s"], first_losses=warm["first_losses"],
+                   warmup_s=warm["timed_s"])
+        ours.update(images=ours["steps"] * cfg.batch_size, warmup_s=our_warm["timed_s"],
+                    # compilation happens in the warm-up: its time minus the same steps at the steady rate
+                    compile_s=(max(0.0, our_warm["timed_s"] - warmup_steps * ours["timed_s"] / ours["steps"])
+                               if settings["compile"] else 0.0))
         ours["img_per_s"] = ours["images"] / ours["timed_s"]
         flops = {"reference": step_flops(G0, D0, images, cfg, dev, None) / cfg.batch_size,
                  "ours": step_flops(G0, D0, images, cfg, dev, settings) / cfg.batch_size}

@@ -7,9 +7,11 @@
   with ``os.replace``; a checkpoint folder is written as ``<dir>.tmp`` and swapped in only once
   complete, so a crash or a full disk never destroys the last good checkpoint.
 * Shipped weights live in ``aigc_course/weights/`` (or ``$AIGC_WEIGHTS_DIR``), listed in
-  ``manifest.json`` with their SHA-256, configs, training cost and metrics; ``pretrained(name)``
-  checks the hash before loading a byte.
+  ``manifest.json`` with their SHA-256, configs, training cost and metrics; :func:`read_shipped`
+  checks the hash before a byte is parsed.
 
+A ground floor of the package: pure storage, it never builds or trains a model (``recipes`` does:
+``recipes.pretrained(name)``, ``recipes.load_or_train(name)``, ``recipes.register_weights``).
 Introduced in 4.2 (checkpoints, pretrained weights); resuming in 4.6.
 """
 from __future__ import annotations
@@ -29,7 +31,6 @@ import safetensors.torch
 import torch
 from torch import nn
 
-from . import runtime
 from .errors import CheckpointError
 
 MANIFEST = "manifest.json"
@@ -102,7 +103,8 @@ def _read_tensors(path: Path, sha256: str | None = None) -> dict[str, torch.Tens
         ) from err
 
 
-def _load_into(module: nn.Module, tensors: Mapping[str, torch.Tensor], source: Path) -> nn.Module:
+def load_state_into(module: nn.Module, tensors: Mapping[str, torch.Tensor], source: str | Path) -> nn.Module:
+    """Load a state dict into ``module`` (strict); a mismatch raises ``CheckpointError`` naming ``source``."""
     try:
         module.load_state_dict(tensors, strict=True)
     except RuntimeError as err:
@@ -118,7 +120,7 @@ def load_weights(path: str | Path, module: nn.Module | None = None, sha256: str 
     the state dict. With ``sha256`` the file is refused (``CheckpointError``) unless its hash matches."""
     path = Path(path)
     tensors = _read_tensors(path, sha256)
-    return tensors if module is None else _load_into(module, tensors, path)
+    return tensors if module is None else load_state_into(module, tensors, path)
 
 
 def read_metadata(path: str | Path) -> dict:
@@ -277,19 +279,20 @@ def write_manifest(manifest: dict, directory: str | Path | None = None) -> Path:
     return path
 
 
-def _entry(name: str) -> dict:
-    entries = read_manifest()["weights"]
+def manifest_entry(name: str, directory: str | Path | None = None) -> dict:
+    """The manifest entry of shipped weights ``name`` (``CheckpointError`` naming the choices if none)."""
+    entries = read_manifest(directory)["weights"]
     if name not in entries:
         raise CheckpointError(
-            f"no shipped weights named {name!r} in {weights_dir() / MANIFEST} (available: "
+            f"no shipped weights named {name!r} in {Path(directory or weights_dir()) / MANIFEST} (available: "
             f"{sorted(entries) or 'none'}). Train them with `python -m aigc_course train {name} --profile full` "
-            f"and ship them with checkpoint.register_weights, or use load_or_train({name!r})."
+            f"and ship them with recipes.register_weights, or use recipes.load_or_train({name!r})."
         )
     return entries[name]
 
 
-def _split_parts(tensors: Mapping[str, torch.Tensor]) -> dict[str, dict[str, torch.Tensor]]:
-    """``{"generator.a.weight": t}`` -> ``{"generator": {"a.weight": t}}``."""
+def split_parts(tensors: Mapping[str, torch.Tensor]) -> dict[str, dict[str, torch.Tensor]]:
+    """``{"generator.a.weight": t}`` -> ``{"generator": {"a.weight": t}}`` (one state dict per part)."""
     parts: dict[str, dict[str, torch.Tensor]] = {}
     for key, value in tensors.items():
         part, _, rest = key.partition(".")
@@ -297,161 +300,27 @@ def _split_parts(tensors: Mapping[str, torch.Tensor]) -> dict[str, dict[str, tor
     return parts
 
 
-def _load_entry(name: str, entry: dict, device: torch.device | str | None = None) -> dict[str, nn.Module]:
-    """Build every part of a manifest entry, check the file's hash and load the weights (eval mode)."""
-    from .recipes import build_models
+def join_parts(parts: Mapping[str, Mapping[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    """The inverse of :func:`split_parts`: one flat dict of tensors keyed ``part.name``."""
+    return {f"{_check_name(part)}.{k}": v for part, sd in parts.items() for k, v in sd.items()}
 
-    path = weights_dir() / entry["file"]
+
+def read_shipped(name: str, directory: str | Path | None = None) -> tuple[dict, dict[str, dict[str, torch.Tensor]]]:
+    """``(manifest entry, state dicts by part)`` of shipped weights ``name``, after checking the file's
+    SHA-256 against the manifest. Fails closed: an entry without a hash is refused."""
+    directory = Path(directory or weights_dir())
+    entry = manifest_entry(name, directory)
+    path = directory / entry["file"]
+    if not isinstance(entry.get("sha256"), str) or len(entry["sha256"]) != 64:
+        raise CheckpointError(f"the manifest entry {name!r} in {directory / MANIFEST} has no valid sha256, so "
+                              f"{path} cannot be verified and was NOT loaded; reinstall the course package")
     if not path.is_file():
         raise CheckpointError(
             f"the weights file {path} listed for {name!r} is missing. Reinstall the course package, or "
             f"train the weights with `python -m aigc_course train {entry.get('recipe', name)} --profile full` "
-            "(or call load_or_train, which trains the quick recipe when no weights are shipped)."
+            "(or call recipes.load_or_train, which trains the quick recipe when no weights are shipped)."
         )
-    parts = _split_parts(_read_tensors(path, entry["sha256"]))
-    models = build_models(entry["kind"], entry["model_config"])
-    if set(parts) != set(models):
-        raise CheckpointError(f"{path} holds parts {sorted(parts)} but a {entry['kind']} needs {sorted(models)}")
-    for part, model in models.items():
-        _load_into(model, parts[part], path).to(runtime.device(device)).eval()
-    return models
-
-
-def _select(models: dict[str, nn.Module], part: str | None):
-    part = part or next(iter(models))  # generator for a GAN, the model otherwise
-    if part == "all":
-        return models
-    if part not in models:
-        raise ValueError(f"part={part!r} is not one of {sorted(models)} (or 'all')")
-    return models[part]
-
-
-def pretrained(name: str, part: str | None = None, *, device: torch.device | str | None = None):
-    """Shipped model ``name`` in eval mode on ``device`` (default: the best one), after checking its
-    SHA-256 against the manifest.
-
-    GANs return the generator (the EMA copy when trained with EMA); ``part="discriminator"`` gives
-    D and ``part="all"`` a dict of both. A missing or modified file raises ``CheckpointError``
-    saying what to do. Introduced in 1.1.
-    """
-    return _select(_load_entry(name, _entry(name), device), part)
-
-
-def load_or_train(name: str, profile: str | None = None, *, part: str | None = None,
-                  train_steps: int | None = None, progress: bool = True,
-                  device: torch.device | str | None = None):
-    """Model(s) of recipe ``name`` ready to use, the way the profile wants it.
-
-    ``quick``: the shipped weights (checked); if none are shipped, train the quick recipe and say
-    so. ``full``: train from scratch with the full recipe (``train_steps`` overrides its length).
-    Returns what ``pretrained`` returns. Introduced in 4.2.
-    """
-    from .recipes import train_recipe
-
-    profile = profile or runtime.profile()
-    if profile not in runtime.PROFILES:
-        raise ValueError(f"profile={profile!r} is not one of {runtime.PROFILES}")
-    entry = read_manifest()["weights"].get(name)
-    if profile == "quick" and entry is not None and (weights_dir() / entry["file"]).is_file():
-        return pretrained(name, part, device=device)
-    if profile == "quick":
-        print(f"note: no shipped weights for {name!r}; training the quick recipe instead "
-              f"(ship weights with `python -m aigc_course train {name} --profile full` + register_weights)")
-    models, result = train_recipe(name, profile, steps=train_steps, progress=progress, device=device)
-    if result.ema is not None:  # sample from the EMA generator, as the shipped weights do
-        models = {**models, "generator": result.ema}
-    for model in models.values():
-        model.eval()
-    return _select(models, part)
-
-
-def _part_weights(ckpt: Path, state: dict) -> dict[str, dict[str, torch.Tensor]]:
-    """State dicts of the parts worth shipping: generator (its EMA copy if any) + discriminator, or the model."""
-    names = state["models"]
-    if state["kind"] == "gan":
-        gen = "ema" if "ema" in names else "generator"
-        return {"generator": load_weights(ckpt / f"{gen}.safetensors"),
-                "discriminator": load_weights(ckpt / "discriminator.safetensors")}
-    return {"model": load_weights(ckpt / "model.safetensors")}
-
-
-def load_models(path: str | Path, part: str | None = None, *, device: torch.device | str | None = None):
-    """Model(s) from a training checkpoint (or run) folder, built from its stored config, in eval
-    mode; GANs give the generator (the EMA copy if trained with one) unless ``part`` says otherwise,
-    as :func:`pretrained` does."""
-    from .recipes import build_models
-
-    ckpt = find_checkpoint(path)
-    state = load_checkpoint(ckpt)
-    if state.get("model_config") is None:
-        raise CheckpointError(f"{ckpt} does not record its model config (models without .cfg); build the "
-                              "model yourself and use load_checkpoint(dir, {name: model})")
-    models = build_models(state["kind"], state["model_config"])
-    for name, sd in _part_weights(ckpt, state).items():
-        _load_into(models[name], sd, ckpt).to(runtime.device(device)).eval()
-    return _select(models, part)
-
-
-def _run_entry(source) -> tuple[dict[str, dict[str, torch.Tensor]], dict]:
-    """Parts and manifest fields of a finished training run (checkpoint/run folder or TrainResult)."""
-    source = getattr(source, "checkpoint", source)
-    if source is None:
-        raise CheckpointError("this TrainResult has no checkpoint: train with out_dir=... to register its weights")
-    ckpt = find_checkpoint(source)
-    state = load_checkpoint(ckpt)
-    meta = state.get("meta", {})
-    fields = {
-        "recipe": meta.get("recipe"),
-        "kind": state["kind"],
-        "model_config": state["model_config"],
-        "train_config": state["train_config"],
-        "ema": "ema" in state["models"],
-        "steps": state["step"],
-        "wall_time_s": round(state["wall_time"], 1),
-        "device": state["device"],
-        "final_losses": {k: v[-1][1] for k, v in state["history"]["logs"].items() if v},
-        "command": meta.get("command", ""),
-    }
-    return _part_weights(ckpt, state), fields
-
-
-def register_weights(name: str, source, *, kind: str | None = None, model_config: dict | None = None,
-                     metrics: Mapping[str, float] | None = None, command: str | None = None,
-                     info: Mapping[str, Any] | None = None, half: bool = True,
-                     directory: str | Path | None = None) -> dict:
-    """Ship weights as ``<name>.safetensors`` and record them in the manifest; return the entry.
-
-    ``source``: a training checkpoint/run folder or a ``TrainResult`` trained with ``out_dir`` (configs,
-    steps, wall time, device and final losses come from its checkpoint), or an ``nn.Module`` with
-    ``kind`` and ``model_config`` given (e.g. the metrics classifier; ``info`` adds fields such as
-    ``steps``). ``metrics`` (FID, NLL, accuracy...) and ``command`` are recorded too. ``half`` stores
-    float32 tensors as float16 (about 2x smaller). File and manifest are written atomically.
-    """
-    if isinstance(source, nn.Module):
-        if kind is None or model_config is None:
-            raise ValueError("register_weights(name, module, ...) needs kind= and model_config= to rebuild the model")
-        parts, fields = {"model": _state_dict(source)}, {"recipe": None, "kind": kind, "model_config": dict(model_config)}
-    else:
-        parts, fields = _run_entry(source)
-    directory = Path(directory or weights_dir())
-    file = f"{name}.safetensors"
-    tensors = {f"{part}.{k}": v for part, sd in parts.items() for k, v in sd.items()}
-    save_weights(directory / file, tensors, {"name": name}, half=half)
-    entry = {
-        **fields,
-        **dict(info or {}),
-        "file": file,
-        "sha256": sha256_bytes((directory / file).read_bytes()),
-        "recipe": fields["recipe"] or name,
-        "metrics": dict(metrics or {}),
-        "command": command or fields.get("command", ""),
-        "torch": torch.__version__,
-        "date": datetime.date.today().isoformat(),
-    }
-    manifest = read_manifest(directory)
-    manifest["weights"][name] = entry
-    write_manifest(manifest, directory)
-    return entry
+    return entry, split_parts(_read_tensors(path, entry["sha256"]))
 
 
 def weights_list() -> list[dict]:
@@ -461,20 +330,3 @@ def weights_list() -> list[dict]:
         path = weights_dir() / entry["file"]
         rows.append({"name": name, "size": path.stat().st_size if path.is_file() else None, **entry})
     return rows
-
-
-def weights_verify(names: Iterable[str] | None = None) -> list[str]:
-    """Problems with the shipped weights (empty list = all good): each file must exist, match its
-    SHA-256 and load strictly into the model built from its config. ``names``: only these entries."""
-    entries = read_manifest()["weights"]
-    problems = []
-    for name in sorted(entries) if names is None else names:
-        entry = entries.get(name)
-        if entry is None:
-            problems.append(f"{name}: not in the manifest {weights_dir() / MANIFEST}")
-            continue
-        try:
-            _load_entry(name, entry)
-        except (CheckpointError, KeyError, ValueError, TypeError) as err:
-            problems.append(f"{name}: {err}")
-    return problems

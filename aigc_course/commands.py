@@ -11,7 +11,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import checkpoint, runtime
+from . import checkpoint, recipes, runtime
+from .nn import eval_mode
 from .plotting import make_grid
 from .recipes import get_recipe, train_recipe
 
@@ -32,12 +33,8 @@ def scatter_image(points: torch.Tensor | np.ndarray, size: int = 256, lim: float
 def sample_picture(model: nn.Module, n: int = 64, seed: int = 0) -> np.ndarray:
     """``n`` samples of a generator or VAE (anything with ``sample(n, generator=...)``) as one uint8
     picture: an image grid (one class per column for conditional models) or a 2-D scatter."""
-    was_training = model.training
-    model.eval()
-    try:
+    with eval_mode(model):
         x = model.sample(n, generator=torch.Generator().manual_seed(seed)).float().cpu()
-    finally:
-        model.train(was_training)
     if x.dim() == 2:
         return scatter_image(x)
     return make_grid(x, nrow=getattr(model, "n_classes", 0) or None)
@@ -63,14 +60,13 @@ def cmd_train(args) -> int:
                                   resume=args.resume)
     if torch.distributed.is_initialized() and torch.distributed.get_rank() != 0:
         return 0  # under torchrun, rank 0 reports
-    sampler = result.ema or models.get("generator") or models["model"]
-    png = write_png(sample_picture(sampler), out / "samples.png")
+    png = write_png(sample_picture(result.sampler), out / "samples.png")
     print(f"trained {recipe.name} ({profile} profile): {result.steps} steps, {result.wall_time:.1f} s this run, "
           f"{result.images_per_s:.0f} images/s")
     print(f"checkpoint: {result.checkpoint}  (continue with --resume {result.checkpoint} --max-steps N)")
     print(f"samples:    {png}")
-    print(f"ship it:    python -c \"from aigc_course import checkpoint; "
-          f"checkpoint.register_weights('{recipe.name}', '{result.checkpoint}')\"")
+    print(f"ship it:    python -c \"from aigc_course import recipes; "
+          f"recipes.register_weights('{recipe.name}', '{result.checkpoint}')\"")
     return 0
 
 
@@ -79,7 +75,7 @@ def cmd_sample(args) -> int:
     recipe = get_recipe(args.recipe)
     if args.n <= 0:
         raise ValueError(f"--n must be a positive number of samples, got {args.n}")
-    model = checkpoint.load_models(args.weights) if args.weights else checkpoint.pretrained(recipe.name)
+    model = recipes.load_models(args.weights) if args.weights else recipes.pretrained(recipe.name)
     png = write_png(sample_picture(model, args.n, args.seed), args.out)
     print(f"{args.n} samples of {recipe.name} ({args.weights or 'shipped weights'}) -> {png}")
     return 0
@@ -108,7 +104,7 @@ def cmd_weights(args) -> int:
         return 0
     failed = 0
     for r in rows:
-        problems = checkpoint.weights_verify([r["name"]])
+        problems = recipes.weights_verify([r["name"]])
         failed += bool(problems)
         print(f"FAIL {problems[0]}" if problems else f"OK   {r['name']} ({r['file']}, sha256 {r['sha256'][:12]}...)")
     print(f"{len(rows) - failed}/{len(rows)} weights files verified in {checkpoint.weights_dir()}")

@@ -574,6 +574,23 @@ def _positive_int(value, what: str, minimum: int = 1) -> int:
     return value
 
 
+def to_model_space(images: torch.Tensor) -> torch.Tensor:
+    """uint8 images in 0..255 -> float32 in [-1, 1]; float images are returned as they are (assumed in [-1, 1])."""
+    if images.dtype == torch.uint8:
+        return images.float() / 127.5 - 1.0
+    if not images.is_floating_point():
+        raise TypeError(f"images must be uint8 (0..255) or float (in [-1, 1]), got dtype {images.dtype}")
+    return images.float()
+
+
+def batches_in_model_space(images: torch.Tensor, batch_size: int, device: torch.device | str):
+    """Consecutive batches of ``images`` moved to ``device`` and scaled to [-1, 1] there (for evaluation)."""
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    for start in range(0, len(images), batch_size):
+        yield to_model_space(images[start:start + batch_size].to(device))
+
+
 class TensorLoader:
     """Batches from tensors kept on the device: no workers, no host-to-device copies per step.
 

@@ -6,7 +6,7 @@
   ``aigc_course.losses``. Class-conditional discriminators use the projection of Miyato & Koyama
   (2018): ``logit = w . h(x) + b + <embed(y), h(x)>``.
 
-Introduced in 2.1 (MLP GAN on 2-D data), 2.3 (DCGAN), 2.4 (critic, spectral norm) and 2.5 (conditional).
+Introduced in 2.1 (MLP GAN on 2-D data), 4.2 (DCGAN), 2.4 (critic, spectral norm) and 4.3 (conditional).
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import math
 import torch
 from torch import nn
 
+from . import kinds
 from .config import GANConfig
 from .nn import View, apply_spectral_norm_, check_input, conv_block, deconv_block, init_dcgan_, mlp, standard_normal
 
@@ -156,7 +157,7 @@ class DCGenerator(_Generator):
     ConvTranspose2d + BatchNorm + ReLU blocks that double the side, and a final tanh layer.
 
     28x28: (B, 4w, 7, 7) -> (B, 2w, 14, 14) -> (B, C, 28, 28); 32x32: (B, 4w, 4, 4) -> ... -> (B, C, 32, 32);
-    64x64: (B, 8w, 4, 4) -> ... -> (B, C, 64, 64), with w = ``cfg.width``. Introduced in 2.3.
+    64x64: (B, 8w, 4, 4) -> ... -> (B, C, 64, 64), with w = ``cfg.width``. Introduced in 4.2.
     """
 
     def __init__(self, cfg: GANConfig):
@@ -182,7 +183,7 @@ class DCDiscriminator(_Discriminator):
     penalty), then a linear layer to one logit, shape (B,).
 
     28x28: (B, C, 28, 28) -> (B, w, 14, 14) -> (B, 2w, 7, 7) -> (B, 4w, 4, 4) (a 3x3 conv for 7 -> 4);
-    32x32 likewise to (B, 4w, 4, 4); 64x64 to (B, 8w, 4, 4). Introduced in 2.3 (critic, spectral norm: 2.4).
+    32x32 likewise to (B, 4w, 4, 4); 64x64 to (B, 8w, 4, 4). Introduced in 4.2 (critic, spectral norm: 2.4, 4.3).
     """
 
     def __init__(self, cfg: GANConfig):
@@ -215,3 +216,14 @@ def build_discriminator(cfg: GANConfig) -> _Discriminator:
 def build_gan(cfg: GANConfig) -> tuple[_Generator, _Discriminator]:
     """``(G, D)`` for a ``GANConfig``. Introduced in 2.1."""
     return build_generator(cfg), build_discriminator(cfg)
+
+
+def _build_parts(config: GANConfig | dict) -> dict[str, nn.Module]:
+    cfg = config if isinstance(config, GANConfig) else GANConfig.from_dict(config)
+    G, D = build_gan(cfg)
+    return {"generator": G, "discriminator": D}
+
+
+kinds.register(kinds.ModelKind(
+    "gan", _build_parts, parts=("generator", "discriminator"), sampler="generator", ema_of="generator",
+    doc="generator + discriminator/critic (GANConfig); trained by train.GANTrainer"))

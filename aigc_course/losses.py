@@ -9,6 +9,7 @@ chapter that derives it; ``tests/test_losses.py`` checks each against a closed f
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Callable
 
 import torch
@@ -130,22 +131,56 @@ def hinge_g_loss(fake_scores: Tensor) -> Tensor:
     return wgan_g_loss(fake_scores)
 
 
-def gan_losses(name: str) -> tuple[Callable[[Tensor, Tensor], Tensor], Callable[[Tensor], Tensor]]:
-    """``(d_loss(real, fake), g_loss(fake))`` for a ``TrainConfig.loss`` name.
+@dataclass(frozen=True)
+class GANLoss:
+    """One GAN objective as the trainer uses it: D's loss, G's loss and what comes with them.
 
-    ``"bce"`` is the non-saturating GAN; ``"wgan-gp"`` and ``"wgan-clip"`` both return the
-    Wasserstein losses (the trainer adds the penalty or the weight clipping). Introduced in 2.4.
+    ``penalty`` (WGAN-GP) is added to D's loss with weight ``gp_weight``; ``clip_value`` > 0 clamps D's
+    weights after each step (the original WGAN). ``probabilities``: D's outputs are logits of
+    P(real), so the trainer logs sigmoid means; ``wasserstein``: it logs E f(x) - E f(G(z)).
+    Build one with :func:`gan_loss`. Introduced in 2.4.
     """
-    table = {
-        "bce": (gan_d_loss, gan_g_nonsaturating),
-        "saturating": (gan_d_loss, gan_g_saturating),
-        "hinge": (hinge_d_loss, hinge_g_loss),
-        "wgan-gp": (wgan_critic_loss, wgan_g_loss),
-        "wgan-clip": (wgan_critic_loss, wgan_g_loss),
-    }
-    if name not in table:
+
+    name: str
+    d_loss: Callable[[Tensor, Tensor], Tensor]   # (real outputs (B,), fake outputs (B,)) -> scalar
+    g_loss: Callable[[Tensor], Tensor]           # fake outputs (B,) -> scalar
+    probabilities: bool = False
+    wasserstein: bool = False
+    gp_weight: float = 0.0
+    clip_value: float = 0.0
+
+    def penalty(self, critic: Callable[..., Tensor], real: Tensor, fake: Tensor, labels: Tensor | None,
+                generator: torch.Generator | None) -> Tensor | None:
+        """The gradient penalty to add (times ``gp_weight``) to D's loss, or None."""
+        return gradient_penalty(critic, real, fake, labels, generator) if self.gp_weight > 0 else None
+
+    @torch.no_grad()
+    def after_d_step(self, critic: torch.nn.Module) -> None:
+        """Weight clipping to [-c, c] when ``clip_value`` > 0 (nothing otherwise)."""
+        if self.clip_value > 0:
+            for p in critic.parameters():
+                p.clamp_(-self.clip_value, self.clip_value)
+
+
+_GAN_LOSS_TABLE: dict[str, dict] = {
+    "bce": dict(d_loss=gan_d_loss, g_loss=gan_g_nonsaturating, probabilities=True),
+    "saturating": dict(d_loss=gan_d_loss, g_loss=gan_g_saturating, probabilities=True),
+    "hinge": dict(d_loss=hinge_d_loss, g_loss=hinge_g_loss),
+    "wgan-gp": dict(d_loss=wgan_critic_loss, g_loss=wgan_g_loss, wasserstein=True, uses="gp_weight"),
+    "wgan-clip": dict(d_loss=wgan_critic_loss, g_loss=wgan_g_loss, wasserstein=True, uses="clip_value"),
+}
+
+
+def gan_loss(name: str, *, gp_weight: float = 10.0, clip_value: float = 0.01) -> GANLoss:
+    """The :class:`GANLoss` for a ``TrainConfig.loss`` name: ``"bce"`` (the non-saturating GAN),
+    ``"saturating"``, ``"hinge"``, ``"wgan-gp"`` (with ``gp_weight``) or ``"wgan-clip"`` (``clip_value``).
+    Introduced in 2.4."""
+    if name not in _GAN_LOSS_TABLE:
         raise ValueError(f"unknown GAN loss {name!r}; use one of {GAN_LOSSES}")
-    return table[name]
+    spec = dict(_GAN_LOSS_TABLE[name])
+    uses = spec.pop("uses", None)
+    extra = {"gp_weight": gp_weight} if uses == "gp_weight" else {"clip_value": clip_value} if uses else {}
+    return GANLoss(name, **spec, **extra)
 
 
 # --- VAE terms (chapter 3) --------------------------------------------------------------------
@@ -156,7 +191,7 @@ def gaussian_kl(mu: Tensor, logvar: Tensor) -> Tensor:
     .. math:: \mathrm{KL}\big(\mathcal N(\mu, \operatorname{diag}\sigma^2)\,\|\,\mathcal N(0, I)\big)
               = \tfrac12 \sum_j \big(\mu_j^2 + \sigma_j^2 - 1 - \log \sigma_j^2\big)
 
-    with ``logvar`` :math:`= \log\sigma^2`. Introduced in 3.3.
+    with ``logvar`` :math:`= \log\sigma^2`. Introduced in 4.4.
     """
     _same_shape(mu, logvar, "gaussian_kl: mu and logvar")
     return 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(dim=-1)
@@ -169,7 +204,7 @@ def gaussian_log_density(z: Tensor, mu: Tensor | float, logvar: Tensor | float) 
               = -\tfrac12 \sum_j \Big(\log 2\pi + \log\sigma_j^2 + \frac{(z_j - \mu_j)^2}{\sigma_j^2}\Big)
 
     ``mu``/``logvar`` broadcast against ``z`` (pass ``0.0, 0.0`` for the prior :math:`\mathcal N(0, I)`).
-    Used for the importance weights of the IWAE bound. Introduced in 3.4.
+    Used for the importance weights of the IWAE bound. Introduced in 4.5.
     """
     logvar = torch.as_tensor(logvar, dtype=z.dtype, device=z.device)
     return -0.5 * (math.log(2 * math.pi) + logvar + (z - mu).pow(2) * torch.exp(-logvar)).sum(dim=-1)
@@ -182,7 +217,7 @@ def bernoulli_log_likelihood(logits: Tensor, target01: Tensor) -> Tensor:
               = \sum_i \big(x_i \ell_i - \operatorname{softplus}(\ell_i)\big)
 
     For grey levels strictly between 0 and 1 this is the usual cross-entropy, not a normalised
-    density (see the continuous Bernoulli of Loaiza-Ganem & Cunningham 2019). Introduced in 3.4.
+    density (see the continuous Bernoulli of Loaiza-Ganem & Cunningham 2019). Introduced in 4.5.
     """
     _same_shape(logits, target01, "bernoulli_log_likelihood: logits and targets")
     return _flat_sum(target01 * logits - F.softplus(logits))
@@ -193,7 +228,7 @@ def gaussian_log_likelihood(mean: Tensor, x: Tensor, sigma: float) -> Tensor:
 
     .. math:: \log p(x \mid z) = \sum_i \Big(-\frac{(x_i - \mu_i)^2}{2\sigma^2} - \log\sigma - \tfrac12\log 2\pi\Big)
 
-    Introduced in 3.4.
+    Introduced in 4.5.
     """
     _same_shape(mean, x, "gaussian_log_likelihood: mean and x")
     if not sigma > 0:
@@ -208,7 +243,7 @@ def elbo(log_px: Tensor, kl: Tensor, beta: float = 1.0) -> Tensor:
     .. math:: \mathrm{ELBO}(x) = \mathbb{E}_{q(z\mid x)}[\log p(x \mid z)]
               - \beta\,\mathrm{KL}\big(q(z \mid x)\,\|\,p(z)\big) \le \log p(x) \quad(\beta = 1)
 
-    Introduced in 3.1.
+    Introduced in 4.4.
     """
     _same_shape(log_px, kl, "elbo: log_px and kl")
     return log_px - beta * kl
@@ -222,7 +257,7 @@ def iwae_bound(log_w: Tensor) -> Tensor:
 
     Computed as ``logsumexp - log K`` (no under/overflow). :math:`\mathcal L_1` is the one-sample
     ELBO estimate and :math:`\mathcal L_K` grows towards :math:`\log p(x)` as K grows
-    (Burda et al. 2016). Introduced in 3.4.
+    (Burda et al. 2016). Introduced in 4.5.
     """
     if log_w.dim() != 2:
         raise ValueError(f"iwae_bound expects log-weights of shape (K, B), got {tuple(log_w.shape)}")

@@ -1,55 +1,28 @@
-"""Measuring generative models: a feature classifier, FID, precision/recall, IWAE NLL, PSNR/SSIM, mode coverage.
+"""Measuring generative models: FID, precision/recall, IWAE NLL, PSNR/SSIM, mode coverage.
 
-Introduced in 4.5 (mode coverage in 2.3). Inception-v3 features are meaningless for 28x28 grey
-clothes, so FID and precision/recall here live in the 128-d feature space of a small CNN trained on
-Fashion-MNIST itself (:class:`FashionClassifier`; the shipped weights are ``classifier-fashion``).
-Numbers are therefore comparable within this course, not with papers' Inception FIDs.
+A ground floor of the package: it builds and loads no model. FID and precision/recall take features,
+or images and the feature model to embed them with: in this course the small Fashion-MNIST CNN
+``classifier.FashionClassifier`` (``recipes.classifier()`` loads the shipped one), because Inception-v3
+features mean little for 28x28 grey clothes. Numbers are comparable within this course, not with
+papers' Inception FIDs. Introduced in 4.5 (mode coverage in 2.3).
 """
 from __future__ import annotations
 
 import math
-import time
-from typing import Iterator, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from scipy import linalg
 from torch import Tensor, nn
-from tqdm.auto import tqdm
 
-from . import checkpoint, data, losses, runtime
-from .nn import conv_block
-
-CLASSIFIER_NAME = "classifier-fashion"
+from . import losses
+from .data import batches_in_model_space, to_model_space
+from .nn import eval_mode
 
 
-# --------------------------------------------------------------------------- inputs
-
-
-def to_model_space(images: Tensor) -> Tensor:
-    """uint8 images in 0..255 -> float32 in [-1, 1]; float images are returned as they are (assumed in [-1, 1])."""
-    if images.dtype == torch.uint8:
-        return images.float() / 127.5 - 1.0
-    if not images.is_floating_point():
-        raise TypeError(f"images must be uint8 (0..255) or float (in [-1, 1]), got dtype {images.dtype}")
-    return images.float()
-
-
-def _batches(images: Tensor, batch_size: int, device: torch.device) -> Iterator[Tensor]:
-    """Consecutive batches of ``images`` on ``device``, scaled to [-1, 1] there."""
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    for start in range(0, len(images), batch_size):
-        yield to_model_space(images[start:start + batch_size].to(device))
-
-
-def _device_of(model: nn.Module) -> torch.device:
-    return next(model.parameters()).device
-
-
-def _resolve_device(device: torch.device | str | None) -> torch.device:
-    return torch.device(device) if device is not None else runtime.device()
+# --------------------------------------------------------------------------- features
 
 
 def _as_tensor(values: Tensor | np.ndarray, dtype: torch.dtype) -> Tensor:
@@ -59,121 +32,12 @@ def _as_tensor(values: Tensor | np.ndarray, dtype: torch.dtype) -> Tensor:
     return torch.as_tensor(np.asarray(values), dtype=dtype)
 
 
-# --------------------------------------------------------------------------- the feature classifier
-
-
-class FashionClassifier(nn.Module):
-    """Small CNN for 28x28 grey images in [-1, 1]; its pooled 128-d features define FID here.
-
-    conv 32 -> pool -> conv 64 -> conv 64 -> pool -> conv 128 -> global average pool -> linear 10.
-    About 0.13 M parameters; the shipped weights reach 91.8% test accuracy on Fashion-MNIST
-    after 8 epochs (``tools/train_classifier.py``).
-    Introduced in 4.5.
-    """
-
-    def __init__(self, width: int = 32, n_classes: int = 10, channels: int = 1):
-        super().__init__()
-        self.config = {"width": width, "n_classes": n_classes, "channels": channels}
-        self.feature_dim = 4 * width
-        self.body = nn.Sequential(
-            conv_block(channels, width, 3, 1, 1, act="relu"),        # (B, w, 28, 28)
-            nn.MaxPool2d(2),                                          # (B, w, 14, 14)
-            conv_block(width, 2 * width, 3, 1, 1, act="relu"),       # (B, 2w, 14, 14)
-            conv_block(2 * width, 2 * width, 3, 1, 1, act="relu"),   # (B, 2w, 14, 14)
-            nn.MaxPool2d(2),                                          # (B, 2w, 7, 7)
-            conv_block(2 * width, 4 * width, 3, 1, 1, act="relu"),   # (B, 4w, 7, 7)
-            nn.AdaptiveAvgPool2d(1),                                  # (B, 4w, 1, 1)
-            nn.Flatten(),                                             # (B, 4w)
-        )
-        self.head = nn.Linear(4 * width, n_classes)
-
-    def features(self, x: Tensor) -> Tensor:
-        """(B, C, 28, 28) in [-1, 1] -> (B, 4*width) pooled features (non-negative, after ReLU)."""
-        return self.body(x)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.head(self.features(x))  # (B, n_classes) logits
-
-
-def random_shift(x: Tensor, max_shift: int = 2, generator: torch.Generator | None = None) -> Tensor:
-    """Shift each image by its own random (dy, dx) in [-max_shift, max_shift] pixels: pad with -1, then crop."""
-    b, c, h, w = x.shape
-    s = max_shift
-    padded = F.pad(x, (s, s, s, s), value=-1.0)                                   # (B, C, H+2s, W+2s)
-    offsets = torch.randint(0, 2 * s + 1, (2, b, 1), generator=generator, device=x.device)
-    rows = (torch.arange(h, device=x.device) + offsets[0]).view(b, 1, h, 1)      # (B, 1, H, 1)
-    cols = (torch.arange(w, device=x.device) + offsets[1]).view(b, 1, 1, w)      # (B, 1, 1, W)
-    out = padded.gather(2, rows.expand(b, c, h, w + 2 * s))                       # (B, C, H, W+2s)
-    return out.gather(3, cols.expand(b, c, h, w))                                 # (B, C, H, W)
-
-
-def train_classifier(images: Tensor, labels: Tensor, *, epochs: int = 8, batch_size: int = 128,
-                     lr: float = 2e-3, width: int = 32, seed: int = 0, device: torch.device | str | None = None,
-                     progress: bool = True) -> tuple[FashionClassifier, dict]:
-    """Train a :class:`FashionClassifier` with Adam, a cosine learning rate and ±2-pixel random shifts.
-
-    ``images``: uint8 (N, C, H, W); ``labels``: int64 (N,). Returns ``(model, history)`` where
-    ``history`` maps ``"loss"`` and ``"accuracy"`` (training batch) to lists of ``(step, value)``,
-    plus ``"wall_time_s"``. The model comes back in eval mode. Introduced in 4.5.
-    """
-    dev = _resolve_device(device)
-    torch.manual_seed(seed)
-    model = FashionClassifier(width=width, n_classes=int(labels.max()) + 1, channels=images.shape[1]).to(dev)
-    loader = data.TensorLoader(images, labels, batch_size=batch_size, shuffle=True, seed=seed, device=dev)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * len(loader))
-    shift_gen = torch.Generator(device=dev).manual_seed(seed)
-    history: dict = {"loss": [], "accuracy": []}
-    start, step = time.perf_counter(), 0
-    model.train()
-    bar = tqdm(total=epochs * len(loader), disable=not progress, desc="classifier")
-    for _ in range(epochs):
-        for x, y in loader:
-            logits = model(random_shift(x, 2, shift_gen))
-            loss = F.cross_entropy(logits, y)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            step += 1
-            if step % 50 == 0 or step == epochs * len(loader):
-                history["loss"].append((step, loss.item()))
-                history["accuracy"].append((step, (logits.argmax(1) == y).float().mean().item()))
-                bar.set_postfix(loss=f"{history['loss'][-1][1]:.3f}")
-            bar.update()
-    bar.close()
-    history["wall_time_s"] = time.perf_counter() - start
-    return model.eval(), history
-
-
-@torch.no_grad()
-def evaluate_classifier(model: nn.Module, images: Tensor, labels: Tensor, batch_size: int = 1000) -> float:
-    """Fraction of ``images`` (uint8 or float in [-1, 1]) whose predicted class equals ``labels``."""
-    was_training = model.training
-    model.eval()
-    dev = _device_of(model)
-    preds = torch.cat([model(x).argmax(1).cpu() for x in _batches(images, batch_size, dev)])
-    model.train(was_training)
-    return (preds == labels.cpu()).float().mean().item()
-
-
-def classifier(device: torch.device | str | None = None) -> FashionClassifier:
-    """The shipped pretrained :class:`FashionClassifier` (hash-verified, eval mode, on ``device``).
-
-    Produced by ``python tools/train_classifier.py``; its test accuracy is in the weights manifest.
-    """
-    return checkpoint.pretrained(CLASSIFIER_NAME).to(_resolve_device(device)).eval()
-
-
 @torch.no_grad()
 def extract_features(model: nn.Module, images: Tensor, batch_size: int = 500) -> Tensor:
     """``model.features`` of every image (uint8 or float in [-1, 1]), in eval mode: (N, D) float32 on the CPU."""
-    was_training = model.training
-    model.eval()
-    dev = _device_of(model)
-    feats = torch.cat([model.features(x).float().cpu() for x in _batches(images, batch_size, dev)])
-    model.train(was_training)
-    return feats
+    dev = next(model.parameters()).device
+    with eval_mode(model):
+        return torch.cat([model.features(x).float().cpu() for x in batches_in_model_space(images, batch_size, dev)])
 
 
 # --------------------------------------------------------------------------- FID
@@ -215,15 +79,16 @@ def fid_from_features(feats_a: Tensor | np.ndarray, feats_b: Tensor | np.ndarray
 
 
 def fid(images_a: Tensor, images_b: Tensor, model: nn.Module | None = None, batch_size: int = 500) -> float:
-    """FID between two image sets (N, C, H, W), uint8 or float in [-1, 1], in ``model``'s feature space.
-
-    ``model=None`` uses the shipped :func:`classifier`. Two (N, D) feature tensors are also accepted
+    """FID between two image sets (N, C, H, W), uint8 or float in [-1, 1], in ``model``'s feature space
+    (e.g. ``recipes.classifier()``). Two (N, D) feature tensors are also accepted, without a model
     (then this is :func:`fid_from_features`). FID is biased upwards for small sets: compare sets of
     equal size, and report the real-vs-real floor next to it.
     """
     if images_a.ndim == 2 and images_b.ndim == 2:
         return fid_from_features(images_a, images_b)
-    model = model if model is not None else classifier()
+    if model is None:
+        raise ValueError("fid() of images needs the feature model: fid(a, b, model=recipes.classifier()), "
+                         "or pass (N, D) features")
     return fid_from_features(extract_features(model, images_a, batch_size),
                              extract_features(model, images_b, batch_size))
 
@@ -281,11 +146,9 @@ def nll_iwae(model: nn.Module, images: Tensor, K: int = 100, batch_size: int | N
     """
     if K < 1:
         raise ValueError(f"K must be >= 1, got {K}")
-    was_training = model.training
-    model.eval()
-    batches = _batches(images, batch_size or max(1, 2048 // K), _device_of(model))
-    total = sum(-losses.iwae_bound(model.log_weights(x, K, generator)).sum().item() for x in batches)
-    model.train(was_training)
+    batches = batches_in_model_space(images, batch_size or max(1, 2048 // K), next(model.parameters()).device)
+    with eval_mode(model):
+        total = sum(-losses.iwae_bound(model.log_weights(x, K, generator)).sum().item() for x in batches)
     return total / len(images)
 
 
@@ -320,7 +183,7 @@ def _pair(a: Tensor, b: Tensor, who: str) -> tuple[Tensor, Tensor]:
 
 
 def psnr(a: Tensor, b: Tensor, data_range: float = 2.0, reduction: str = "mean") -> Tensor:
-    """Peak signal-to-noise ratio in dB, per image: 10 log10(data_range^2 / MSE). Introduced in 5.2.
+    """Peak signal-to-noise ratio in dB, per image: 10 log10(data_range^2 / MSE). Introduced in 4.5.
 
     ``data_range`` is 2 for images in [-1, 1] (uint8 inputs are mapped there), 1 for [0, 1].
     ``reduction="mean"`` averages the per-image PSNRs; ``"none"`` returns (B,). Identical images give inf.
@@ -343,7 +206,7 @@ def ssim(a: Tensor, b: Tensor, data_range: float = 2.0, reduction: str = "mean",
 
     Local means, variances and covariance come from a depthwise ``conv2d`` (valid positions only);
     the SSIM map is averaged per image (and over channels). 1 for identical images. ``data_range``
-    is 2 for [-1, 1] (uint8 inputs are mapped there), 1 for [0, 1]. Introduced in 5.2.
+    is 2 for [-1, 1] (uint8 inputs are mapped there), 1 for [0, 1]. Introduced in 4.5.
     """
     a, b = _pair(a, b, "ssim")
     c = a.shape[1]

@@ -1,11 +1,12 @@
 """Small network building blocks shared by the GAN and VAE models.
 
-Introduced in 2.3 (DCGAN), reused in 3.5 (conv VAE). Every helper returns plain ``torch.nn``
+Introduced in 4.2 (DCGAN), reused in 4.4 (conv VAE). Every helper returns plain ``torch.nn``
 modules, so ``print(model)`` shows exactly what runs.
 """
 from __future__ import annotations
 
-from typing import Sequence
+import contextlib
+from typing import Iterator, Sequence
 
 import torch
 from torch import nn
@@ -86,6 +87,20 @@ class View(nn.Module):
         return ", ".join(map(str, self.shape))
 
 
+@contextlib.contextmanager
+def eval_mode(*modules: nn.Module) -> Iterator[None]:
+    """``with eval_mode(model): ...`` runs in eval mode (batch norm uses its running statistics, dropout
+    is off) and restores each module's previous mode afterwards, even if the block raises."""
+    previous = [m.training for m in modules]
+    for m in modules:
+        m.eval()
+    try:
+        yield
+    finally:
+        for m, was_training in zip(modules, previous):
+            m.train(was_training)
+
+
 def count_parameters(module: nn.Module, trainable_only: bool = False) -> int:
     """Number of parameters (each shared tensor counted once; buffers such as BN statistics excluded)."""
     return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)
@@ -94,7 +109,7 @@ def count_parameters(module: nn.Module, trainable_only: bool = False) -> int:
 @torch.no_grad()
 def init_dcgan_(module: nn.Module) -> nn.Module:
     """DCGAN initialisation (Radford et al. 2016), in place: conv/linear weights ~ N(0, 0.02),
-    batch-norm scales ~ N(1, 0.02), all biases 0. Returns ``module``. Introduced in 2.3."""
+    batch-norm scales ~ N(1, 0.02), all biases 0. Returns ``module``. Introduced in 4.2."""
     for m in module.modules():
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
             nn.init.normal_(m.weight, 0.0, 0.02)

@@ -1,22 +1,30 @@
-"""Named training recipes: model config + data + a quick and a full training config.
+"""Named recipes and the shipped weights: what to train, how, and the models ready to use.
 
-``python -m aigc_course train NAME --profile full`` trains one (the shipped weights were made
-that way; ``checkpoint.load_or_train(NAME)`` uses them). Sizes are chosen to be CPU-reasonable:
-the full profiles were trained on 2 CPU cores; on a GPU they take a minute or two each.
-Introduced in 4.2.
+* A :class:`Recipe` is a model kind + its config + data + a quick and a full training config.
+  ``python -m aigc_course train NAME --profile full`` trains one (the shipped weights were made that
+  way). Sizes are CPU-reasonable: the full profiles were trained on 2 CPU cores.
+* :func:`pretrained` gives shipped weights (hash-checked), :func:`load_or_train` the model the
+  profile wants, :func:`load_models` the models of a training checkpoint, :func:`register_weights`
+  ships a run's weights, :func:`classifier` the metrics' feature network.
+
+Everything model-specific comes from the registry of kinds (``kinds``): which parts to build, which
+one samples, which parts are shipped. Introduced in 4.2.
 """
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 import torch
 from torch import nn
 
-from . import data, runtime
+from . import checkpoint, data, kinds, runtime
+from . import classifier as _classifier_kind, gan as _gan_kind, vae as _vae_kind  # noqa: F401 (register their kinds)
+from .checkpoint import CheckpointError
 from .config import GANConfig, TrainConfig, VAEConfig
-from .train import TrainResult, train_gan, train_vae
+from .train import TrainResult, train
 
 TOY_SAMPLES = 50_000  # points drawn from a 2-D toy distribution for training
 
@@ -26,8 +34,8 @@ class Recipe:
     """How to train one named model. ``data`` is a data set name (``data.load``) or ``toy2d:NAME``."""
 
     name: str
-    kind: str                      # "gan" or "vae"
-    model: GANConfig | VAEConfig
+    kind: str                      # a registered model kind ("gan", "vae", ...)
+    model: Any                     # its model config (GANConfig, VAEConfig, ...)
     data: str
     quick: TrainConfig             # CPU minutes: shows the loop, not the final quality
     full: TrainConfig              # trains to the quality the website shows
@@ -40,6 +48,10 @@ class Recipe:
             raise ValueError(f"profile={profile!r} is not one of {runtime.PROFILES}")
         return self.quick if profile == "quick" else self.full
 
+    def build(self) -> dict[str, nn.Module]:
+        """Fresh (untrained) models of this recipe, by part name."""
+        return kinds.build(self.kind, self.model)
+
 
 _DCGAN = GANConfig(kind="dcgan", z_dim=64, img_size=28, channels=1, width=32)
 _GAN_TRAIN = TrainConfig(steps=300, batch_size=128, lr=2e-4, lr_d=2e-4, betas=(0.5, 0.999), loss="bce",
@@ -47,7 +59,7 @@ _GAN_TRAIN = TrainConfig(steps=300, batch_size=128, lr=2e-4, lr_d=2e-4, betas=(0
 _VAE = VAEConfig(kind="conv", z_dim=16, img_size=28, channels=1, width=32, decoder="bernoulli")
 _VAE_TRAIN = TrainConfig(steps=300, batch_size=128, lr=1e-3, betas=(0.9, 0.999), log_every=10, sample_every=50)
 
-RECIPES: dict[str, Recipe] = {r.name: r for r in [
+RECIPES: dict[str, Recipe] = {r.name: r for r in [  # see register_recipe to add one
     Recipe("gan-8gaussians", "gan",
            GANConfig(kind="mlp", z_dim=2, data_dim=2, hidden=128, depth=3), "toy2d:8gaussians",
            quick=TrainConfig(steps=500, batch_size=256, lr=1e-4, lr_d=1e-4, betas=(0.5, 0.999), log_every=10,
@@ -80,6 +92,15 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in [
 ]}
 
 
+def register_recipe(recipe: Recipe, *, replace: bool = False) -> Recipe:
+    """Add a recipe (its kind must be registered); ``replace=True`` to redefine one."""
+    kinds.get(recipe.kind)
+    if recipe.name in RECIPES and not replace and RECIPES[recipe.name] != recipe:
+        raise ValueError(f"a recipe named {recipe.name!r} exists; pass replace=True to redefine it")
+    RECIPES[recipe.name] = recipe
+    return recipe
+
+
 def get_recipe(name: str | Recipe) -> Recipe:
     """The recipe called ``name`` (a ``Recipe`` passes through)."""
     if isinstance(name, Recipe):
@@ -87,27 +108,6 @@ def get_recipe(name: str | Recipe) -> Recipe:
     if name not in RECIPES:
         raise ValueError(f"unknown recipe {name!r}; choose one of: {', '.join(RECIPES)}")
     return RECIPES[name]
-
-
-def build_models(kind: str, model_config: dict | GANConfig | VAEConfig) -> dict[str, nn.Module]:
-    """Fresh modules of a ``kind`` ("gan", "vae" or "classifier") by part name: ``generator`` and
-    ``discriminator`` for a GAN, ``model`` otherwise. Used for training and for loading weights."""
-    if kind == "gan":
-        from .gan import build_gan
-
-        cfg = model_config if isinstance(model_config, GANConfig) else GANConfig.from_dict(model_config)
-        G, D = build_gan(cfg)
-        return {"generator": G, "discriminator": D}
-    if kind == "vae":
-        from .vae import build_vae
-
-        cfg = model_config if isinstance(model_config, VAEConfig) else VAEConfig.from_dict(model_config)
-        return {"model": build_vae(cfg)}
-    if kind == "classifier":
-        from .metrics import FashionClassifier
-
-        return {"model": FashionClassifier(**model_config)}
-    raise ValueError(f"unknown model kind {kind!r}; use 'gan', 'vae' or 'classifier'")
 
 
 def make_data(recipe: str | Recipe, split: str = "train", device: torch.device | str | None = None, *,
@@ -141,13 +141,189 @@ def train_recipe(name: str | Recipe, profile: str | None = None, *, steps: int |
     cfg = cfg.replace(steps=steps if steps is not None else cfg.steps, seed=seed if seed is not None else cfg.seed)
     dev = runtime.device(device)
     runtime.set_seed(cfg.seed)  # the initial weights
-    models = {k: m.to(dev) for k, m in build_models(recipe.kind, recipe.model).items()}
+    models = {k: m.to(dev) for k, m in recipe.build().items()}
     loader = make_data(recipe, device=dev, profile=profile, seed=cfg.seed, limit=limit)
     command = f"python -m aigc_course train {recipe.name} --profile {profile} --max-steps {cfg.steps} --seed {cfg.seed}"
-    kw = dict(callbacks=callbacks, out_dir=out_dir, resume=resume, progress=progress,
-              meta={"recipe": recipe.name, "profile": profile, "command": command})
-    if recipe.kind == "gan":
-        result = train_gan(models["generator"], models["discriminator"], loader, cfg, **kw)
-    else:
-        result = train_vae(models["model"], loader, cfg, **kw)
+    result = train(recipe.kind, models, loader, cfg, callbacks=callbacks, out_dir=out_dir, resume=resume,
+                   progress=progress, meta={"recipe": recipe.name, "profile": profile, "command": command})
     return models, result
+
+
+# --- models ready to use: shipped weights, checkpoints -------------------------------------------
+
+def _select(kind: str, models: dict[str, nn.Module], part: str | None):
+    """One part (default: the kind's sampler, else its first part), or ``"all"`` of them as a dict."""
+    spec = kinds.get(kind)
+    part = part or spec.sampler or spec.parts[0]
+    if part == "all":
+        return models
+    if part not in models:
+        raise ValueError(f"part={part!r} is not one of {sorted(models)} (or 'all')")
+    return models[part]
+
+
+def _built(kind: str, config, parts: Mapping[str, Mapping[str, torch.Tensor]], source,
+           device: torch.device | str | None) -> dict[str, nn.Module]:
+    """The kind's models built from ``config`` with the weights of ``parts`` loaded (eval mode, on device).
+    Parts that are not stored (e.g. a GAN's discriminator in a generator-only file) are left out."""
+    models = kinds.build(kind, config)
+    unknown = set(parts) - set(models)
+    if unknown or not parts:
+        raise CheckpointError(f"{source} holds parts {sorted(parts)} but a {kind} model has {sorted(models)}")
+    dev = runtime.device(device)
+    return {name: checkpoint.load_state_into(m, parts[name], source).to(dev).eval()
+            for name, m in models.items() if name in parts}
+
+
+def pretrained(name: str, part: str | None = None, *, device: torch.device | str | None = None):
+    """Shipped model ``name`` in eval mode on ``device`` (default: the best one), after checking its
+    SHA-256 against the manifest.
+
+    GANs return the generator (the EMA copy when trained with one); ``part="discriminator"`` gives
+    D and ``part="all"`` a dict of both. A missing or modified file raises ``CheckpointError`` saying
+    what to do. Introduced in 4.2.
+    """
+    entry, parts = checkpoint.read_shipped(name)
+    return _select(entry["kind"], _built(entry["kind"], entry["model_config"], parts,
+                                         checkpoint.weights_dir() / entry["file"], device), part)
+
+
+CLASSIFIER_NAME = "classifier-fashion"
+
+
+def classifier(device: torch.device | str | None = None) -> nn.Module:
+    """The shipped feature network of the metrics (``classifier-fashion``, hash-verified, eval mode);
+    pass it to ``metrics.fid(..., model=...)`` or ``metrics.extract_features``. Introduced in 4.5."""
+    return pretrained(CLASSIFIER_NAME, device=device)
+
+
+def load_or_train(name: str, profile: str | None = None, *, part: str | None = None,
+                  train_steps: int | None = None, progress: bool = True,
+                  device: torch.device | str | None = None):
+    """Model(s) of recipe ``name`` ready to use, the way the profile wants it.
+
+    ``quick``: the shipped weights (checked); if none are shipped, train the quick recipe and say
+    so. ``full``: train from scratch with the full recipe (``train_steps`` overrides its length).
+    Returns what ``pretrained`` returns. Introduced in 4.2.
+    """
+    profile = profile or runtime.profile()
+    if profile not in runtime.PROFILES:
+        raise ValueError(f"profile={profile!r} is not one of {runtime.PROFILES}")
+    entry = checkpoint.read_manifest()["weights"].get(name)
+    if profile == "quick" and entry is not None and (checkpoint.weights_dir() / entry["file"]).is_file():
+        return pretrained(name, part, device=device)
+    if profile == "quick":
+        print(f"note: no shipped weights for {name!r}; training the quick recipe instead "
+              f"(ship weights with `python -m aigc_course train {name} --profile full` + register_weights)")
+    models, result = train_recipe(name, profile, steps=train_steps, progress=progress, device=device)
+    spec = kinds.get(result.kind)
+    if result.ema is not None:  # sample from the EMA copy, as the shipped weights do
+        models = {**models, spec.ema_of: result.ema}
+    for model in models.values():
+        model.eval()
+    return _select(result.kind, models, part)
+
+
+def _checkpoint_parts(ckpt: Path, state: dict) -> dict[str, dict[str, torch.Tensor]]:
+    """State dicts of the parts worth shipping (the kind's ``shipped`` parts; its EMA copy, if saved,
+    in place of the part it tracks)."""
+    spec = kinds.get(state["kind"])
+    saved = state["models"]
+    return {part: checkpoint.load_weights(ckpt / f"{'ema' if part == spec.ema_of and 'ema' in saved else part}"
+                                          f".safetensors")
+            for part in spec.shipped_parts}
+
+
+def load_models(path: str | Path, part: str | None = None, *, device: torch.device | str | None = None):
+    """Model(s) from a training checkpoint (or run) folder, built from its stored config, in eval
+    mode; as :func:`pretrained`, GANs give the generator (the EMA copy if trained with one) unless
+    ``part`` says otherwise."""
+    ckpt = checkpoint.find_checkpoint(path)
+    state = checkpoint.load_checkpoint(ckpt)
+    if state.get("model_config") is None:
+        raise CheckpointError(f"{ckpt} does not record its model config (models without .cfg); build the "
+                              "model yourself and use checkpoint.load_checkpoint(dir, {name: model})")
+    models = _built(state["kind"], state["model_config"], _checkpoint_parts(ckpt, state), ckpt, device)
+    return _select(state["kind"], models, part)
+
+
+def _run_entry(source) -> tuple[dict[str, dict[str, torch.Tensor]], dict]:
+    """Parts and manifest fields of a finished training run (checkpoint/run folder or TrainResult)."""
+    source = getattr(source, "checkpoint", source)
+    if source is None:
+        raise CheckpointError("this TrainResult has no checkpoint: train with out_dir=... to register its weights")
+    ckpt = checkpoint.find_checkpoint(source)
+    state = checkpoint.load_checkpoint(ckpt)
+    meta = state.get("meta", {})
+    fields = {
+        "recipe": meta.get("recipe"),
+        "kind": state["kind"],
+        "model_config": state["model_config"],
+        "train_config": state["train_config"],
+        "ema": "ema" in state["models"],
+        "steps": state["step"],
+        "wall_time_s": round(state["wall_time"], 1),
+        "device": state["device"],
+        "final_losses": {k: v[-1][1] for k, v in state["history"]["logs"].items() if v},
+        "command": meta.get("command", ""),
+    }
+    return _checkpoint_parts(ckpt, state), fields
+
+
+def register_weights(name: str, source, *, kind: str | None = None, model_config: dict | None = None,
+                     metrics: Mapping[str, float] | None = None, command: str | None = None,
+                     info: Mapping[str, Any] | None = None, half: bool = True,
+                     directory: str | Path | None = None) -> dict:
+    """Ship weights as ``<name>.safetensors`` and record them in the manifest; return the entry.
+
+    ``source``: a training checkpoint/run folder or a ``TrainResult`` trained with ``out_dir`` (configs,
+    steps, wall time, device and final losses come from its checkpoint), or an ``nn.Module`` with
+    ``kind`` (its config comes from the kind, or ``model_config``; e.g. the metrics classifier; ``info``
+    adds fields such as ``steps``). ``metrics`` (FID, NLL, accuracy...) and ``command`` are recorded
+    too. ``half`` stores float32 tensors as float16 (about 2x smaller). File and manifest are written
+    atomically.
+    """
+    if isinstance(source, nn.Module):
+        if kind is None:
+            raise ValueError("register_weights(name, module, ...) needs kind= to rebuild the model")
+        spec = kinds.get(kind)
+        config = model_config if model_config is not None else spec.model_config({spec.parts[0]: source})
+        if config is None:
+            raise ValueError(f"the {kind} module records no config: pass model_config=")
+        parts, fields = {spec.parts[0]: source.state_dict()}, {"recipe": None, "kind": kind, "model_config": dict(config)}
+    else:
+        parts, fields = _run_entry(source)
+    directory = Path(directory or checkpoint.weights_dir())
+    file = f"{name}.safetensors"
+    checkpoint.save_weights(directory / file, checkpoint.join_parts(parts), {"name": name}, half=half)
+    entry = {
+        **fields,
+        **dict(info or {}),
+        "file": file,
+        "sha256": checkpoint.sha256_bytes((directory / file).read_bytes()),
+        "recipe": fields["recipe"] or name,
+        "metrics": dict(metrics or {}),
+        "command": command or fields.get("command", ""),
+        "torch": torch.__version__,
+        "date": datetime.date.today().isoformat(),
+    }
+    manifest = checkpoint.read_manifest(directory)
+    manifest["weights"][name] = entry
+    checkpoint.write_manifest(manifest, directory)
+    return entry
+
+
+def weights_verify(names: Iterable[str] | None = None) -> list[str]:
+    """Problems with the shipped weights (empty list = all good): each file must exist, match its
+    SHA-256 and load strictly into the model built from its config. ``names``: only these entries."""
+    entries = checkpoint.read_manifest()["weights"]
+    problems = []
+    for name in sorted(entries) if names is None else names:
+        if name not in entries:
+            problems.append(f"{name}: not in the manifest {checkpoint.weights_dir() / checkpoint.MANIFEST}")
+            continue
+        try:
+            pretrained(name, "all", device="cpu")
+        except (CheckpointError, KeyError, ValueError, TypeError) as err:
+            problems.append(f"{name}: {err}")
+    return problems

@@ -16,21 +16,47 @@ import torch
 PROFILES = ("quick", "full")
 
 
+def launched_by_torchrun() -> bool:
+    """True inside a process started by ``torchrun`` with more than one process (``WORLD_SIZE`` > 1)."""
+    return int(os.environ.get("WORLD_SIZE", "1") or 1) > 1
+
+
+def local_rank() -> int:
+    """This process's index on its machine under ``torchrun`` (``LOCAL_RANK``); 0 otherwise."""
+    return int(os.environ.get("LOCAL_RANK", "0") or 0)
+
+
 def device(prefer: str | None = None) -> torch.device:
     """Best available device: CUDA > Apple MPS > CPU.
 
-    ``prefer`` (or the ``AIGC_DEVICE`` environment variable) forces one, e.g. ``"cpu"``.
+    ``prefer`` (or the ``AIGC_DEVICE`` environment variable) forces one, e.g. ``"cpu"``. Under
+    ``torchrun`` a plain CUDA choice means this process's own GPU, ``cuda:LOCAL_RANK``, which is also
+    made the current device (so nothing lands on ``cuda:0`` by accident).
     """
     name = prefer or os.environ.get("AIGC_DEVICE")
+    where = "device=" if prefer else "AIGC_DEVICE="
     if name:
-        dev = torch.device(name)
+        try:
+            dev = torch.device(name)
+        except (RuntimeError, TypeError) as err:
+            raise ValueError(f"{where}{name!r} is not a device name ({err}); use 'cpu', 'cuda', 'cuda:1' or 'mps'") from None
         if dev.type == "cuda" and not torch.cuda.is_available():
-            raise RuntimeError(
-                f"device {name!r} was asked for but CUDA is not available here; "
-                "unset AIGC_DEVICE or use 'cpu'."
-            )
+            raise ValueError(f"{where}{name!r} asks for CUDA, but CUDA is not available here; "
+                             "unset AIGC_DEVICE or use 'cpu'.")
+        if dev.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+            raise ValueError(f"{where}{name!r} asks for Apple MPS, which is not available here; use 'cpu'.")
+        if dev.type not in ("cpu", "cuda", "mps"):
+            raise ValueError(f"{where}{name!r}: the course runs on 'cpu', 'cuda' or 'mps'")
+        if dev.type == "cuda" and dev.index is None and launched_by_torchrun():
+            dev = torch.device("cuda", local_rank())
+        if dev.type == "cuda" and dev.index is not None:
+            torch.cuda.set_device(dev)
         return dev
     if torch.cuda.is_available():
+        if launched_by_torchrun():
+            dev = torch.device("cuda", local_rank())
+            torch.cuda.set_device(dev)
+            return dev
         return torch.device("cuda")
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         return torch.device("mps")
@@ -71,13 +97,25 @@ def cpu_bf16_supported() -> bool:
         return False
 
 
+def cuda_bf16_supported(dev: torch.device | str | None = None) -> bool:
+    """True when the GPU computes in bf16 natively (Ampere and newer); emulation on older GPUs
+    (T4, V100) is slower than fp16, so it does not count."""
+    if not torch.cuda.is_available():
+        return False
+    major, _ = torch.cuda.get_device_capability(dev)
+    return major >= 8 and torch.cuda.is_bf16_supported(including_emulation=False)
+
+
 def amp_dtype(dev: torch.device | str, requested: bool | None = None) -> torch.dtype | None:
     """The autocast dtype for ``dev``, or None (fp32). ``requested`` is ``TrainConfig.amp``:
-    None = automatic (bf16 on CUDA only), True = bf16 on CUDA and on CPUs with native bf16, False = off."""
-    dev_type = torch.device(dev).type
+    None = automatic (on CUDA: bf16 where the GPU has it, else fp16, which the trainer pairs with a
+    ``GradScaler``; CPUs: fp32), True = also bf16 on CPUs with native bf16, False = fp32 everywhere."""
+    dev = torch.device(dev)
     if requested is False:
         return None
-    if dev_type == "cuda" or (requested and dev_type == "cpu" and cpu_bf16_supported()):
+    if dev.type == "cuda":
+        return torch.bfloat16 if cuda_bf16_supported(dev) else torch.float16
+    if requested and dev.type == "cpu" and cpu_bf16_supported():
         return torch.bfloat16
     return None
 
@@ -87,14 +125,15 @@ _WARNED_NO_BF16: set[str] = set()  # device types already warned about (the warn
 
 @contextlib.contextmanager
 def autocast(dev: torch.device | str, enabled: bool | None = None) -> Iterator[None]:
-    """bf16 autocast as :func:`amp_dtype` decides: ``enabled=None`` on CUDA only; ``enabled=True`` on CUDA
-    and on CPUs with native bf16 (elsewhere fp32, with a one-time warning); ``enabled=False`` never."""
+    """Autocast as :func:`amp_dtype` decides: ``enabled=None`` on CUDA only (bf16, or fp16 on GPUs without
+    bf16); ``enabled=True`` also on CPUs with native bf16 (elsewhere fp32, with a one-time warning);
+    ``enabled=False`` never."""
     dev = torch.device(dev)
     dtype = amp_dtype(dev, enabled)
     if dtype is None:
         if enabled and dev.type not in _WARNED_NO_BF16:
             _WARNED_NO_BF16.add(dev.type)
-            warnings.warn(f"amp=True asked for bf16 autocast, but {dev.type} has no native bf16 support "
+            warnings.warn(f"amp=True asked for bf16 autocast, but this {dev.type} has no native bf16 support "
                           "here; training continues in fp32 (set amp=False to silence this)", stacklevel=3)
         yield
         return
@@ -104,7 +143,17 @@ def autocast(dev: torch.device | str, enabled: bool | None = None) -> Iterator[N
 
 def set_threads(n: int | None = None) -> int:
     """Set torch's intra-op threads (default: ``AIGC_THREADS`` or all cores); return the number."""
-    n = n or int(os.environ.get("AIGC_THREADS", "0")) or (os.cpu_count() or 1)
+    if n is None:
+        raw = os.environ.get("AIGC_THREADS", "").strip()
+        try:
+            n = int(raw) if raw else (os.cpu_count() or 1)
+        except ValueError:
+            n = 0
+        if n < 1:
+            raise ValueError(f"AIGC_THREADS={raw!r} must be a whole number of threads >= 1 (or unset it to use "
+                             f"all {os.cpu_count()} cores)")
+    elif isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"threads must be a whole number >= 1, got {n!r}")
     torch.set_num_threads(n)
     return n
 

@@ -1,25 +1,31 @@
-"""One trainer for GANs and VAEs: History, callbacks, checkpoints, resume, NaN guard, progress, DDP.
+"""One trainer for every model kind: History, callbacks, checkpoints, resume, NaN guard, progress, DDP.
 
-The algorithm stays visible in a few lines (``_GANTrainer.train_step`` is Algorithm 1 of Goodfellow
-et al. 2014; ``_VAETrainer.train_step`` one ELBO step); the rest is plumbing every real training
-run needs:
+:class:`Trainer` is the public loop. ``Trainer.steps()`` is a generator: each ``next`` runs one
+optimiser step and yields its losses (a dict of detached tensors on the device), so a notebook, the
+benchmark or a test can drive training one step at a time; ``Trainer.run()`` runs all ``cfg.steps``.
+A model kind contributes only ``train_step`` (one step of its algorithm) and its optimisers, in a
+subclass registered with :func:`register_trainer`: :class:`GANTrainer` is Algorithm 1 of Goodfellow et
+al. 2014 with any :class:`~aigc_course.losses.GANLoss`; :class:`VAETrainer` one step on the negative
+ELBO. Everything else is plumbing every real run needs:
 
-* **speed**: bf16 autocast on CUDA (on CPUs with native bf16 too, with ``amp=True``), ``channels_last``,
-  ``torch.compile``, fused Adam, data already on the device, losses read back to the host only every
-  ``log_every`` steps, and (opt-in, ``reuse_fakes=True``) one G forward per step;
+* **speed**: autocast on CUDA (bf16 where the GPU has it, else fp16 with a ``GradScaler``; bf16 on CPUs
+  with native bf16 when ``amp=True``), ``channels_last``, ``torch.compile``, fused Adam, data already
+  on the device, losses read back to the host only every ``log_every`` steps, and (opt-in,
+  ``reuse_fakes=True``) one G forward per step;
 * **safety**: a NaN/Inf guard that stops with :class:`~aigc_course.errors.TrainingDiverged` and keeps
   the last good checkpoint; atomic checkpoints (see ``checkpoint``);
 * **reproducibility**: noise from a trainer-owned ``torch.Generator``; checkpoints hold models,
   optimisers, EMA, History, every RNG state and the loader's position, so N steps in one go equal
   N/2 steps + resume + N/2 steps bit for bit (on the CPU);
-* **scale**: under ``torchrun`` the models are wrapped in ``DistributedDataParallel``, the data is
-  sharded by rank, and only rank 0 shows progress, runs callbacks and writes checkpoints.
+* **scale**: under ``torchrun`` each process uses its own device (``cuda:LOCAL_RANK``), the models are
+  wrapped in ``DistributedDataParallel``, the data is sharded by rank, ranks that were set up
+  differently stop at once with a clear error, and only rank 0 shows progress, runs callbacks and
+  writes checkpoints.
 
 Introduced in 4.2 (the loop, History, callbacks), 4.3 (n_critic, WGAN-GP), 4.6 (speed, resume, DDP).
 """
 from __future__ import annotations
 
-import contextlib
 import copy
 import math
 import os
@@ -37,11 +43,12 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
-from . import losses, runtime
+from . import kinds, losses, runtime
 from .checkpoint import CHECKPOINT_SUBDIR, find_checkpoint, load_checkpoint, save_checkpoint
 from .config import TrainConfig
 from .data import TensorLoader
-from .errors import CheckpointError, TrainingDiverged
+from .errors import CheckpointError, CourseError, TrainingDiverged
+from .nn import eval_mode
 from .plotting import make_grid
 
 
@@ -101,24 +108,31 @@ class History:
 
 # --- what training returns and what callbacks see -----------------------------------------
 
+
 @dataclass
 class TrainResult:
-    """What ``train_gan``/``train_vae`` return. Introduced in 4.2."""
+    """What ``Trainer.run``, ``train_gan`` and ``train_vae`` return. Introduced in 4.2."""
 
     history: History
     steps: int                       # steps done in total (including those before a resume)
-    wall_time: float                 # seconds this call took
+    wall_time: float                 # seconds spent training in this process (resumed runs: this part)
     images_per_s: float              # real images seen per second in this call (all processes)
-    models: dict[str, nn.Module]     # the trained modules by name ("generator"/"discriminator" or "model")
-    ema: nn.Module | None = None     # EMA copy of the generator when cfg.ema > 0
+    models: dict[str, nn.Module]     # the trained modules by part name ("generator"/"discriminator", "model")
+    ema: nn.Module | None = None     # EMA copy of the kind's ema_of part (the GAN generator) when cfg.ema > 0
     checkpoint: Path | None = None   # the last checkpoint written (None without out_dir)
+    kind: str = ""                   # the model kind ("gan", "vae", ...)
+
+    @property
+    def sampler(self) -> nn.Module:
+        """The module to draw samples from: the EMA generator if any, else the kind's sampler part."""
+        return kinds.sampler_of(self.kind, self.models, self.ema)
 
 
 @dataclass
 class TrainState:
     """The trainer's state as callbacks see it: ``cb(step, state)``. Introduced in 4.2."""
 
-    kind: str                        # "gan" or "vae"
+    kind: str                        # the model kind, e.g. "gan" or "vae"
     step: int
     cfg: TrainConfig
     models: dict[str, nn.Module]
@@ -130,70 +144,51 @@ class TrainState:
     @property
     def sampler(self) -> nn.Module:
         """The module to draw samples from: the EMA generator if any, else G (or the VAE)."""
-        return self.ema or self.models.get("generator") or self.models["model"]
-
-    @torch.no_grad()
-    def generate(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """Samples from latent vectors ``z`` (eval mode, no gradients, training mode restored)."""
-        model = self.sampler
-        with _eval_mode(model):
-            if self.kind == "vae":
-                return model.to_image(model.decode(z))
-            return model(z, labels)
-
-
-@contextlib.contextmanager
-def _eval_mode(model: nn.Module) -> Iterator[None]:
-    was_training = model.training
-    model.eval()
-    try:
-        yield
-    finally:
-        model.train(was_training)
+        return kinds.sampler_of(self.kind, self.models, self.ema)
 
 
 class SampleGrid:
-    """Callback: samples from fixed noise every ``cfg.sample_every`` steps, kept as frames for a GIF.
+    """Callback: ``n`` samples from the same noise every ``cfg.sample_every`` steps, kept as frames for a GIF.
 
-    Image models give uint8 grids ((H, W) grey or (H, W, 3)); 2-D models give the (n, 2) points.
-    Conditional generators get labels ``arange(n) % n_classes`` (one class per column).
-    ``frames[i]`` was drawn at ``steps[i]``. Uses its own RNG, so it never changes the training run.
-    Introduced in 2.3.
+    Calls ``state.sampler.sample(n, generator=...)`` with a CPU generator seeded afresh each time (so the
+    noise, and the labels of a conditional model, are the same at every step; it never changes the
+    training run), in eval mode without gradients. Images give uint8 grids ((H, W) grey or (H, W, 3));
+    vectors (e.g. 2-D points) give the (n, D) samples. Conditional generators show one class per column.
+    ``frames[i]`` was drawn at ``steps[i]``. Introduced in 2.3.
     """
 
     def __init__(self, n: int = 64, nrow: int | None = None, seed: int = 0):
         self.n, self.nrow, self.seed = n, nrow, seed
         self.frames: list[np.ndarray] = []
         self.steps: list[int] = []
-        self._z: torch.Tensor | None = None
 
+    @torch.no_grad()
     def __call__(self, step: int, state: TrainState) -> None:
         model = state.sampler
-        if self._z is None:
-            gen = torch.Generator().manual_seed(self.seed)
-            self._z = torch.randn(self.n, model.z_dim, generator=gen).to(state.device)  # (n, z_dim)
+        with eval_mode(model):
+            x = model.sample(self.n, generator=torch.Generator().manual_seed(self.seed)).float().cpu()
         n_classes = getattr(model, "n_classes", 0)
-        labels = torch.arange(self.n, device=state.device) % n_classes if n_classes else None
-        x = state.generate(self._z, labels).float().cpu()  # (n, C, H, W) or (n, D)
         self.frames.append(make_grid(x, nrow=self.nrow or n_classes or None) if x.dim() == 4 else x.numpy())
         self.steps.append(step)
 
 
 # --- helpers ------------------------------------------------------------------------------
 
-def _distributed(models: dict[str, nn.Module]) -> tuple[int, int, torch.device]:
-    """``(rank, world_size, device)``; under ``torchrun`` (WORLD_SIZE > 1) start the process group if
-    needed (NCCL on CUDA, Gloo on CPU) and move CUDA models to this process's GPU (LOCAL_RANK)."""
+def _start_distributed(models: dict[str, nn.Module]) -> tuple[int, int, torch.device]:
+    """``(rank, world_size, device)``. Under ``torchrun`` (WORLD_SIZE > 1): pick this process's device
+    first (``cuda:LOCAL_RANK``, made current), then start the process group (NCCL on CUDA, Gloo on the
+    CPU) and move the models there; a model left on another GPU would silently share it."""
     dev = next(next(iter(models.values())).parameters()).device
-    if not dist.is_initialized():
-        if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
-            return 0, 1, dev
-        dist.init_process_group("nccl" if dev.type == "cuda" else "gloo")
+    if not runtime.launched_by_torchrun() and not dist.is_initialized():
+        return 0, 1, dev
     if dev.type == "cuda":
-        dev = torch.device("cuda", int(os.environ.get("LOCAL_RANK", dist.get_rank() % torch.cuda.device_count())))
+        dev = torch.device("cuda", runtime.local_rank())
         torch.cuda.set_device(dev)
         for m in models.values():
             m.to(dev)
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if dev.type == "cuda" else "gloo",
+                                device_id=dev if dev.type == "cuda" else None)
     return dist.get_rank(), dist.get_world_size(), dev
 
 
@@ -256,39 +251,113 @@ _ADVICE = ("Try a lower learning rate (e.g. half of lr/lr_d), a more stable loss
            "'wgan-gp' with its gradient penalty), gradient clipping (grad_clip=1.0), or amp=False.")
 
 
+class _Step:
+    """One optimiser with its mixed-precision scaler (fp16 only) and gradient clipping."""
+
+    def __init__(self, opt: torch.optim.Optimizer, params: list[nn.Parameter], grad_clip: float, fp16: bool):
+        self.opt, self.params, self.grad_clip = opt, params, grad_clip
+        self.scaler = torch.amp.GradScaler("cuda") if fp16 else None
+
+    def __call__(self, loss: torch.Tensor) -> None:
+        self.opt.zero_grad(set_to_none=True)
+        if self.scaler is None:
+            loss.backward()
+            if self.grad_clip > 0:
+                torch.nn.utils.clip_grad_norm_(self.params, self.grad_clip)
+            self.opt.step()
+            return
+        self.scaler.scale(loss).backward()
+        if self.grad_clip > 0:
+            self.scaler.unscale_(self.opt)
+            torch.nn.utils.clip_grad_norm_(self.params, self.grad_clip)
+        self.scaler.step(self.opt)
+        self.scaler.update()
+
+
 # --- the trainer --------------------------------------------------------------------------
 
-class _Trainer:
-    """The loop shared by GANs and VAEs; subclasses build optimisers and define ``train_step``."""
+class Trainer:
+    """The training loop shared by every model kind.
+
+    ``models`` maps the kind's part names to modules (``kinds.get(kind).parts``), on the device to
+    train on; ``loader`` is a ``data.TensorLoader`` (or a tensor of samples, e.g. toy 2-D data).
+    ``callbacks`` are called ``cb(step, state)`` at step 0 (when ``cfg.sample_every``), every
+    ``cfg.sample_every`` steps and at the end (rank 0 only). With ``out_dir`` a checkpoint is written
+    to ``out_dir/checkpoint`` every ``cfg.ckpt_every`` steps and at the end; ``resume`` continues from
+    a checkpoint (or run) folder. ``meta`` (e.g. the recipe name) is stored in checkpoints.
+
+    Subclasses (one per kind, see :func:`register_trainer`) set ``kind``, create their optimisers in
+    ``__init__`` (``self.optimizers``, by name, for checkpoints) and define :meth:`train_step`.
+    Introduced in 4.2.
+    """
 
     kind = ""
     images_per_step = 1  # real batches consumed per step
 
-    def __init__(self, models: dict[str, nn.Module], loader, cfg: TrainConfig, *, callbacks: Iterable[Callable],
-                 out_dir, resume, progress: bool, meta: dict | None):
-        self.cfg, self.models, self.meta = cfg, models, dict(meta or {})
-        self.rank, self.world, self.dev = _distributed(models)
+    def __init__(self, models: dict[str, nn.Module], loader, cfg: TrainConfig, *, callbacks: Iterable[Callable] = (),
+                 out_dir: str | Path | None = None, resume: str | Path | None = None, progress: bool = True,
+                 meta: dict | None = None):
+        spec = kinds.get(self.kind)
+        if tuple(models) != spec.parts:
+            raise ValueError(f"{type(self).__name__} trains a {self.kind!r} model with parts {spec.parts}; "
+                             f"got {tuple(models)}")
+        self.cfg, self.models, self.meta = cfg, dict(models), dict(meta or {})
+        self.rank, self.world, self.dev = _start_distributed(self.models)
         self.loader = _as_loader(loader, cfg, self.dev, self.rank, self.world)
         self.channels_last = cfg.channels_last if cfg.channels_last is not None else self.dev.type == "cuda"
         if self.channels_last:
-            for m in models.values():
+            for m in self.models.values():
                 m.to(memory_format=torch.channels_last)
+        self.amp = runtime.amp_dtype(self.dev, cfg.amp)
         self.callbacks = list(callbacks)
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self.progress = progress and self.rank == 0
         # Noise comes from our own generator (one stream per rank), never from the global RNG.
         self.noise = torch.Generator(device=self.dev).manual_seed(cfg.seed + 1_000_003 * self.rank)
         self.history = History()
-        self.step, self.wall_before = 0, 0.0
+        self.step, self.wall_before, self.wall = 0, 0.0, 0.0
         self.ema: nn.Module | None = None
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
         self.last_checkpoint: Path | None = None
         self._pending: list[torch.Tensor] = []  # loss vectors not yet read back to the host
         self._pending_start = 1                  # the step of _pending[0]
         self._resume_from = resume
+        self._started = False
+        self._images = 0                         # real images seen by this process in this run
+        self._check_ranks_agree()
 
-    # wrapping ---------------------------------------------------------------------------
-    def _wrap(self, module: nn.Module, *, ddp: bool) -> Callable:
+    # set-up -----------------------------------------------------------------------------
+    def _check_ranks_agree(self) -> None:
+        """Under DDP every rank must run the same collectives: stop now, naming what differs, rather
+        than hang later (e.g. one rank with callbacks or out_dir and another without)."""
+        if self.world == 1:
+            return
+        mine = {"trainer": type(self).__name__, "train_config": self.cfg.to_dict(),
+                "parameters": {k: sum(p.numel() for p in m.parameters()) for k, m in self.models.items()},
+                "callbacks": len(self.callbacks), "out_dir given": self.out_dir is not None,
+                "resume given": self._resume_from is not None, "batches per epoch": len(self.loader)}
+        everyone = self._gather(mine)
+        differ = sorted({k for other in everyone for k in mine if other[k] != mine[k]})
+        if differ:
+            details = "; ".join(f"{k}: " + ", ".join(f"rank {r} {o[k]!r}" for r, o in enumerate(everyone))
+                                for k in differ)
+            raise CourseError(f"the {self.world} processes were set up differently ({details}); give every "
+                              "rank the same config, callbacks and out_dir/resume (only rank 0 writes)")
+
+    def _make_ema(self) -> None:
+        """An EMA copy of the kind's ``ema_of`` part when ``cfg.ema`` > 0 (after DDP has synced weights)."""
+        part = kinds.get(self.kind).ema_of
+        if self.cfg.ema > 0 and part is not None:
+            self.ema = copy.deepcopy(self.models[part]).eval().requires_grad_(False)
+
+    def optimizer_step(self, name: str, params: Iterable[nn.Parameter], lr: float) -> _Step:
+        """Create Adam for ``params`` (kept as ``self.optimizers[name]``) and return its step function."""
+        params = list(params)
+        opt = _adam(params, lr, self.cfg.betas, self.dev)
+        self.optimizers[name] = opt
+        return _Step(opt, params, self.cfg.grad_clip, self.amp == torch.float16)
+
+    def wrap(self, module: nn.Module, *, ddp: bool) -> Callable:
         """The callable used in training: DDP (when distributed and gradients must be averaged),
         then ``torch.compile`` (compile the DDP wrapper, so DDP's graph-break buckets apply).
         ``module`` itself stays unwrapped: its state_dict has the plain key names."""
@@ -301,30 +370,24 @@ class _Trainer:
                                          broadcast_buffers=False)
         return torch.compile(fn) if self.cfg.compile else fn
 
-    def _autocast(self):
-        return runtime.autocast(self.dev, self.cfg.amp)
+    def autocast(self):
+        """The mixed-precision context of this run (see ``runtime.amp_dtype``)."""
+        if self.amp is None:
+            return runtime.autocast(self.dev, self.cfg.amp)  # fp32 (warns once if amp=True was not possible)
+        return torch.autocast(device_type=self.dev.type, dtype=self.amp)
 
-    def _batch(self) -> tuple[torch.Tensor, torch.Tensor | None]:
-        x, y = next(self.batches)
+    def batch(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The next real batch (and labels, or None) on the device."""
+        x, y = next(self._batches)
         x = x.to(self.dev, non_blocking=True)
         if self.channels_last and x.dim() == 4:
             x = x.contiguous(memory_format=torch.channels_last)
+        self._images += x.shape[0]
         return x, (y.to(self.dev, non_blocking=True) if y is not None else None)
-
-    def _clip_and_step(self, opt: torch.optim.Optimizer, params: list[nn.Parameter], loss: torch.Tensor) -> None:
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        if self.cfg.grad_clip > 0:
-            torch.nn.utils.clip_grad_norm_(params, self.cfg.grad_clip)
-        opt.step()
 
     # state ------------------------------------------------------------------------------
     def _ckpt_models(self) -> dict[str, nn.Module]:
         return {**self.models, **({"ema": self.ema} if self.ema is not None else {})}
-
-    def _model_config(self) -> dict | None:
-        cfg = getattr(next(iter(self.models.values())), "cfg", None)
-        return cfg.to_dict() if cfg is not None else None
 
     def _gather(self, obj: Any) -> list:
         """``obj`` of every rank, in rank order (just ``[obj]`` without DDP)."""
@@ -354,18 +417,20 @@ class _Trainer:
         self.loader.load_state_dict(state["loader"])
         self.last_checkpoint = path
 
-    def _save(self, elapsed: float) -> None:
+    def save(self) -> Path | None:
+        """Write a checkpoint now (rank 0, with ``out_dir``); every rank must call it together."""
         rng = self._gather(_rng_state(self.noise))  # every rank joins; rank 0 writes
         if self.rank != 0 or self.out_dir is None:
-            return
+            return None
         state = {
             "kind": self.kind, "step": self.step, "history": self.history.to_dict(),
-            "wall_time": self.wall_before + elapsed, "device": _device_name(self.dev, self.world),
-            "model_config": self._model_config(), "train_config": self.cfg.to_dict(), "meta": self.meta,
-            "rng": rng, "loader": self.loader.state_dict(),
+            "wall_time": self.wall_before + self.wall, "device": _device_name(self.dev, self.world),
+            "model_config": kinds.get(self.kind).model_config(self.models), "train_config": self.cfg.to_dict(),
+            "meta": self.meta, "rng": rng, "loader": self.loader.state_dict(),
         }
         self.last_checkpoint = save_checkpoint(self.out_dir / CHECKPOINT_SUBDIR, models=self._ckpt_models(),
                                                optimizers=self.optimizers, state=state)
+        return self.last_checkpoint
 
     # NaN guard + logging ----------------------------------------------------------------------
     def _check(self, names: list[str], log: bool, bar) -> None:
@@ -398,23 +463,33 @@ class _Trainer:
 
     # the loop ------------------------------------------------------------------------------
     def train_step(self) -> dict[str, torch.Tensor]:
+        """One step of the kind's algorithm; returns its losses (scalar tensors), the same names each step."""
         raise NotImplementedError
 
-    def _state(self) -> TrainState:
+    def state(self) -> TrainState:
+        """What callbacks see."""
         return TrainState(self.kind, self.step, self.cfg, self.models, self.history, self.dev, self.out_dir, self.ema)
 
-    def run(self) -> TrainResult:
-        cfg = self.cfg
+    def _start(self) -> None:
         if self._resume_from is not None:
             self._resume()
-        self.batches = self.loader.infinite()  # after the resume: continues where the loader stopped
-        start_step, t0 = self.step, time.perf_counter()
+        self._batches = self.loader.infinite()  # after the resume: continues where the loader stopped
+        self._started = True
+        if self.step == 0 and self.cfg.sample_every and self.rank == 0:
+            for cb in self.callbacks:
+                cb(0, self.state())
+
+    def steps(self) -> Iterator[dict[str, torch.Tensor]]:
+        """Train until ``cfg.steps``, yielding each step's losses (detached scalar tensors on the device;
+        ``float(v)`` waits for the device). Stop early with ``break``; calling ``steps()`` again goes on
+        from there. Checkpoints, callbacks, the NaN guard and History work as in :meth:`run`."""
+        cfg = self.cfg
+        if not self._started:
+            self._start()
         bar = tqdm(total=cfg.steps, initial=self.step, disable=not self.progress, desc=f"train {self.kind}")
         for m in self.models.values():
             m.train()
-        if self.step == 0 and cfg.sample_every and self.rank == 0:
-            for cb in self.callbacks:
-                cb(0, self._state())
+        t0 = time.perf_counter()
         try:
             while self.step < cfg.steps:
                 step_losses = self.train_step()
@@ -428,17 +503,28 @@ class _Trainer:
                 if log_now or ckpt_now or cb_now:
                     self._check(list(step_losses), log_now, bar)  # never checkpoint or sample unchecked losses
                 if ckpt_now:
-                    self._save(time.perf_counter() - t0)
+                    self.wall += time.perf_counter() - t0
+                    t0 = time.perf_counter()
+                    self.save()
                 if cb_now and self.rank == 0:
                     for cb in self.callbacks:
-                        cb(self.step, self._state())
+                        cb(self.step, self.state())
+                yield {k: v.detach() for k, v in step_losses.items()}
         finally:
+            self.wall += time.perf_counter() - t0
             bar.close()
         self._finish_distributed()
-        wall = time.perf_counter() - t0
-        images = (self.step - start_step) * cfg.batch_size * self.images_per_step * self.world
-        return TrainResult(self.history, self.step, wall, images / wall if wall > 0 else 0.0,
-                           self.models, self.ema, self.last_checkpoint)
+
+    def run(self) -> TrainResult:
+        """Train to ``cfg.steps`` and return the :class:`TrainResult`."""
+        for _ in self.steps():
+            pass
+        return self.result()
+
+    def result(self) -> TrainResult:
+        images = self._images * self.world
+        return TrainResult(self.history, self.step, self.wall, images / self.wall if self.wall > 0 else 0.0,
+                           self.models, self.ema, self.last_checkpoint, self.kind)
 
     def _finish_distributed(self) -> None:
         """Give every rank rank 0's buffers (BN statistics are not synchronised during training)."""
@@ -450,66 +536,60 @@ class _Trainer:
         dist.barrier()
 
 
-class _GANTrainer(_Trainer):
+class GANTrainer(Trainer):
+    """Algorithm 1 of Goodfellow et al. 2014 for any :class:`~aigc_course.losses.GANLoss`:
+    ``n_critic`` D steps, then one G step. Parts: ``generator`` and ``discriminator``. Introduced in 4.2."""
+
     kind = "gan"
 
-    def __init__(self, G: nn.Module, D: nn.Module, loader, cfg: TrainConfig, **kw):
-        super().__init__({"generator": G, "discriminator": D}, loader, cfg, **kw)
-        self.G, self.D = G, D
-        self.d_loss_fn, self.g_loss_fn = losses.gan_losses(cfg.loss)
-        self.conditional = getattr(G, "n_classes", 0) > 0
+    def __init__(self, models: dict[str, nn.Module], loader, cfg: TrainConfig, **kw):
+        super().__init__(models, loader, cfg, **kw)
+        self.G, self.D = self.models["generator"], self.models["discriminator"]
+        self.loss = losses.gan_loss(cfg.loss, gp_weight=cfg.gp_weight, clip_value=cfg.clip_value)
+        self.conditional = getattr(self.G, "n_classes", 0) > 0
         if self.conditional and self.loader.labels is None:
-            raise ValueError(f"G is class-conditional (n_classes={G.n_classes}) but the loader has no labels; "
+            raise ValueError(f"G is class-conditional (n_classes={self.G.n_classes}) but the loader has no labels; "
                              "use TensorLoader(images, labels, ...)")
-        self.opt_g = _adam(G.parameters(), cfg.lr, cfg.betas, self.dev)
-        self.opt_d = _adam(D.parameters(), cfg.lr_d, cfg.betas, self.dev)
-        self.optimizers = {"generator": self.opt_g, "discriminator": self.opt_d}
+        self.step_g = self.optimizer_step("generator", self.G.parameters(), cfg.lr)
+        self.step_d = self.optimizer_step("discriminator", self.D.parameters(), cfg.lr_d)
         # G_train/D_train: gradients flow into their parameters (DDP-averaged). G_fake makes D's
         # fakes under no_grad; D_frozen scores G's fakes in the G step, where D's parameters are
         # frozen and nothing of D needs averaging, so it bypasses DDP.
-        self.G_train, self.D_train = self._wrap(G, ddp=True), self._wrap(D, ddp=True)
-        self.G_fake, self.D_frozen = self._wrap(G, ddp=False), self._wrap(D, ddp=False)
-        if cfg.ema > 0:  # after wrapping: DDP has given every rank rank 0's weights
-            self.ema = copy.deepcopy(G).eval().requires_grad_(False)
+        self.G_train, self.D_train = self.wrap(self.G, ddp=True), self.wrap(self.D, ddp=True)
+        self.G_fake, self.D_frozen = self.wrap(self.G, ddp=False), self.wrap(self.D, ddp=False)
+        self._make_ema()  # after wrapping: DDP has given every rank rank 0's weights
         self.images_per_step = cfg.n_critic
         self._reused: tuple[torch.Tensor, torch.Tensor | None] | None = None  # D step's fakes (reuse_fakes)
-        self.probabilities = cfg.loss in ("bce", "saturating")  # log D(x) as a probability
 
     def _noise(self, n: int) -> torch.Tensor:
         return torch.randn(n, self.G.z_dim, generator=self.noise, device=self.dev)  # (n, z_dim)
 
     def _critic_step(self) -> dict[str, torch.Tensor]:
-        cfg = self.cfg
-        x, y = self._batch()  # (B, C, H, W) or (B, D); labels (B,) or None
+        x, y = self.batch()  # (B, C, H, W) or (B, D); labels (B,) or None
         labels = y if self.conditional else None  # fakes get the real batch's labels
         z = self._noise(x.shape[0])
-        reuse = cfg.reuse_fakes
-        with torch.set_grad_enabled(reuse), self._autocast():  # reuse: keep G's graph for the G step
+        reuse = self.cfg.reuse_fakes
+        with torch.set_grad_enabled(reuse), self.autocast():  # reuse: keep G's graph for the G step
             fake = (self.G_train if reuse else self.G_fake)(z, labels)  # (B, C, H, W) or (B, D)
         if reuse:
             self._reused = (fake, labels)
         fake = fake.detach()
-        with self._autocast():  # two separate forwards: real and fake batches get their own BN statistics
+        with self.autocast():  # two separate forwards: real and fake batches get their own BN statistics
             real_out = self.D_train(x, labels).float()  # (B,)
             fake_out = self.D_train(fake, labels).float()  # (B,)
-        d_loss = self.d_loss_fn(real_out, fake_out)
+        d_loss = self.loss.d_loss(real_out, fake_out)
         logs = {"d_loss": d_loss}
-        loss = d_loss
-        if cfg.loss == "wgan-gp":
-            # In fp32 outside autocast, on the plain module: compiled graphs have no double backward,
-            # and DDP need not see it: the penalty's parameter gradients reach the same parameters in
-            # the same backward pass as D_train's, so DDP's hooks fire once per parameter with the sum.
-            gp = losses.gradient_penalty(self.D, x.float(), fake.float(), labels, generator=self.noise)
-            loss = loss + cfg.gp_weight * gp
+        # The penalty runs in fp32 outside autocast, on the plain module: compiled graphs have no double
+        # backward, and DDP need not see it: its parameter gradients reach the same parameters in the
+        # same backward pass as D_train's, so DDP's hooks fire once per parameter with the sum.
+        gp = self.loss.penalty(self.D, x.float(), fake.float(), labels, self.noise)
+        if gp is not None:
             logs["gp"] = gp
-        self._clip_and_step(self.opt_d, list(self.D.parameters()), loss)
-        if cfg.loss == "wgan-clip":
-            with torch.no_grad():
-                for p in self.D.parameters():
-                    p.clamp_(-cfg.clip_value, cfg.clip_value)
-        real_stat, fake_stat = (real_out.sigmoid(), fake_out.sigmoid()) if self.probabilities else (real_out, fake_out)
+        self.step_d(d_loss if gp is None else d_loss + self.loss.gp_weight * gp)
+        self.loss.after_d_step(self.D)
+        real_stat, fake_stat = (real_out.sigmoid(), fake_out.sigmoid()) if self.loss.probabilities else (real_out, fake_out)
         logs.update(d_real=real_stat.mean().detach(), d_fake=fake_stat.mean().detach())
-        if cfg.loss.startswith("wgan"):
+        if self.loss.wasserstein:
             logs["wasserstein"] = (real_out.mean() - fake_out.mean()).detach()
         return logs
 
@@ -519,7 +599,7 @@ class _GANTrainer(_Trainer):
         z = self._noise(n)
         labels = (torch.randint(self.G.n_classes, (n,), generator=self.noise, device=self.dev)
                   if self.conditional else None)
-        with self._autocast():
+        with self.autocast():
             return self.G_train(z, labels), labels  # (B, C, H, W) or (B, D)
 
     def _generator_step(self) -> torch.Tensor:
@@ -527,9 +607,9 @@ class _GANTrainer(_Trainer):
         self._reused = None  # free the graph after this step
         self.D.requires_grad_(False)  # no gradients for D's weights in the G step (saves time)
         try:
-            with self._autocast():
-                g_loss = self.g_loss_fn(self.D_frozen(fake, labels).float())
-            self._clip_and_step(self.opt_g, list(self.G.parameters()), g_loss)
+            with self.autocast():
+                g_loss = self.loss.g_loss(self.D_frozen(fake, labels).float())
+            self.step_g(g_loss)
         finally:
             self.D.requires_grad_(True)
         if self.ema is not None:
@@ -539,8 +619,8 @@ class _GANTrainer(_Trainer):
         return g_loss
 
     def train_step(self) -> dict[str, torch.Tensor]:
-        """Algorithm 1 of Goodfellow et al.: ``n_critic`` D steps, then one G step on fresh noise (with
-        ``cfg.reuse_fakes``: on the D step's fakes, as the PyTorch DCGAN example does)."""
+        """``n_critic`` D steps, then one G step on fresh noise (with ``cfg.reuse_fakes``: on the D step's
+        fakes, as the PyTorch DCGAN example does)."""
         for _ in range(self.cfg.n_critic):
             logs = self._critic_step()
         return {"d_loss": logs.pop("d_loss"), "g_loss": self._generator_step(), **logs}
@@ -558,50 +638,74 @@ class _VAELoss(nn.Module):
         return self.vae.loss(x, beta=self.beta)
 
 
-class _VAETrainer(_Trainer):
+class VAETrainer(Trainer):
+    """One step on the negative ELBO (``cfg.beta`` weighs the KL term). Part: ``model``. Introduced in 4.4."""
+
     kind = "vae"
 
-    def __init__(self, model: nn.Module, loader, cfg: TrainConfig, **kw):
-        super().__init__({"model": model}, loader, cfg, **kw)
-        self.model = model
-        self.opt = _adam(model.parameters(), cfg.lr, cfg.betas, self.dev)
-        self.optimizers = {"model": self.opt}
-        self.loss_fn = self._wrap(_VAELoss(model, cfg.beta), ddp=True)
+    def __init__(self, models: dict[str, nn.Module], loader, cfg: TrainConfig, **kw):
+        super().__init__(models, loader, cfg, **kw)
+        self.model = self.models["model"]
+        self.step_model = self.optimizer_step("model", self.model.parameters(), cfg.lr)
+        self.loss_fn = self.wrap(_VAELoss(self.model, cfg.beta), ddp=True)
 
     def train_step(self) -> dict[str, torch.Tensor]:
         """One step on the negative ELBO (the reparameterisation noise is drawn inside ``vae.loss``)."""
-        x, _ = self._batch()
-        with self._autocast():
+        x, _ = self.batch()
+        with self.autocast():
             loss, parts = self.loss_fn(x)
-        self._clip_and_step(self.opt, list(self.model.parameters()), loss.float())
+        self.step_model(loss.float())
         return {"loss": loss, "recon": parts["recon"], "kl": parts["kl"]}
 
 
-def train_gan(G: nn.Module, D: nn.Module, loader, cfg: TrainConfig, *, callbacks: Iterable[Callable] = (),
-              out_dir: str | Path | None = None, resume: str | Path | None = None, progress: bool = True,
-              meta: dict | None = None) -> TrainResult:
+# --- the registry of trainers, and the entry points ---------------------------------------------
+
+_TRAINERS: dict[str, type[Trainer]] = {}
+
+
+def register_trainer(cls: type[Trainer], *, replace: bool = False) -> type[Trainer]:
+    """Use ``cls`` to train models of kind ``cls.kind`` (also usable as a class decorator)."""
+    kinds.get(cls.kind)  # the kind must exist
+    if cls.kind in _TRAINERS and not replace and _TRAINERS[cls.kind] is not cls:
+        raise ValueError(f"a trainer for kind {cls.kind!r} is already registered; pass replace=True")
+    _TRAINERS[cls.kind] = cls
+    return cls
+
+
+def unregister_trainer(kind: str) -> None:
+    _TRAINERS.pop(kind, None)
+
+
+def trainer_for(kind: str) -> type[Trainer]:
+    """The Trainer class registered for ``kind``."""
+    if kind not in _TRAINERS:
+        raise ValueError(f"no trainer is registered for model kind {kind!r} (known: {', '.join(sorted(_TRAINERS))})")
+    return _TRAINERS[kind]
+
+
+register_trainer(GANTrainer)
+register_trainer(VAETrainer)
+
+
+def train(kind: str, models: dict[str, nn.Module], loader, cfg: TrainConfig, **kw) -> TrainResult:
+    """Train ``models`` of ``kind`` with its registered trainer (same keyword options as :class:`Trainer`)."""
+    return trainer_for(kind)(models, loader, cfg, **kw).run()
+
+
+def train_gan(G: nn.Module, D: nn.Module, loader, cfg: TrainConfig, **kw) -> TrainResult:
     """Train a GAN (generator ``G``, discriminator/critic ``D``) on ``loader`` as ``cfg`` says.
 
-    ``loader``: a ``data.TensorLoader`` (or a tensor of samples, e.g. toy 2-D data). Runs on the
-    device of G's parameters. ``callbacks`` are called ``cb(step, state)`` at step 0, every
-    ``cfg.sample_every`` steps and at the end (rank 0 only). With ``out_dir`` a checkpoint is written
-    to ``out_dir/checkpoint`` every ``cfg.ckpt_every`` steps and at the end; ``resume`` continues
-    from a checkpoint (or run) folder. ``meta`` (e.g. the recipe name) is stored in checkpoints.
-    History: d_loss, g_loss, d_real/d_fake (mean D(x), D(G(z)): probabilities for bce/saturating,
-    scores otherwise), gp and wasserstein (mean real score - mean fake score) for WGAN losses.
-    Raises ``TrainingDiverged`` if a loss becomes NaN/Inf. Introduced in 4.2.
+    Options as :class:`Trainer`. Runs on the device of G's parameters. History: d_loss, g_loss,
+    d_real/d_fake (mean D(x), D(G(z)): probabilities for bce/saturating, scores otherwise), gp and
+    wasserstein (mean real score - mean fake score) for WGAN losses. Raises ``TrainingDiverged`` if a
+    loss becomes NaN/Inf. Introduced in 4.2.
     """
-    return _GANTrainer(G, D, loader, cfg, callbacks=callbacks, out_dir=out_dir, resume=resume,
-                       progress=progress, meta=meta).run()
+    return GANTrainer({"generator": G, "discriminator": D}, loader, cfg, **kw).run()
 
 
-def train_vae(model: nn.Module, loader, cfg: TrainConfig, *, callbacks: Iterable[Callable] = (),
-              out_dir: str | Path | None = None, resume: str | Path | None = None, progress: bool = True,
-              meta: dict | None = None) -> TrainResult:
+def train_vae(model: nn.Module, loader, cfg: TrainConfig, **kw) -> TrainResult:
     """Train a VAE on ``loader`` by minimising the negative ELBO (``cfg.beta`` weighs the KL term).
 
-    Same options as :func:`train_gan`; History records loss, recon (-mean log p(x|z)) and kl.
-    Introduced in 4.4.
+    Options as :class:`Trainer`; History records loss, recon (-mean log p(x|z)) and kl. Introduced in 4.4.
     """
-    return _VAETrainer(model, loader, cfg, callbacks=callbacks, out_dir=out_dir, resume=resume,
-                       progress=progress, meta=meta).run()
+    return VAETrainer({"model": model}, loader, cfg, **kw).run()

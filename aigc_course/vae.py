@@ -8,7 +8,7 @@ parameters of p(x|z):
   2014) even though, for grey levels, it is a cross-entropy rather than a normalised density.
 * ``decoder="gaussian"``: a mean in [-1, 1] (``tanh``) with a fixed standard deviation ``cfg.sigma``.
 
-Images have shape (B, C, H, W) with values in [-1, 1]. Introduced in 3.2 (model), 3.4 (IWAE), 3.5 (conv).
+Images have shape (B, C, H, W) with values in [-1, 1]. Introduced in 4.4 (model, conv VAE), 4.5 (IWAE).
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from . import losses
+from . import kinds, losses
 from .config import VAEConfig
 from .nn import View, check_input, conv_block, deconv_block, mlp, standard_normal
 
@@ -27,7 +27,7 @@ LOGVAR_RANGE = (-30.0, 20.0)
 
 
 class VAEOutput(NamedTuple):
-    """What ``VAE.forward`` returns. Introduced in 3.2."""
+    """What ``VAE.forward`` returns. Introduced in 4.4."""
 
     recon: torch.Tensor   # decoder parameters, (B, C, H, W): Bernoulli logits or Gaussian means in [-1, 1]
     mu: torch.Tensor      # posterior means, (B, z_dim)
@@ -104,7 +104,7 @@ class _VAE(nn.Module):
 
     def loss(self, x: torch.Tensor, beta: float = 1.0) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Mean negative ELBO (``beta`` weighs the KL term) and the detached terms
-        ``{"recon": -mean log p(x|z), "kl": mean KL}``. Introduced in 3.2."""
+        ``{"recon": -mean log p(x|z), "kl": mean KL}``. Introduced in 4.4."""
         out = self(x)
         log_px = self.log_px(x, out.recon)  # (B,)
         kl = losses.gaussian_kl(out.mu, out.logvar)  # (B,)
@@ -115,7 +115,7 @@ class _VAE(nn.Module):
 class MLPVAE(_VAE):
     """Flattened image -> two ReLU layers of ``hidden`` units -> (mu, logvar); the decoder mirrors it.
 
-    Works for any ``img_size``. Introduced in 3.2.
+    Works for any ``img_size``. Introduced in 4.4.
     """
 
     def __init__(self, cfg: VAEConfig):
@@ -135,7 +135,7 @@ class ConvVAE(_VAE):
     """Two strided convs (w, 2w feature maps) -> linear to (mu, logvar); the decoder mirrors it with
     transposed convs. 28x28: (B, C, 28, 28) -> (B, w, 14, 14) -> (B, 2w, 7, 7) -> (B, 2 z_dim);
     32x32 likewise via 16 and 8. No batch norm, so samples never interact (IWAE weights stay
-    per-sample). Introduced in 3.5.
+    per-sample). Introduced in 4.4.
     """
 
     def __init__(self, cfg: VAEConfig):
@@ -160,5 +160,13 @@ _MODELS = {"mlp": MLPVAE, "conv": ConvVAE}
 
 
 def build_vae(cfg: VAEConfig) -> _VAE:
-    """The VAE ``cfg.kind`` asks for. Introduced in 3.2."""
+    """The VAE ``cfg.kind`` asks for. Introduced in 4.4."""
     return _MODELS[cfg.kind](cfg)
+
+
+def _build_parts(config: VAEConfig | dict) -> dict[str, nn.Module]:
+    return {"model": build_vae(config if isinstance(config, VAEConfig) else VAEConfig.from_dict(config))}
+
+
+kinds.register(kinds.ModelKind("vae", _build_parts, parts=("model",), sampler="model",
+                               doc="encoder + decoder in one module (VAEConfig); trained by train.VAETrainer"))

@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
-from aigc_course import data, recipes, runtime
+from aigc_course import data, kinds, runtime
 from aigc_course.config import GANConfig, TrainConfig, VAEConfig
 from aigc_course.train import train_gan, train_vae
 
@@ -19,6 +19,25 @@ def weights_hash(modules) -> str:
             h.update(k.encode())
             h.update(v.detach().contiguous().numpy().tobytes())
     return h.hexdigest()
+
+
+def mismatch(out: Path) -> None:
+    """Rank 1 asks for one more step and no callbacks: both ranks must stop at once, naming the difference."""
+    from aigc_course.errors import CourseError
+
+    rank = int(__import__("os").environ["RANK"])
+    images = (torch.rand(64, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 255).to(torch.uint8)
+    models = kinds.build("vae", VAEConfig(kind="conv", z_dim=4, width=8))
+    cfg = TrainConfig(steps=4 + rank, batch_size=16, lr=1e-3)
+    callbacks = [lambda step, state: None] if rank == 0 else []
+    try:
+        train_vae(models["model"], data.TensorLoader(images, batch_size=16, device="cpu"), cfg,
+                  callbacks=callbacks, progress=False)
+        message = "no error"
+    except CourseError as err:
+        message = str(err)
+    (out / f"mismatch-rank{rank}.txt").write_text(message)
+    dist.destroy_process_group()
 
 
 def main(out: Path) -> None:
@@ -33,7 +52,7 @@ def main(out: Path) -> None:
     for case, (kind, model_cfg, cfg) in cases.items():
         rank = int(__import__("os").environ["RANK"])
         runtime.set_seed(rank)  # different initial weights per rank: DDP must broadcast rank 0's
-        models = recipes.build_models(kind, model_cfg)
+        models = kinds.build(kind, model_cfg)
         loader = data.TensorLoader(images, labels, batch_size=16, device="cpu")  # the trainer shards it
         kw = dict(out_dir=out / f"{case}-out{rank}", progress=False)
         if kind == "gan":
@@ -46,4 +65,4 @@ def main(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    (mismatch if sys.argv[2:] == ["mismatch"] else main)(Path(sys.argv[1]))

@@ -9,9 +9,9 @@ import pytest
 import torch
 from torch import nn
 
-from aigc_course import checkpoint, data, recipes, runtime
-from aigc_course.checkpoint import (CheckpointError, load_checkpoint, load_weights, pretrained, register_weights,
-                                    save_checkpoint, save_weights)
+from aigc_course import checkpoint, data, kinds, recipes, runtime
+from aigc_course.checkpoint import CheckpointError, load_checkpoint, load_weights, save_checkpoint, save_weights
+from aigc_course.recipes import pretrained, register_weights
 from aigc_course.config import GANConfig, TrainConfig
 from aigc_course.train import train_gan
 
@@ -42,7 +42,7 @@ def trained_run(tmp_path_factory):
     """A finished 6-step toy GAN run (with EMA) in a checkpoint folder."""
     out = tmp_path_factory.mktemp("run")
     runtime.set_seed(0)
-    models = recipes.build_models("gan", TOY_GAN)
+    models = kinds.build("gan", TOY_GAN)
     cfg = TrainConfig(steps=6, batch_size=64, ema=0.9, log_every=2)
     result = train_gan(models["generator"], models["discriminator"], data.toy2d("8gaussians", 512), cfg,
                        out_dir=out, progress=False, meta={"recipe": "gan-8gaussians", "command": "test"})
@@ -196,7 +196,7 @@ def test_register_and_pretrained_round_trip(trained_run, weights_dir):
     torch.testing.assert_close(D.state_dict()["head.weight"],
                                result.models["discriminator"].state_dict()["head.weight"].half().float())
     assert set(pretrained("toy", part="all")) == {"generator", "discriminator"}
-    assert checkpoint.weights_verify() == []
+    assert recipes.weights_verify() == []
     assert [r["name"] for r in checkpoint.weights_list()] == ["toy"]
 
 
@@ -204,7 +204,7 @@ def test_register_a_plain_module(weights_dir):
     model = nn.Linear(3, 2)
     with pytest.raises(ValueError, match="kind="):
         register_weights("lin", model)
-    entry = register_weights("vae-small", recipes.build_models("vae", {"kind": "mlp", "z_dim": 2, "hidden": 8})["model"],
+    entry = register_weights("vae-small", kinds.build("vae", {"kind": "mlp", "z_dim": 2, "hidden": 8})["model"],
                              kind="vae", model_config={"kind": "mlp", "z_dim": 2, "hidden": 8}, half=False,
                              info={"steps": 0})
     assert entry["steps"] == 0 and pretrained("vae-small").cfg.z_dim == 2
@@ -221,7 +221,7 @@ def test_tampered_weights_are_refused(trained_run, weights_dir):
     msg = str(info.value)
     assert str(path) in msg and entry["sha256"] in msg and checkpoint.sha256_bytes(bytes(raw)) in msg
     assert "NOT loaded" in msg and "Reinstall" in msg and "aigc_course train" in msg
-    assert len(checkpoint.weights_verify()) == 1
+    assert len(recipes.weights_verify()) == 1
 
 
 def test_missing_weights_say_how_to_train_them(trained_run, weights_dir):
@@ -231,22 +231,22 @@ def test_missing_weights_say_how_to_train_them(trained_run, weights_dir):
     (weights_dir / entry["file"]).unlink()
     with pytest.raises(CheckpointError, match="is missing.*train"):
         pretrained("toy")
-    assert "missing" in checkpoint.weights_verify()[0]
+    assert "missing" in recipes.weights_verify()[0]
 
 
 def test_load_or_train_uses_shipped_weights_or_trains_the_quick_recipe(trained_run, capsys):
-    G = checkpoint.load_or_train("gan-8gaussians", "quick", train_steps=3, progress=False)
+    G = recipes.load_or_train("gan-8gaussians", "quick", train_steps=3, progress=False)
     assert "training the quick recipe" in capsys.readouterr().out and not G.training
     register_weights("gan-8gaussians", trained_run[0])
-    shipped = checkpoint.load_or_train("gan-8gaussians", "quick", progress=False)
+    shipped = recipes.load_or_train("gan-8gaussians", "quick", progress=False)
     assert "training" not in capsys.readouterr().out
     for a, b in zip(shipped.parameters(), pretrained("gan-8gaussians").parameters()):
         assert torch.equal(a, b)
-    D = checkpoint.load_or_train("gan-8gaussians", "full", part="discriminator", train_steps=2, progress=False)
+    D = recipes.load_or_train("gan-8gaussians", "full", part="discriminator", train_steps=2, progress=False)
     assert D.n_classes == 0 and not torch.equal(D.head.weight, pretrained("gan-8gaussians", "discriminator").head.weight)
 
 
 def test_load_models_from_a_run_folder(trained_run):
-    G = checkpoint.load_models(trained_run[0])
+    G = recipes.load_models(trained_run[0])
     for a, b in zip(G.parameters(), trained_run[1].ema.parameters()):
         assert torch.equal(a, b)

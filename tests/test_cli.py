@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aigc_course import checkpoint, recipes
+from aigc_course import checkpoint, kinds, recipes
 from aigc_course.__main__ import main
 
 ROOT = Path(__file__).parent.parent
@@ -37,7 +37,7 @@ def run_dir(tmp_path_factory):
 def shipped(run_dir, tmp_path, monkeypatch):
     """A weights folder holding the run's weights, and AIGC_WEIGHTS_DIR pointing at it (in-process too)."""
     monkeypatch.setenv("AIGC_WEIGHTS_DIR", str(tmp_path))
-    checkpoint.register_weights("gan-8gaussians", run_dir)
+    recipes.register_weights("gan-8gaussians", run_dir)
     return tmp_path
 
 
@@ -90,7 +90,7 @@ def test_sample_writes_a_png_from_shipped_or_given_weights(shipped, run_dir, tmp
 def test_sample_image_recipe_grid(tmp_path):
     """An image model from a checkpoint folder gives a grid PNG (one class per column when conditional)."""
     recipe = recipes.get_recipe("cgan-fashion")
-    models = recipes.build_models("gan", recipe.model.replace(width=8))
+    models = kinds.build("gan", recipe.model.replace(width=8))
     checkpoint.save_checkpoint(tmp_path / "ck", models=models, state={
         "kind": "gan", "model_config": recipe.model.replace(width=8).to_dict()})
     assert main(["sample", "cgan-fashion", "--weights", str(tmp_path / "ck"), "--n", "20",

@@ -58,16 +58,40 @@ def test_wgan_and_hinge_losses_match_formulas():
     torch.testing.assert_close(losses.hinge_g_loss(f), -f.mean())
 
 
-def test_gan_losses_table():
-    assert losses.gan_losses("bce") == (losses.gan_d_loss, losses.gan_g_nonsaturating)
-    assert losses.gan_losses("saturating") == (losses.gan_d_loss, losses.gan_g_saturating)
-    assert losses.gan_losses("hinge") == (losses.hinge_d_loss, losses.hinge_g_loss)
-    for name in ("wgan-gp", "wgan-clip"):
-        assert losses.gan_losses(name) == (losses.wgan_critic_loss, losses.wgan_g_loss)
-    for name in GAN_LOSSES:
-        assert all(callable(fn) for fn in losses.gan_losses(name))
+def test_gan_loss_objects():
+    """Each TrainConfig.loss name gives the right pair of losses and the right extras (no string checks
+    left in the trainer: the objects carry the penalty, the clipping and what to log)."""
+    expect = {"bce": (losses.gan_d_loss, losses.gan_g_nonsaturating), "saturating": (losses.gan_d_loss,
+              losses.gan_g_saturating), "hinge": (losses.hinge_d_loss, losses.hinge_g_loss),
+              "wgan-gp": (losses.wgan_critic_loss, losses.wgan_g_loss),
+              "wgan-clip": (losses.wgan_critic_loss, losses.wgan_g_loss)}
+    assert set(expect) == set(GAN_LOSSES)
+    for name, pair in expect.items():
+        loss = losses.gan_loss(name, gp_weight=5.0, clip_value=0.05)
+        assert (loss.d_loss, loss.g_loss) == pair and loss.name == name
+        assert loss.probabilities == (name in ("bce", "saturating"))
+        assert loss.wasserstein == name.startswith("wgan")
+        assert loss.gp_weight == (5.0 if name == "wgan-gp" else 0.0)
+        assert loss.clip_value == (0.05 if name == "wgan-clip" else 0.0)
     with pytest.raises(ValueError, match="wgan-gp"):
-        losses.gan_losses("wgan")
+        losses.gan_loss("wgan")
+
+
+def test_gan_loss_penalty_and_clipping():
+    critic = torch.nn.Linear(3, 1)
+    real, fake = torch.randn(4, 3), torch.randn(4, 3)
+    assert losses.gan_loss("bce").penalty(critic, real, fake, None, None) is None
+    gp = losses.gan_loss("wgan-gp").penalty(lambda x: critic(x).squeeze(1), real, fake, None, None)
+    norm = critic.weight.norm()  # a linear critic's input gradient is w everywhere
+    torch.testing.assert_close(gp, (norm - 1) ** 2)
+    with torch.no_grad():
+        critic.weight.fill_(1.0)
+    losses.gan_loss("wgan-clip", clip_value=0.01).after_d_step(critic)
+    assert critic.weight.abs().max().item() == pytest.approx(0.01)
+    with torch.no_grad():
+        critic.weight.fill_(1.0)
+    losses.gan_loss("hinge").after_d_step(critic)  # no clipping for other losses
+    assert critic.weight.abs().max().item() == 1.0
 
 
 # --- gradient penalty ------------------------------------------------------------------------

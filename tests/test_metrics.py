@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from aigc_course import checkpoint, data, metrics
+from aigc_course import checkpoint, classifier, data, metrics, recipes
 from aigc_course.config import VAEConfig
 from aigc_course.vae import build_vae
 
@@ -20,7 +20,7 @@ def smooth_images(n: int, seed: int = 0) -> torch.Tensor:
 @pytest.fixture(scope="module")
 def random_classifier():
     torch.manual_seed(0)
-    return metrics.FashionClassifier(width=8).eval()
+    return classifier.FashionClassifier(width=8).eval()
 
 
 # --------------------------------------------------------------------------- classifier
@@ -44,7 +44,7 @@ def test_classifier_shapes_and_feature_extraction(random_classifier):
 def test_random_shift_moves_each_image_by_at_most_two_pixels():
     x = torch.full((500, 1, 28, 28), -1.0)
     x[:, :, 14, 14] = 1.0
-    out = metrics.random_shift(x, 2, torch.Generator().manual_seed(0))
+    out = classifier.random_shift(x, 2, torch.Generator().manual_seed(0))
     assert out.shape == x.shape
     assert ((out == 1.0).flatten(1).sum(1) == 1).all(), "the bright pixel must survive exactly once"
     rows, cols = (out[:, 0] == 1.0).nonzero()[:, 1:].T
@@ -58,11 +58,11 @@ def test_train_classifier_learns_an_easy_task():
     labels = torch.arange(512) % 2
     images = (torch.rand(512, 1, 16, 16, generator=g) * 100).to(torch.uint8)
     images[labels == 1, :, 4:12, 4:12] += 150  # class 1: a bright square
-    model, history = metrics.train_classifier(images, labels, epochs=2, batch_size=32, width=8,
+    model, history = classifier.train_classifier(images, labels, epochs=2, batch_size=32, width=8,
                                               seed=0, device="cpu", progress=False)
     assert not model.training
     assert history["loss"] and history["wall_time_s"] > 0
-    assert metrics.evaluate_classifier(model, images, labels) > 0.9
+    assert classifier.evaluate_classifier(model, images, labels) > 0.9
 
 
 # --------------------------------------------------------------------------- FID
@@ -239,11 +239,11 @@ def test_mode_coverage_of_a_collapsed_generator():
 
 
 def test_shipped_classifier_loads_with_recorded_accuracy():
-    entry = checkpoint.read_manifest()["weights"].get(metrics.CLASSIFIER_NAME)
+    entry = checkpoint.read_manifest()["weights"].get(recipes.CLASSIFIER_NAME)
     if entry is None or not (checkpoint.weights_dir() / entry["file"]).is_file():
         pytest.skip("classifier weights not shipped yet (run tools/train_classifier.py)")
     assert entry["kind"] == "classifier"
     assert entry["metrics"]["test_accuracy"] >= 0.90
-    model = metrics.classifier(device="cpu")
-    assert isinstance(model, metrics.FashionClassifier) and not model.training
+    model = recipes.classifier(device="cpu")
+    assert isinstance(model, classifier.FashionClassifier) and not model.training
     assert metrics.extract_features(model, torch.zeros(3, 1, 28, 28, dtype=torch.uint8)).shape == (3, 128)

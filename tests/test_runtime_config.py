@@ -32,7 +32,7 @@ def test_device_cpu_and_env(monkeypatch):
     monkeypatch.setenv("AIGC_DEVICE", "cpu")
     assert runtime.device() == torch.device("cpu")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    with pytest.raises(RuntimeError, match="CUDA is not available"):
+    with pytest.raises(ValueError, match="CUDA is not available"):
         runtime.device("cuda")
 
 
@@ -53,8 +53,36 @@ def _matmul_dtype(enabled):
 
 def test_autocast_on_cpu_is_off_unless_asked_for():
     assert _matmul_dtype(None) == torch.float32 and _matmul_dtype(False) == torch.float32
-    assert runtime.amp_dtype("cpu") is None and runtime.amp_dtype("cuda") == torch.bfloat16
-    assert runtime.amp_dtype("cuda", False) is None and runtime.amp_dtype("cuda", True) == torch.bfloat16
+    assert runtime.amp_dtype("cpu") is None and runtime.amp_dtype("cuda", False) is None
+
+
+@pytest.mark.parametrize("bf16", [True, False])
+def test_cuda_autocast_is_bf16_only_where_the_gpu_has_it(monkeypatch, bf16):
+    """Ampere+ GPUs: bf16; T4/V100 (no native bf16): fp16, which the trainer pairs with a GradScaler."""
+    monkeypatch.setattr(runtime, "cuda_bf16_supported", lambda dev=None: bf16)
+    want = torch.bfloat16 if bf16 else torch.float16
+    assert runtime.amp_dtype("cuda") == want and runtime.amp_dtype("cuda", True) == want
+    assert runtime.amp_dtype("cuda", False) is None
+
+
+def test_device_names_are_checked(monkeypatch):
+    for bad in ("gpu", "cuda:x", "tpu"):
+        monkeypatch.setenv("AIGC_DEVICE", bad)
+        with pytest.raises(ValueError, match="AIGC_DEVICE"):
+            runtime.device()
+
+
+def test_threads_from_the_environment_are_checked(monkeypatch):
+    previous = torch.get_num_threads()
+    try:
+        for bad in ("-3", "abc", "0", "1.5"):
+            monkeypatch.setenv("AIGC_THREADS", bad)
+            with pytest.raises(ValueError, match="AIGC_THREADS"):
+                runtime.set_threads()
+        monkeypatch.setenv("AIGC_THREADS", "1")
+        assert runtime.set_threads() == 1
+    finally:
+        torch.set_num_threads(previous)
 
 
 @pytest.mark.skipif(not runtime.cpu_bf16_supported(), reason="this CPU has no native bf16")

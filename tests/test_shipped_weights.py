@@ -12,7 +12,7 @@ IMAGE_RECIPES = [name for name, r in recipes.RECIPES.items() if not r.data.start
 
 
 def test_every_shipped_file_matches_the_manifest():
-    assert checkpoint.weights_verify() == []
+    assert recipes.weights_verify() == []
 
 
 def test_every_image_recipe_ships_weights():
@@ -35,7 +35,7 @@ def test_manifest_entry_is_documented(name):
 
 @pytest.mark.parametrize("name", sorted(n for n in ENTRIES if ENTRIES[n]["kind"] in ("gan", "vae")))
 def test_shipped_generators_sample_finite_values(name):
-    model = checkpoint.pretrained(name, device="cpu")
+    model = recipes.pretrained(name, device="cpu")
     with torch.no_grad():
         x = model.sample(8, generator=torch.Generator().manual_seed(0))
     assert torch.isfinite(x).all()

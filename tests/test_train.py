@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from aigc_course import data, losses, recipes, runtime
+from aigc_course import data, kinds, losses, recipes, runtime
 from aigc_course.checkpoint import load_checkpoint
 from aigc_course.config import GAN_LOSSES, GANConfig, TrainConfig, VAEConfig
 from aigc_course.errors import TrainingDiverged
@@ -57,7 +57,7 @@ def loader_for(recipe, batch_size=32, seed=0):
 
 def build(kind, model_cfg, seed=0):
     runtime.set_seed(seed)
-    return recipes.build_models(kind, model_cfg)
+    return kinds.build(kind, model_cfg)
 
 
 def run_gan(model_cfg, cfg, seed=0, **kw):
@@ -162,7 +162,8 @@ def test_callable_callbacks_get_step_and_state():
     seen = []
 
     def callback(step, state):
-        x = state.generate(torch.zeros(5, 2))  # eval mode inside, training mode restored after
+        with torch.no_grad():
+            x = state.sampler.sample(5, generator=torch.Generator().manual_seed(0))
         seen.append((step, state.step, state.kind, tuple(x.shape), state.sampler.training))
 
     cfg = TrainConfig(steps=6, batch_size=64, sample_every=3, log_every=3)
@@ -285,7 +286,7 @@ def test_nan_guard_stops_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatc
         loss = real_g_loss(fake_logits)
         return loss * float("nan") if calls["n"] >= 5 else loss
 
-    monkeypatch.setattr(losses, "gan_g_nonsaturating", g_loss_nan_from_step_5)
+    monkeypatch.setitem(losses._GAN_LOSS_TABLE, "bce", {**losses._GAN_LOSS_TABLE["bce"], "g_loss": g_loss_nan_from_step_5})
     model_cfg = GANConfig(kind="mlp", z_dim=2, hidden=16, depth=2)
     # log_every=10: the losses are read back only at checkpoints (steps 4 and 6), so the NaN of
     # step 5 is found at step 6, before the step-6 checkpoint could overwrite the good one.
@@ -327,3 +328,15 @@ def test_ddp_two_processes_agree_and_only_rank0_writes(tmp_path):
         assert not (tmp_path / f"{case}-out1").exists()
         state = load_checkpoint(tmp_path / f"{case}-out0")
         assert state["step"] == 4 and "x 2 processes" in state["device"]
+
+
+def test_ddp_ranks_set_up_differently_fail_fast_with_a_clear_error(tmp_path):
+    """Different configs or callbacks per rank would deadlock in collectives later: both stop at once."""
+    env = {**os.environ, "PYTHONPATH": str(HERE.parent), "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+           str(HERE / "ddp_worker.py"), str(tmp_path), "mismatch"]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    for rank in (0, 1):
+        message = (tmp_path / f"mismatch-rank{rank}.txt").read_text()
+        assert "set up differently" in message and "train_config" in message and "callbacks" in message, message

@@ -3,6 +3,7 @@
 1. Every ``chapters/**/*.py`` percent script has its ``.ipynb`` and the two have the same cells
    (jupytext re-renders the .py into a notebook and compares cell types and sources).
 2. Committed ``.ipynb`` files carry no outputs and no execution counts.
+3. Code lines stay under ``MAX_LINE`` characters, so code never scrolls sideways on the website.
 Run ``jupytext --sync chapters/*/*.py`` to fix (1) and ``python tools/check_notebooks.py --strip`` for (2).
 """
 from __future__ import annotations
@@ -14,6 +15,7 @@ import jupytext
 import nbformat
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+MAX_LINE = 99  # characters in a code cell's line
 
 
 def cells(nb) -> list[tuple[str, str]]:
@@ -43,6 +45,12 @@ def main(argv: list[str]) -> int:
             nbformat.write(nb, ipynb)
         elif dirty:
             problems.append(f"{ipynb.relative_to(ROOT)} has outputs: run `python tools/check_notebooks.py --strip`")
+        for c in nb.cells:
+            if c.cell_type == "code":
+                for line in c.source.splitlines():
+                    if len(line) > MAX_LINE:
+                        problems.append(f"{ipynb.relative_to(ROOT)}: a code line of {len(line)} characters "
+                                        f"(at most {MAX_LINE}, or the page scrolls sideways): {line[:60]}...")
     for line in problems:
         print("FAIL", line)
     print(f"checked {len(scripts)} scripts and {len(notebooks)} notebooks: {len(problems)} problem(s)")

@@ -22,7 +22,7 @@ import time
 
 import torch
 
-from aigc_course import checkpoint, data, metrics, runtime
+from aigc_course import checkpoint, data, metrics, recipes, runtime
 
 TOY_STD = 0.02  # standard deviation of each component of data.toy2d("8gaussians")
 
@@ -43,7 +43,7 @@ class ImageReference:
 
     def __init__(self, n: int, device: torch.device):
         self.n = n
-        self.classifier = metrics.classifier(device=device)
+        self.classifier = recipes.classifier(device=device)
         test, train = data.fashion_mnist("test"), data.fashion_mnist("train")
         self.test_images = test.images
         self.test_feats = self.features(test.images[:n])
@@ -59,7 +59,7 @@ class ImageReference:
         feats = self.features(fake.cpu())
         precision, recall = metrics.precision_recall(self.test_feats, feats, k=3)
         return {"fid": metrics.fid(feats, self.test_feats), "precision": precision, "recall": recall,
-                "fid_floor": self.floor, "n_samples": self.n, "feature_space": metrics.CLASSIFIER_NAME}
+                "fid_floor": self.floor, "n_samples": self.n, "feature_space": recipes.CLASSIFIER_NAME}
 
 
 def likelihood_metrics(vae: torch.nn.Module, images: torch.Tensor, K: int) -> dict:
@@ -84,7 +84,7 @@ def evaluate(name: str, entry: dict, reference: ImageReference, args: argparse.N
     """The metrics of one manifest entry."""
     from aigc_course.recipes import get_recipe
 
-    model = checkpoint.pretrained(name, device=device)
+    model = recipes.pretrained(name, device=device)
     recipe_data = get_recipe(entry["recipe"]).data
     if recipe_data.startswith("toy2d:"):
         return toy_metrics(model, recipe_data)

@@ -4,7 +4,7 @@
 
 Writes ``aigc_course/weights/classifier-fashion.safetensors`` (float16) and its entry in
 ``manifest.json``. The test accuracy recorded there is measured on the stored (float16-rounded)
-weights, i.e. on exactly what ``aigc_course.metrics.classifier()`` loads. FID and precision/recall
+weights, i.e. on exactly what ``aigc_course.recipes.classifier()`` loads. FID and precision/recall
 in chapter 4.5 live in this network's 128-d feature space.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ import sys
 
 import torch
 
-from aigc_course import checkpoint, data, metrics, runtime
+from aigc_course import checkpoint, classifier, data, recipes, runtime
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -31,14 +31,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def ship(model: metrics.FashionClassifier) -> tuple[str, metrics.FashionClassifier]:
+def ship(model: classifier.FashionClassifier) -> tuple[str, classifier.FashionClassifier]:
     """Save the weights as float16 under the ``model.`` part prefix; return (file name, reloaded copy)."""
-    file = f"{metrics.CLASSIFIER_NAME}.safetensors"
+    file = f"{recipes.CLASSIFIER_NAME}.safetensors"
     path = checkpoint.weights_dir() / file
     tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
-    checkpoint.save_weights(path, tensors, {"name": metrics.CLASSIFIER_NAME}, half=True)
+    checkpoint.save_weights(path, tensors, {"name": recipes.CLASSIFIER_NAME}, half=True)
     stored = {k.removeprefix("model."): v for k, v in checkpoint.load_weights(path).items()}
-    reloaded = metrics.FashionClassifier(**model.config)
+    reloaded = classifier.FashionClassifier(**model.config)
     reloaded.load_state_dict(stored)  # float16 values are cast back to float32
     return file, reloaded.eval()
 
@@ -46,7 +46,7 @@ def ship(model: metrics.FashionClassifier) -> tuple[str, metrics.FashionClassifi
 def register(entry: dict) -> None:
     """Add ``entry`` to the manifest, keeping every other entry (read-modify-write, atomic)."""
     manifest = checkpoint.read_manifest()
-    manifest["weights"][metrics.CLASSIFIER_NAME] = entry
+    manifest["weights"][recipes.CLASSIFIER_NAME] = entry
     checkpoint.write_manifest(manifest)
 
 
@@ -56,19 +56,19 @@ def main(argv: list[str] | None = None) -> int:
     print(runtime.describe(dev))
     train, test = data.fashion_mnist("train"), data.fashion_mnist("test")
     images, labels = train.images[:args.limit], train.labels[:args.limit]
-    model, history = metrics.train_classifier(
+    model, history = classifier.train_classifier(
         images, labels, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         width=args.width, seed=args.seed, device=dev)
     file, shipped = ship(model.cpu())
-    test_acc = metrics.evaluate_classifier(shipped, test.images, test.labels)
-    train_acc = metrics.evaluate_classifier(shipped, train.images, train.labels)
+    test_acc = classifier.evaluate_classifier(shipped, test.images, test.labels)
+    train_acc = classifier.evaluate_classifier(shipped, train.images, train.labels)
     print(f"test accuracy {test_acc:.4f} | train accuracy {train_acc:.4f} | "
           f"training {history['wall_time_s']:.0f} s on {dev}")
     steps = history["loss"][-1][0]
     register({
         "file": file,
         "sha256": checkpoint.sha256_bytes((checkpoint.weights_dir() / file).read_bytes()),
-        "recipe": metrics.CLASSIFIER_NAME,
+        "recipe": recipes.CLASSIFIER_NAME,
         "kind": "classifier",
         "model_config": model.config,
         "train_config": {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
@@ -84,9 +84,9 @@ def main(argv: list[str] | None = None) -> int:
         "torch": torch.__version__,
         "date": datetime.date.today().isoformat(),
     })
-    loaded = metrics.classifier(device="cpu")  # the public path: manifest, hash check, build, load
-    assert metrics.evaluate_classifier(loaded, test.images, test.labels) == test_acc
-    print(f"registered {metrics.CLASSIFIER_NAME} in {checkpoint.weights_dir() / checkpoint.MANIFEST}")
+    loaded = recipes.classifier(device="cpu")  # the public path: manifest, hash check, build, load
+    assert classifier.evaluate_classifier(loaded, test.images, test.labels) == test_acc
+    print(f"registered {recipes.CLASSIFIER_NAME} in {checkpoint.weights_dir() / checkpoint.MANIFEST}")
     return 0
 
 

@@ -48,7 +48,7 @@ from aigc_course import gan, losses
 from aigc_course.exercises import ch2
 
 ac.set_seed(0)
-ac.runtime.set_threads(1)  # the networks here have a few thousand weights: one CPU thread is fastest
+ac.runtime.set_threads(1)  # networks of a few thousand weights: one CPU thread is fastest
 print(ac.describe(torch.device("cpu")))  # this page runs on the CPU, whatever the machine has
 
 # %% [markdown]
@@ -110,7 +110,8 @@ def fixed_logit(x):
 
 
 v_integral, _ = integrate.quad(
-    lambda x: p_data.pdf(x) * log_sigmoid(fixed_logit(x)) + p_g.pdf(x) * log_sigmoid(-fixed_logit(x)), -15, 15)
+    lambda x: (p_data.pdf(x) * log_sigmoid(fixed_logit(x))
+               + p_g.pdf(x) * log_sigmoid(-fixed_logit(x))), -15, 15)
 
 rng = np.random.default_rng(0)
 n = 200_000
@@ -120,7 +121,8 @@ log_d_real = log_sigmoid(fixed_logit(x_real))       # log D(x)
 log_1m_d_fake = log_sigmoid(-fixed_logit(x_fake))   # log(1 - D(G(z)))
 v_mc = log_d_real.mean() + log_1m_d_fake.mean()
 std_err = math.sqrt(log_d_real.var() / n + log_1m_d_fake.var() / n)
-d_loss = losses.gan_d_loss(torch.from_numpy(fixed_logit(x_real)), torch.from_numpy(fixed_logit(x_fake)))
+d_loss = losses.gan_d_loss(torch.from_numpy(fixed_logit(x_real)),
+                           torch.from_numpy(fixed_logit(x_fake)))
 print(f"V by integration over x: {v_integral:.5f}")
 print(f"V by Monte Carlo over z: {v_mc:.5f} ± {std_err:.5f}")
 print(f"gan_d_loss on the same logits: {d_loss.item():.5f}  (= -V)")
@@ -171,9 +173,9 @@ for a, b in [(1.0, 1.0), (0.3, 1.2), (2.0, 0.1), (0.05, 0.05)]:
 
 # %%
 xs = np.linspace(-3, 4, 141)
-y = np.linspace(1e-3, 1 - 1e-3, 2001)                       # candidate values of D(x), spacing 5e-4
+y = np.linspace(1e-3, 1 - 1e-3, 2001)                       # candidate D(x) values, spacing 5e-4
 a, b = p_data.pdf(xs)[:, None], p_g.pdf(xs)[:, None]         # (141, 1)
-integrand = a * np.log(y) + b * np.log1p(-y)                 # (141, 2001): integrand of (1) for each candidate
+integrand = a * np.log(y) + b * np.log1p(-y)                 # (141, 2001): integrand of (1) per y
 d_brute = y[integrand.argmax(axis=1)]                        # (141,)
 
 
@@ -192,7 +194,8 @@ fig, ax = plt.subplots(figsize=(7, 3.8))
 ax.plot(xs, p_data.pdf(xs), color="0.3", label=r"$p_{\mathrm{data}} = \mathcal{N}(0, 1)$")
 ax.plot(xs, p_g.pdf(xs), color="tab:orange", label=r"$p_g = \mathcal{N}(1.5, 0.5^2)$")
 ax.plot(xs, d_star, color="tab:blue", lw=2.5, label=r"$D^*(x)$, formula")
-ax.plot(xs[::4], d_brute[::4], "o", ms=4, mfc="none", color="tab:blue", label="$D^*(x)$, brute-force maximum")
+ax.plot(xs[::4], d_brute[::4], "o", ms=4, mfc="none", color="tab:blue",
+        label="$D^*(x)$, brute-force maximum")
 ax.axhline(0.5, ls=":", color="0.5")
 ax.set_xlabel("$x$")
 ax.set_ylabel("density / probability")
@@ -226,7 +229,8 @@ steps = 1500
 opt = torch.optim.Adam(D.parameters(), lr=3e-3)
 schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
 for step in range(steps):
-    loss = losses.gan_d_loss(D(sample(p_data, 512)), D(sample(p_g, 512)))  # -V on one batch of each
+    # -V on one batch of each
+    loss = losses.gan_d_loss(D(sample(p_data, 512)), D(sample(p_g, 512)))
     opt.zero_grad()
     loss.backward()
     opt.step()
@@ -237,7 +241,8 @@ with torch.no_grad():
 d_trained = 1 / (1 + np.exp(-logit_trained))
 region = p_data.pdf(xs) + p_g.pdf(xs) > 0.05  # where the samples are: D is only trained there
 err = np.abs(d_trained - d_star)[region].max()
-print(f"max |sigmoid(D(x)) - D*(x)| for x in [{xs[region].min():.2f}, {xs[region].max():.2f}]: {err:.3f}")
+print(f"max |sigmoid(D(x)) - D*(x)| for x in [{xs[region].min():.2f}, "
+      f"{xs[region].max():.2f}]: {err:.3f}")
 assert err < 0.05
 
 # %%
@@ -296,7 +301,8 @@ plt.show()
 # %%
 def span(p_g, width=12):
     """An interval that holds all but a negligible part of both distributions."""
-    centres, scale = (float(p_data.mean()), float(p_g.mean())), max(float(p_data.std()), float(p_g.std()))
+    centres, scale = ((float(p_data.mean()), float(p_g.mean())),
+                      max(float(p_data.std()), float(p_g.std())))
     return min(centres) - width * scale, max(centres) + width * scale, centres
 
 
@@ -304,7 +310,8 @@ def c_of_g(p_g):
     """C(G) = V(D*, G) by adaptive quadrature of the integrand of (1)."""
     def integrand(x):
         log_sum = np.logaddexp(p_data.logpdf(x), p_g.logpdf(x))
-        return p_data.pdf(x) * (p_data.logpdf(x) - log_sum) + p_g.pdf(x) * (p_g.logpdf(x) - log_sum)
+        return (p_data.pdf(x) * (p_data.logpdf(x) - log_sum)
+                + p_g.pdf(x) * (p_g.logpdf(x) - log_sum))
     lo, hi, centres = span(p_g)
     return integrate.quad(integrand, lo, hi, points=centres, limit=200)[0]
 
@@ -319,7 +326,8 @@ print(" p_g             C(G)       -log 4 + 2 JSD   JSD / log 2")
 for mu, sd in [(0.0, 1.0), (1.5, 0.5), (0.0, 2.0), (3.0, 1.0), (8.0, 1.0)]:
     q = stats.norm(mu, sd)
     c, j = c_of_g(q), jsd(q)
-    print(f" N({mu:3.1f}, {sd:.1f}^2)   {c:9.6f}   {-math.log(4) + 2 * j:9.6f}        {j / math.log(2):.4f}")
+    print(f" N({mu:3.1f}, {sd:.1f}^2)   {c:9.6f}   {-math.log(4) + 2 * j:9.6f}        "
+          f"{j / math.log(2):.4f}")
     assert abs(c - (-math.log(4) + 2 * j)) < 1e-6
     assert -math.log(4) - 1e-9 <= c <= 0
 assert abs(c_of_g(p_data) + math.log(4)) < 1e-9  # p_g = p_data: the minimum, -log 4
@@ -339,10 +347,12 @@ assert abs(c_of_g(p_data) + math.log(4)) < 1e-9  # p_g = p_data: the minimum, -l
 grid = np.linspace(-10, 10, 20_001)  # V(trained D, G) by integration: no Monte Carlo noise
 with torch.no_grad():
     logit = D(torch.from_numpy(grid).float()[:, None]).double().numpy()  # (20001,)
-v_trained = np.trapezoid(p_data.pdf(grid) * log_sigmoid(logit) + p_g.pdf(grid) * log_sigmoid(-logit), grid)
+v_trained = np.trapezoid(p_data.pdf(grid) * log_sigmoid(logit)
+                         + p_g.pdf(grid) * log_sigmoid(-logit), grid)
 c_true = c_of_g(p_g)
 print(f"V(trained D, G) = {v_trained:.5f}  <=  C(G) = V(D*, G) = {c_true:.5f}")
-print(f"JSD estimated by the trained D: {(v_trained + math.log(4)) / 2:.4f}   true JSD: {jsd(p_g):.4f}")
+print(f"JSD estimated by the trained D: {(v_trained + math.log(4)) / 2:.4f}   "
+      f"true JSD: {jsd(p_g):.4f}")
 assert v_trained <= c_true + 1e-6  # no discriminator beats D*
 assert c_true - v_trained < 0.01   # and the trained one comes close
 
@@ -373,7 +383,8 @@ for mu in (0.0, 1.5, 4.0):
 
 best = mus[np.argmin(curves[1.0])]
 slope = np.abs(np.gradient(curves[1.0], mus))
-print(f"sigma_g = 1  : minimum {curves[1.0].min():.6f} at mu_g = {best:.2f}  (-log 4 = {-math.log(4):.6f})")
+print(f"sigma_g = 1  : minimum {curves[1.0].min():.6f} at mu_g = {best:.2f}  "
+      f"(-log 4 = {-math.log(4):.6f})")
 print(f"sigma_g = 0.5: minimum {curves[0.5].min():.6f}, never reaches -log 4")
 print(f"|dC/dmu_g|: largest {slope.max():.3f}, at mu_g = 6 only {slope[-1]:.4f}")
 assert abs(best) < 1e-9 and abs(curves[1.0].min() + math.log(4)) < 1e-9

@@ -44,7 +44,7 @@ from aigc_course import gan, losses, plotting, train
 from aigc_course.exercises import ch2
 
 ac.set_seed(0)
-ac.runtime.set_threads(1)  # the networks here have a few thousand weights: one CPU thread is fastest
+ac.runtime.set_threads(1)  # networks of a few thousand weights: one CPU thread is fastest
 print(ac.describe(torch.device("cpu")))  # this page runs on the CPU, whatever the machine has
 
 # %% [markdown]
@@ -82,13 +82,16 @@ torch.testing.assert_close(losses.gan_g_saturating(fake_logits), torch.log(1 - d
 torch.testing.assert_close(losses.gan_g_nonsaturating(fake_logits), -torch.log(d_fake).mean())
 # gan_d_loss is binary cross-entropy with label 1 for real and 0 for fake samples:
 torch.testing.assert_close(losses.gan_d_loss(real_logits, fake_logits),
-                           F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
-                           + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
+                           F.binary_cross_entropy_with_logits(real_logits,
+                                                              torch.ones_like(real_logits))
+                           + F.binary_cross_entropy_with_logits(fake_logits,
+                                                                torch.zeros_like(fake_logits)))
 
 big = torch.tensor([-120.0, -30.0, 0.0, 30.0, 120.0])  # float32, as in training
 print("logit    log(1-sigmoid) naive   -softplus(l)   |   log(sigmoid) naive   -softplus(-l)")
 for t in big:
-    print(f"{t.item():6.0f}   {torch.log(1 - torch.sigmoid(t)).item():16.4f}   {-F.softplus(t).item():12.4f}   |"
+    print(f"{t.item():6.0f}   {torch.log(1 - torch.sigmoid(t)).item():16.4f}   "
+          f"{-F.softplus(t).item():12.4f}   |"
           f"   {torch.log(torch.sigmoid(t)).item():16.4f}   {-F.softplus(-t).item():12.4f}")
 assert torch.isinf(torch.log(1 - torch.sigmoid(big[3:]))).all()  # logits 30, 120
 assert torch.isinf(torch.log(torch.sigmoid(big[:1]))).all()      # logit -120
@@ -106,8 +109,10 @@ assert torch.isfinite(torch.stack([losses.gan_g_saturating(big), losses.gan_g_no
 # %%
 logits = torch.tensor([-120.0, -30.0, -5.0], requires_grad=True)
 ones = torch.ones(3)
-(grad_probs,) = torch.autograd.grad(F.binary_cross_entropy(torch.sigmoid(logits), ones, reduction="sum"), logits)
-(grad_logits,) = torch.autograd.grad(F.binary_cross_entropy_with_logits(logits, ones, reduction="sum"), logits)
+(grad_probs,) = torch.autograd.grad(
+    F.binary_cross_entropy(torch.sigmoid(logits), ones, reduction="sum"), logits)
+(grad_logits,) = torch.autograd.grad(
+    F.binary_cross_entropy_with_logits(logits, ones, reduction="sum"), logits)
 print("logit                    ", logits.tolist())
 print("Sigmoid + BCELoss        ", [round(g, 4) for g in grad_probs.tolist()])
 print("BCE with logits (softplus)", [round(g, 4) for g in grad_logits.tolist()])
@@ -156,7 +161,8 @@ def logit_grad(loss_fn, d):
     return grad
 
 
-g_sat, g_ns = logit_grad(losses.gan_g_saturating, d_values), logit_grad(losses.gan_g_nonsaturating, d_values)
+g_sat, g_ns = (logit_grad(losses.gan_g_saturating, d_values),
+               logit_grad(losses.gan_g_nonsaturating, d_values))
 print("D(G(z))      |grad| saturating   |grad| non-saturating   ratio   (1-D)/D")
 for d, s, n in zip(d_values, g_sat, g_ns):
     print(f"{d.item():8.2g}   {abs(s.item()):16.2e}   {abs(n.item()):20.4f}   "
@@ -172,7 +178,8 @@ ax1.plot(d_axis, torch.log(1 - d_axis), label=r"saturating: $\log(1 - D)$")
 ax1.plot(d_axis, -torch.log(d_axis), label=r"non-saturating: $-\log D$")
 ax1.set_ylabel("generator loss (minimised)")
 ax2.loglog(d_axis, logit_grad(losses.gan_g_saturating, d_axis).abs(), label="saturating: $D$")
-ax2.loglog(d_axis, logit_grad(losses.gan_g_nonsaturating, d_axis).abs(), label="non-saturating: $1 - D$")
+ax2.loglog(d_axis, logit_grad(losses.gan_g_nonsaturating, d_axis).abs(),
+           label="non-saturating: $1 - D$")
 ax2.set_ylabel(r"$|\partial\,\mathrm{loss} / \partial \ell|$ (autograd)")
 for ax in (ax1, ax2):
     ax.set_xscale("log")
@@ -192,8 +199,10 @@ plt.show()
 # its own with respect to its own parameters.
 
 # %%
-g_d_fake = logit_grad(lambda logit: F.softplus(logit).mean(), d_values)  # D's loss on a fake sample
-g_total = logit_grad(lambda logit: losses.gan_g_nonsaturating(logit) + F.softplus(logit).mean(), d_values)
+# D's loss on a fake sample
+g_d_fake = logit_grad(lambda logit: F.softplus(logit).mean(), d_values)
+g_total = logit_grad(lambda logit: losses.gan_g_nonsaturating(logit) + F.softplus(logit).mean(),
+                     d_values)
 torch.testing.assert_close(g_d_fake, d_values)
 torch.testing.assert_close(g_total, 2 * d_values - 1)
 
@@ -243,7 +252,8 @@ with torch.no_grad():
 
 
 def alternate_sgd(G, D, g_loss_fn, steps=200, lr=0.01, m=256):
-    """Alternating plain-SGD steps (k = 1); the mean of each generated batch and its mean D(G(z))."""
+    """Alternating plain-SGD steps (k = 1); the mean of each generated batch and
+    its mean D(G(z))."""
     opt_d, opt_g = torch.optim.SGD(D.parameters(), lr=lr), torch.optim.SGD(G.parameters(), lr=lr)
     means, d_fakes = [], []
     for _ in range(steps):
@@ -326,8 +336,8 @@ plt.show()
 
 # %%
 def generator_gradient(w, a=1.0, b=0.0, m=256, seed=0):
-    """Gradient of the non-saturating loss w.r.t. (a, b) for x = a z + b and D = sigmoid(w0 + w1 x + w2 x^2):
-    (autograd, by hand, the version without dD/dx)."""
+    """Gradient of the non-saturating loss w.r.t. (a, b) for x = a z + b and
+    D = sigmoid(w0 + w1 x + w2 x^2): (autograd, by hand, the version without dD/dx)."""
     z = torch.randn(m, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
     theta = torch.tensor([a, b], dtype=torch.float64, requires_grad=True)
     x = theta[0] * z + theta[1]                  # G(z), (m,)
@@ -337,12 +347,14 @@ def generator_gradient(w, a=1.0, b=0.0, m=256, seed=0):
         d = torch.sigmoid(logit)                 # D(G(z)), (m,)
         dL_dD = -1 / (m * d)                     # L = -(1/m) sum log D_i
         dD_dx = d * (1 - d) * (w[1] + 2 * w[2] * x)  # sigma'(l) * l'(x)
-        by_hand = torch.stack([(dL_dD * dD_dx * z).sum(), (dL_dD * dD_dx).sum()])  # dx/da = z, dx/db = 1
+        # dx/da = z, dx/db = 1
+        by_hand = torch.stack([(dL_dD * dD_dx * z).sum(), (dL_dD * dD_dx).sum()])
         without_dD_dx = torch.stack([(dL_dD * z).sum(), dL_dD.sum()])
     return autograd, by_hand, without_dD_dx
 
 
-w_star = torch.tensor([math.log(2) - 8, 8.0, -1.5], dtype=torch.float64)  # D* for data N(2, 0.5^2) vs G = N(0, 1)
+# D* for data N(2, 0.5^2) vs G = N(0, 1)
+w_star = torch.tensor([math.log(2) - 8, 8.0, -1.5], dtype=torch.float64)
 autograd, by_hand, without = generator_gradient(w_star)
 print(f"autograd:            dL/da = {autograd[0]: .4f}   dL/db = {autograd[1]: .4f}")
 print(f"by hand:             dL/da = {by_hand[0]: .4f}   dL/db = {by_hand[1]: .4f}")
@@ -382,11 +394,12 @@ z = torch.randn(256, 1)
 theta = torch.tensor([1.0, 0.0], requires_grad=True)  # x = a z + b again
 (full,) = torch.autograd.grad(losses.gan_g_nonsaturating(D0(theta[0] * z + theta[1])), theta)
 x = (theta[0] * z + theta[1]).detach().requires_grad_()  # (256, 1), a leaf: the graph starts at x
-(dL_dx,) = torch.autograd.grad(losses.gan_g_nonsaturating(D0(x)), x)  # dL/dD * dD/dx for every sample
+(dL_dx,) = torch.autograd.grad(losses.gan_g_nonsaturating(D0(x)), x)  # dL/dD * dD/dx per sample
 by_parts = torch.stack([(dL_dx * z).sum(), dL_dx.sum()])  # times dx/da = z and dx/db = 1
 torch.testing.assert_close(by_parts, full)
 print(f"backprop through G and D:               dL/da = {full[0]: .5f}, dL/db = {full[1]: .5f}")
-print(f"dL/dx from autograd, dx/dtheta by hand: dL/da = {by_parts[0]: .5f}, dL/db = {by_parts[1]: .5f}")
+print(f"dL/dx from autograd, dx/dtheta by hand: dL/da = {by_parts[0]: .5f}, "
+      f"dL/db = {by_parts[1]: .5f}")
 
 # %% [markdown]
 # ## Algorithm 1: alternating stochastic gradient steps
@@ -433,7 +446,8 @@ def algorithm1(G, D, sample_data, steps, k=5, m=256, lr_g=5e-4, lr_d=2e-3, callb
     """
     opt_d = torch.optim.Adam(D.parameters(), lr=lr_d, betas=(0.5, 0.999))
     opt_g = torch.optim.Adam(G.parameters(), lr=lr_g, betas=(0.5, 0.999))
-    decays = [torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 1 - step / steps) for opt in (opt_d, opt_g)]
+    decays = [torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 1 - step / steps)
+              for opt in (opt_d, opt_g)]
     for step in range(steps):
         for _ in range(k):  # D: ascend V, i.e. descend gan_d_loss = -V
             x, z = sample_data(m), G.noise(m)
@@ -441,7 +455,8 @@ def algorithm1(G, D, sample_data, steps, k=5, m=256, lr_g=5e-4, lr_d=2e-3, callb
             opt_d.zero_grad()
             d_loss.backward()
             opt_d.step()
-        g_loss = losses.gan_g_nonsaturating(D(G(G.noise(m))))  # G: one step, back-propagated through D
+        # G: one step, back-propagated through D
+        g_loss = losses.gan_g_nonsaturating(D(G(G.noise(m))))
         opt_g.zero_grad()
         g_loss.backward()
         opt_g.step()
@@ -475,7 +490,8 @@ def record(step, d_loss, g_loss):
 
 
 algorithm1(G, D, sample_data, STEPS, callback=record)
-print(f"{len(snapshots)} snapshots; last D loss {history['d_loss'][-1]:.3f}, G loss {history['g_loss'][-1]:.3f}")
+print(f"{len(snapshots)} snapshots; last D loss {history['d_loss'][-1]:.3f}, "
+      f"G loss {history['g_loss'][-1]:.3f}")
 
 # %%
 x_np = x_axis[:, 0].numpy()
@@ -562,15 +578,18 @@ result = train.train_gan(G_pkg, D_pkg, sample_data(50_000), train_cfg, progress=
 with torch.no_grad():
     pkg_samples = result.ema.sample(100_000)[:, 0]
 pkg_mean, pkg_std = pkg_samples.mean().item(), pkg_samples.std().item()
-print(f"train_gan, EMA generator: mean {pkg_mean:.3f}, std {pkg_std:.3f}   ({result.wall_time:.1f} s)")
+print(f"train_gan, EMA generator: mean {pkg_mean:.3f}, std {pkg_std:.3f}   "
+      f"({result.wall_time:.1f} s)")
 print(result.history)
 assert abs(pkg_mean - MU) < 0.1 and abs(pkg_std - SIGMA) < 0.1
-assert abs(result.history.last("d_real") - 0.5) < 0.1 and abs(result.history.last("d_fake") - 0.5) < 0.1
+assert (abs(result.history.last("d_real") - 0.5) < 0.1
+        and abs(result.history.last("d_fake") - 0.5) < 0.1)
 
 # %%
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.4))
 steps_pkg, d_loss_pkg = result.history.as_arrays("d_loss")
-ax1.plot(np.arange(20, STEPS + 1), np.convolve(history["d_loss"], smooth, mode="valid"), label="algorithm1 above")
+ax1.plot(np.arange(20, STEPS + 1), np.convolve(history["d_loss"], smooth, mode="valid"),
+         label="algorithm1 above")
 ax1.plot(steps_pkg, d_loss_pkg, label="train_gan")
 ax1.axhline(math.log(4), ls=":", color="0.4")
 ax1.set_title(r"discriminator loss (means over 20 steps) $\to \log 4$")

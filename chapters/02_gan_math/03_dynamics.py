@@ -46,11 +46,12 @@ from IPython.display import Markdown, display
 
 import aigc_course as ac
 from aigc_course import data, gan, metrics, plotting, train
+from aigc_course.nn import eval_mode
 from aigc_course.config import GANConfig, TrainConfig
 from aigc_course.exercises import ch2_dynamics as ex
 
 ac.set_seed(0)
-ac.runtime.set_threads(1)  # the networks here are tiny: one thread avoids hand-off costs between cores
+ac.runtime.set_threads(1)  # tiny networks: one thread avoids hand-off costs between cores
 QUICK = ac.profile() == "quick"
 print(ac.describe(torch.device("cpu")))
 
@@ -97,7 +98,8 @@ MODES, STD = data.toy2d_modes("8gaussians"), 0.02
 
 
 def mode_stats(samples: torch.Tensor) -> dict:
-    """Modes covered (quality and diversity), modes visited (diversity only) and the high-quality rate."""
+    """Modes covered (quality and diversity), modes visited (diversity only) and the
+    high-quality rate."""
     q = metrics.mode_coverage(samples, MODES, STD)
     visited = metrics.mode_coverage(samples, MODES, math.inf)["modes_covered"]
     return {"covered": q["modes_covered"], "visited": visited, "hq": q["high_quality"]}
@@ -111,9 +113,10 @@ for name, points in [("data", real), ("collapsed", collapsed), ("blurry", blurry
     print(f"{name:9s}", mode_stats(points))
 
 # %%
-assert mode_stats(real)["covered"] == 8                                     # the data covers 8/8 modes
-assert abs(mode_stats(real)["hq"] - (1 - math.exp(-4.5))) < 0.01            # 98.9% within 3 sigma
-assert metrics.mode_coverage(TOY["25gaussians"], data.toy2d_modes("25gaussians"), 0.05)["modes_covered"] == 25
+assert mode_stats(real)["covered"] == 8                            # the data covers 8/8 modes
+assert abs(mode_stats(real)["hq"] - (1 - math.exp(-4.5))) < 0.01   # 98.9% within 3 sigma
+assert metrics.mode_coverage(TOY["25gaussians"], data.toy2d_modes("25gaussians"),
+                             0.05)["modes_covered"] == 25
 assert mode_stats(collapsed)["covered"] == 1 and mode_stats(collapsed)["visited"] == 1
 assert mode_stats(blurry)["visited"] == 8 and mode_stats(blurry)["hq"] < 0.1
 
@@ -154,7 +157,8 @@ fig, ax = plt.subplots(figsize=(4.5, 4.5))
 ax.plot(sim[:, 0], sim[:, 1], label="simultaneous: spirals out")
 ax.plot(alt[:, 0], alt[:, 1], label="alternating: circles for ever")
 ax.plot(0, 0, "k*", ms=10, label="equilibrium")
-ax.set(xlabel="x (minimiser)", ylabel="y (maximiser)", aspect="equal", title=r"gradient play on $f = xy$")
+ax.set(xlabel="x (minimiser)", ylabel="y (maximiser)", aspect="equal",
+       title=r"gradient play on $f = xy$")
 ax.legend(loc="lower left", fontsize=8)
 plt.show()
 
@@ -164,7 +168,8 @@ torch.testing.assert_close(radius, (1 + eta**2) ** (torch.arange(n_steps + 1) / 
 A = torch.tensor([[1, -eta], [eta, 1 - eta**2]], dtype=torch.float64)
 torch.testing.assert_close(torch.linalg.det(A), torch.tensor(1.0, dtype=torch.float64))
 torch.testing.assert_close(torch.linalg.eigvals(A).abs(), torch.ones(2, dtype=torch.float64))
-assert alt.norm(dim=1).max() < 1.1 and alt.norm(dim=1).min() > 0.9    # bounded, and never reaches 0
+# bounded, and never reaches 0
+assert alt.norm(dim=1).max() < 1.1 and alt.norm(dim=1).min() > 0.9
 
 # %% [markdown]
 # ## Watching a GAN train
@@ -197,20 +202,23 @@ GRID = torch.cartesian_prod(AXIS, AXIS).flip(1)  # (61*61, 2) points (x, y), row
 
 
 class Tracker:
-    """Callback: coverage of G's samples for fixed z every ``sample_every`` steps; optionally the frames."""
+    """Callback: coverage of G's samples for fixed z every ``sample_every`` steps;
+    optionally the frames."""
 
     def __init__(self, keep_frames: bool = False, n: int = 2000):
         self.keep_frames, self.n = keep_frames, n
         self.steps, self.stats, self.samples, self.d_maps = [], [], [], []
 
     def __call__(self, step: int, state: train.TrainState) -> None:
-        z = torch.randn(self.n, state.sampler.z_dim, generator=torch.Generator().manual_seed(1))
-        samples = state.generate(z)  # (n, 2), eval mode, no gradients
+        G = state.sampler  # the same z at every call: a freshly seeded generator
+        with torch.no_grad(), eval_mode(G):
+            samples = G.sample(self.n, generator=torch.Generator().manual_seed(1))  # (n, 2)
         self.steps.append(step)
         self.stats.append(mode_stats(samples))
         if self.keep_frames:
             with torch.no_grad():
-                d = torch.sigmoid(state.models["discriminator"](GRID)).reshape(len(AXIS), len(AXIS))
+                d = (torch.sigmoid(state.models["discriminator"](GRID))
+                     .reshape(len(AXIS), len(AXIS)))
             self.samples.append(samples[:1000].numpy())
             self.d_maps.append(d.numpy())
 
@@ -219,7 +227,8 @@ RESULTS: dict[tuple[str, int], Tracker] = {}
 
 
 def run(setting: str, seed: int, keep_frames: bool = False) -> Tracker:
-    """Train one GAN (seeded weights, noise and batches) and return its tracker; cached in RESULTS."""
+    """Train one GAN (seeded weights, noise and batches) and return its tracker;
+    cached in RESULTS."""
     if (setting, seed) not in RESULTS:
         ac.set_seed(seed)
         G, D = gan.build_gan(MODEL)
@@ -238,15 +247,17 @@ print(f"two runs of {STEPS} steps: {time.perf_counter() - t0:.1f} s")
 
 # %%
 def frame(i: int) -> np.ndarray:
-    """One GIF frame: D's output (colour), the data (grey) and G's samples (orange) for both runs."""
+    """One GIF frame: D's output (colour), the data (grey) and G's samples (orange)
+    for both runs."""
     fig, axes = plt.subplots(1, 2, figsize=(7.6, 4.0), dpi=80)
     for ax, name, movie in zip(axes, shown, movies):
-        ax.contourf(AXIS, AXIS, movie.d_maps[i], levels=np.linspace(0, 1, 11), cmap="coolwarm", alpha=0.6)
+        ax.contourf(AXIS, AXIS, movie.d_maps[i], levels=np.linspace(0, 1, 11), cmap="coolwarm",
+                    alpha=0.6)
         ax.scatter(real[:500, 0], real[:500, 1], s=3, c="0.25")
         ax.scatter(movie.samples[i][:, 0], movie.samples[i][:, 1], s=2, c="tab:orange")
         s = movie.stats[i]
-        ax.set_title(f"{name}\nstep {movie.steps[i]}: {s['covered']}/8 covered, {s['visited']}/8 visited",
-                     fontsize=8)
+        ax.set_title(f"{name}\nstep {movie.steps[i]}: {s['covered']}/8 covered, "
+                     f"{s['visited']}/8 visited", fontsize=8)
         ax.set(xlim=(-3, 3), ylim=(-3, 3), aspect="equal", xticks=[], yticks=[])
     fig.tight_layout()
     picture = plotting.figure_to_array(fig)
@@ -308,7 +319,8 @@ t0 = time.perf_counter()
 for setting in SETTINGS:
     for seed in SEEDS:
         run(setting, seed)
-print(f"{len(SETTINGS)} settings x {len(SEEDS)} seeds, {STEPS} steps each: {time.perf_counter() - t0:.1f} s")
+print(f"{len(SETTINGS)} settings x {len(SEEDS)} seeds, {STEPS} steps each: "
+      f"{time.perf_counter() - t0:.1f} s")
 
 
 def final(setting: str, key: str) -> np.ndarray:
@@ -319,7 +331,8 @@ def mean_std(values: np.ndarray, fmt: str = ".1f") -> str:
     return f"{values.mean():{fmt}} ± {values.std(ddof=1):{fmt}}"
 
 
-rows = ["| setting | modes covered (of 8) | modes visited (of 8) | high-quality rate |", "|---|---|---|---|"]
+rows = ["| setting | modes covered (of 8) | modes visited (of 8) | high-quality rate |",
+        "|---|---|---|---|"]
 rows += [f"| {s} | {mean_std(final(s, 'covered'))} | {mean_std(final(s, 'visited'))} | "
          f"{mean_std(100 * final(s, 'hq'), '.0f')} % |" for s in SETTINGS]
 display(Markdown("\n".join(rows)))
@@ -327,7 +340,8 @@ display(Markdown("\n".join(rows)))
 # %%
 for setting in SETTINGS:
     assert all(0 <= v <= 8 for v in final(setting, "covered"))
-    assert all(final(setting, "covered") <= final(setting, "visited"))  # a covered mode is also visited
+    # a covered mode is also visited
+    assert all(final(setting, "covered") <= final(setting, "visited"))
 fewest = min(SETTINGS, key=lambda s: final(s, "visited").mean())
 best = max(SETTINGS, key=lambda s: final(s, "covered").mean())
 print(f"fewest modes visited (most collapse): {fewest}; most modes covered: {best}")
@@ -446,7 +460,8 @@ ex.q23b.check(jsd_partial);
 
 # %% tags=["hide-cell"]
 def jsd_partial_solution(m, M):
-    return 0.5 * (m / M * math.log(2 * m / (m + M)) + (M - m) / M * math.log(2) + math.log(2 * M / (m + M)))
+    return 0.5 * (m / M * math.log(2 * m / (m + M)) + (M - m) / M * math.log(2)
+                  + math.log(2 * M / (m + M)))
 
 
 assert ex.q23b.check(jsd_partial_solution, quiet=True)

@@ -79,8 +79,10 @@ def jsd(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
 thetas = np.linspace(-2, 2, 81)
 js, w1 = [], []
 for theta in thetas:
-    points = torch.tensor([0.0, theta], dtype=torch.float64)   # P on the first point, Q on the second
-    p, q = torch.tensor([1.0, 0.0], dtype=torch.float64), torch.tensor([0.0, 1.0], dtype=torch.float64)
+    # P on the first point, Q on the second
+    points = torch.tensor([0.0, theta], dtype=torch.float64)
+    p, q = (torch.tensor([1.0, 0.0], dtype=torch.float64),
+            torch.tensor([0.0, 1.0], dtype=torch.float64))
     if theta == 0:
         p = q = torch.tensor([0.5, 0.5], dtype=torch.float64)  # the same point: P = Q
     js.append(jsd(p, q).item())
@@ -119,7 +121,8 @@ y_fake = 2 + 0.5 * torch.randn(n, 1, generator=gen)     # (n, 1)
 w1_sorted = (x_real.flatten().sort().values - y_fake.flatten().sort().values).abs().mean().item()
 w1_scipy = wasserstein_distance(x_real.flatten().numpy(), y_fake.flatten().numpy())
 w1_unsorted = (x_real - y_fake).abs().mean().item()     # a valid plan, but not the cheapest
-print(f"W1 by sorting: {w1_sorted:.5f}   scipy: {w1_scipy:.5f}   unsorted pairing: {w1_unsorted:.5f}")
+print(f"W1 by sorting: {w1_sorted:.5f}   scipy: {w1_scipy:.5f}   "
+      f"unsorted pairing: {w1_unsorted:.5f}")
 
 # %%
 assert abs(w1_sorted - w1_scipy) < 1e-5
@@ -171,10 +174,12 @@ def train_critic(method: str, steps: int = 300) -> nn.Module:
     opt = torch.optim.Adam(f.parameters(), lr=1e-3, betas=(0.5, 0.9))
     batches = torch.Generator().manual_seed(1)
     for _ in range(steps):
-        i, j = torch.randint(n, (512,), generator=batches), torch.randint(n, (512,), generator=batches)
+        i, j = (torch.randint(n, (512,), generator=batches),
+                torch.randint(n, (512,), generator=batches))
         loss = losses.wgan_critic_loss(f(x_real[i]), f(y_fake[j]))
         if method == "gp":
-            loss = loss + LAMBDA * losses.gradient_penalty(f, x_real[i], y_fake[j], generator=batches)
+            loss = loss + LAMBDA * losses.gradient_penalty(f, x_real[i], y_fake[j],
+                                                           generator=batches)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -208,7 +213,8 @@ ax2.set_ylabel("f(t), centred")
 axes[0].legend(loc="upper left", fontsize=8)
 ax2.legend(loc="upper right", fontsize=8)
 axes[0].set_title("trained critics: slope ≈ −1 between the samples")
-weights = torch.cat([p.detach().flatten() for name, p in critics["clip"].named_parameters() if "weight" in name])
+weights = torch.cat([p.detach().flatten() for name, p in critics["clip"].named_parameters()
+                     if "weight" in name])
 axes[1].hist(weights.numpy(), bins=41)
 axes[1].set_xticks([-CLIP, 0, CLIP])
 axes[1].set_title(f"weight clipping: the weights pile up at ±c = ±{CLIP}")
@@ -233,14 +239,15 @@ plt.show()
 
 # %%
 bias_corrected = w1_sorted * (1 + w1_sorted / (2 * LAMBDA))
-print(f"gradient penalty: {estimate['gp']:.4f}; predicted W1 (1 + W1 / 2 lambda) = {bias_corrected:.4f}")
-assert abs(estimate["gp"] - w1_sorted) < 0.15 * w1_sorted                # within 15% of the closed form
+print(f"gradient penalty: {estimate['gp']:.4f}; "
+      f"predicted W1 (1 + W1 / 2 lambda) = {bias_corrected:.4f}")
+assert abs(estimate["gp"] - w1_sorted) < 0.15 * w1_sorted              # within 15% of closed form
 assert estimate["sn"] <= 1.02 * w1_sorted                              # 1-Lipschitz: a lower bound
 assert estimate["sn"] > 0.5 * w1_sorted
 assert abs(estimate["clip"]) < 0.1 * w1_sorted                         # clipping: a tiny K * W1
 assert (weights.abs() > 0.99 * CLIP).float().mean() > 0.5              # most weights at the bound
 for layer in critics["sn"].modules():
-    if isinstance(layer, nn.Linear):                                   # every layer's spectral norm is 1
+    if isinstance(layer, nn.Linear):  # every layer's spectral norm is 1
         assert abs(torch.linalg.matrix_norm(layer.weight.detach(), ord=2).item() - 1) < 0.01
 
 # %% [markdown]
@@ -269,7 +276,8 @@ for shape in [(32, 2), (8, 1, 4, 4)]:
 
 with torch.no_grad():  # a unit-norm w: no penalty at all
     w.div_(w.norm())
-torch.testing.assert_close(losses.gradient_penalty(critic, real, fake), torch.tensor(0.0), atol=1e-10, rtol=0)
+torch.testing.assert_close(losses.gradient_penalty(critic, real, fake), torch.tensor(0.0),
+                           atol=1e-10, rtol=0)
 
 # %% [markdown]
 # ## Five losses on 8 Gaussians
@@ -303,7 +311,8 @@ ROWS = {  # name: (changes to MODEL, changes to BASE)
     "hinge": ({}, {"loss": "hinge"}),
     "bce + SN": ({"spectral_norm": True}, {"loss": "bce"}),
     "hinge + SN": ({"spectral_norm": True}, {"loss": "hinge"}),
-    "wgan-clip, k = 5": ({"critic": True}, {"loss": "wgan-clip", "n_critic": 5, "clip_value": CLIP}),
+    "wgan-clip, k = 5": ({"critic": True},
+                         {"loss": "wgan-clip", "n_critic": 5, "clip_value": CLIP}),
     "wgan-gp, k = 5": ({"critic": True}, {"loss": "wgan-gp", "n_critic": 5, "gp_weight": LAMBDA}),
 }
 TRAIN_DATA = data.toy2d("8gaussians", 20_000, seed=0)
@@ -311,7 +320,8 @@ MODES, STD = data.toy2d_modes("8gaussians"), 0.02
 
 
 def mode_stats(samples: torch.Tensor) -> dict:
-    """Modes covered (within 3 sigma), modes visited (nearest mode only) and the high-quality rate, as in 2.3."""
+    """Modes covered (within 3 sigma), modes visited (nearest mode only) and the high-quality
+    rate, as in 2.3."""
     q = metrics.mode_coverage(samples, MODES, STD)
     visited = metrics.mode_coverage(samples, MODES, math.inf)["modes_covered"]
     return {"covered": q["modes_covered"], "visited": visited, "hq": q["high_quality"]}
@@ -329,7 +339,8 @@ def run(row: str, seed: int) -> tuple[dict, nn.Module]:
 
 t0 = time.perf_counter()
 results = {(row, seed): run(row, seed) for row in ROWS for seed in SEEDS}
-print(f"{len(ROWS)} losses x {len(SEEDS)} seeds, {STEPS} generator steps each: {time.perf_counter() - t0:.1f} s")
+print(f"{len(ROWS)} losses x {len(SEEDS)} seeds, {STEPS} generator steps each: "
+      f"{time.perf_counter() - t0:.1f} s")
 
 
 def final(row: str, key: str) -> np.ndarray:
@@ -340,7 +351,8 @@ def mean_std(values: np.ndarray, fmt: str = ".1f") -> str:
     return f"{values.mean():{fmt}} ± {values.std(ddof=1):{fmt}}"
 
 
-table = ["| loss | modes covered (of 8) | modes visited (of 8) | high-quality rate |", "|---|---|---|---|"]
+table = ["| loss | modes covered (of 8) | modes visited (of 8) | high-quality rate |",
+         "|---|---|---|---|"]
 table += [f"| {r} | {mean_std(final(r, 'covered'))} | {mean_std(final(r, 'visited'))} | "
           f"{mean_std(100 * final(r, 'hq'), '.0f')} % |" for r in ROWS]
 display(Markdown("\n".join(table)))
@@ -462,7 +474,8 @@ assert ex.q24b.check(gradient_penalty_solution, quiet=True)
 eps = torch.rand(64, generator=torch.Generator().manual_seed(7))
 torch.testing.assert_close(
     gradient_penalty_solution(critics["gp"], x_real[:64], y_fake[:64], eps),
-    losses.gradient_penalty(critics["gp"], x_real[:64], y_fake[:64], generator=torch.Generator().manual_seed(7)))
+    losses.gradient_penalty(critics["gp"], x_real[:64], y_fake[:64],
+                            generator=torch.Generator().manual_seed(7)))
 
 # %% [markdown]
 # ## Summary

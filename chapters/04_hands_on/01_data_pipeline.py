@@ -54,8 +54,10 @@ train = data.fashion_mnist("train")
 test = data.fashion_mnist("test")
 found = data.where("fashion-mnist")["splits"]
 for split, info in found.items():
-    print(f"{split}: {info['samples']} images from {info['folder']} ({info['source']}), checksum {info['checksum']}")
-print(f"train: images {tuple(train.images.shape)} {train.images.dtype}, labels {tuple(train.labels.shape)}")
+    print(f"{split}: {info['samples']} images from {info['folder']} ({info['source']}), "
+          f"checksum {info['checksum']}")
+print(f"train: images {tuple(train.images.shape)} {train.images.dtype}, "
+      f"labels {tuple(train.labels.shape)}")
 print(f"test:  images {tuple(test.images.shape)} {test.images.dtype}")
 print(f"memory as uint8: {train.images.numel() / 2**20:.1f} MiB (as float32 it would be 4x that)")
 
@@ -135,7 +137,8 @@ fig, axes = plt.subplots(1, 2, figsize=(11, 3), gridspec_kw={"width_ratios": [1,
 axes[0].hist(pixels.numpy(), bins=64, log=True, color="tab:blue")
 axes[0].set_xlabel("pixel value (uint8)")
 axes[0].set_ylabel("count (log scale)")
-class_means = torch.stack([train.images[train.labels == c].float().mean(0) for c in range(10)])  # (10, 1, 28, 28)
+class_means = torch.stack([train.images[train.labels == c].float().mean(0)
+                           for c in range(10)])  # (10, 1, 28, 28)
 axes[1].imshow(plotting.make_grid(class_means / 127.5 - 1, nrow=10), cmap="gray")
 axes[1].set_title("mean image of each class")
 axes[1].axis("off")
@@ -165,15 +168,18 @@ torch.testing.assert_close(per_class.mean(), torch.tensor(mean), rtol=1e-4, atol
 u = torch.arange(256, dtype=torch.uint8)
 x = u.float() / 127.5 - 1
 assert x[0] == -1 and x[-1] == 1 and x.min() >= -1 and x.max() <= 1
-torch.testing.assert_close((127.5 * (x + 1)).round().to(torch.uint8), u)  # the map is invertible on bytes
+# the map is invertible on bytes
+torch.testing.assert_close((127.5 * (x + 1)).round().to(torch.uint8), u)
 
 loader = data.TensorLoader(train.images, train.labels, batch_size=256, seed=0, device=dev)
 xb, yb = next(iter(loader))
-print(f"a batch: {tuple(xb.shape)} {xb.dtype} on {xb.device}, range [{xb.min():.1f}, {xb.max():.1f}]")
+print(f"a batch: {tuple(xb.shape)} {xb.dtype} on {xb.device}, "
+      f"range [{xb.min():.1f}, {xb.max():.1f}]")
 assert xb.dtype == torch.float32 and xb.min() >= -1 and xb.max() <= 1
 
 z_scored_max = ((255 - mean) / std)
-print(f"with mean/std normalisation the brightest pixel would be {z_scored_max:.2f}: tanh cannot reach it")
+print(f"with mean/std normalisation the brightest pixel would be {z_scored_max:.2f}: "
+      "tanh cannot reach it")
 assert z_scored_max > 1
 
 # %% [markdown]
@@ -221,12 +227,14 @@ def images_per_second(batches, n_batches, rounds=5):
 
 
 n_batches = 40 if ac.profile() == "quick" else 200
-reference = torch.utils.data.DataLoader(FashionDataset(train.images, train.labels), batch_size=128, shuffle=True)
+reference = torch.utils.data.DataLoader(FashionDataset(train.images, train.labels),
+                                        batch_size=128, shuffle=True)
 ours = data.TensorLoader(train.images, train.labels, batch_size=128, seed=0, device=dev)
 ref_rate = images_per_second(reference, n_batches)
 our_rate = images_per_second(ours, n_batches)
 print(f"DataLoader (per-sample Dataset): {ref_rate:12,.0f} images/s")
-print(f"TensorLoader (whole batches):    {our_rate:12,.0f} images/s  -> {our_rate / ref_rate:.1f}x faster")
+print(f"TensorLoader (whole batches):    {our_rate:12,.0f} images/s  "
+      f"-> {our_rate / ref_rate:.1f}x faster")
 
 # %% [markdown]
 # The ratio depends on the machine, but the reason does not: the reference pays Python overhead per
@@ -243,8 +251,10 @@ ids = torch.arange(1000)
 check = data.TensorLoader(small, ids, batch_size=100, seed=1, scale=False)
 epoch = torch.cat([y for _, y in check])
 assert sorted(epoch.tolist()) == list(range(1000)), "each sample exactly once per epoch"
-again = torch.cat([y for _, y in data.TensorLoader(small, ids, batch_size=100, seed=1, scale=False)])
-other = torch.cat([y for _, y in data.TensorLoader(small, ids, batch_size=100, seed=2, scale=False)])
+again = torch.cat([y for _, y in
+                   data.TensorLoader(small, ids, batch_size=100, seed=1, scale=False)])
+other = torch.cat([y for _, y in
+                   data.TensorLoader(small, ids, batch_size=100, seed=2, scale=False)])
 assert torch.equal(epoch, again) and not torch.equal(epoch, other)
 print("each epoch is a permutation; the order is reproducible from the seed")
 

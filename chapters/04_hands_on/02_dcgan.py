@@ -74,7 +74,8 @@ print(recipe.full)
 
 # %%
 def shape_table(model: nn.Module, *inputs: torch.Tensor) -> tuple[torch.Tensor, list]:
-    """Run ``model(*inputs)`` and print (layer, type, output shape, parameters) for every leaf module."""
+    """Run ``model(*inputs)`` and print (layer, type, output shape, parameters) for every
+    leaf module."""
     rows = []
     leaves = [(name, m) for name, m in model.named_modules() if not list(m.children())]
     hooks = [m.register_forward_hook(lambda m, args, out, name=name: rows.append(
@@ -92,7 +93,7 @@ def shape_table(model: nn.Module, *inputs: torch.Tensor) -> tuple[torch.Tensor, 
     return out, rows
 
 
-G, D = recipes.build_models("gan", recipe.model).values()
+G, D = recipe.build().values()
 z = torch.randn(16, G.z_dim)
 print("Generator")
 fake, g_rows = shape_table(G.eval(), z)
@@ -115,12 +116,15 @@ logits, d_rows = shape_table(D.eval(), fake)
 # %%
 assert fake.shape == (16, 1, 28, 28) and fake.min() >= -1 and fake.max() <= 1
 assert logits.shape == (16,)
-sides = [shape[-1] for _, kind, shape, _ in g_rows if kind in ("View", "ConvTranspose2d")]  # 7, 14, 28
-for layer, n_in, n_out in zip([m for m in G.modules() if isinstance(m, nn.ConvTranspose2d)], sides, sides[1:]):
+sides = [shape[-1] for _, kind, shape, _ in g_rows
+         if kind in ("View", "ConvTranspose2d")]  # 7, 14, 28
+for layer, n_in, n_out in zip([m for m in G.modules() if isinstance(m, nn.ConvTranspose2d)],
+                              sides, sides[1:]):
     k, s, p, o = layer.kernel_size[0], layer.stride[0], layer.padding[0], layer.output_padding[0]
     assert n_out == (n_in - 1) * s - 2 * p + k + o, (n_in, n_out)
 assert sides == [7, 14, 28]
-assert sum(r[3] for r in g_rows) == count_parameters(G) and sum(r[3] for r in d_rows) == count_parameters(D)
+assert (sum(r[3] for r in g_rows) == count_parameters(G)
+        and sum(r[3] for r in d_rows) == count_parameters(D))
 print(f"G: {count_parameters(G):,} parameters, D: {count_parameters(D):,} parameters")
 
 # %% [markdown]
@@ -138,12 +142,14 @@ print(f"G: {count_parameters(G):,} parameters, D: {count_parameters(D):,} parame
 
 # %%
 demo_steps, demo_batch = (200, 32) if QUICK else (1000, 128)
-cfg = recipe.config().replace(steps=demo_steps, batch_size=demo_batch, log_every=5 if QUICK else 10,
+cfg = recipe.config().replace(steps=demo_steps, batch_size=demo_batch,
+                              log_every=5 if QUICK else 10,
                               sample_every=demo_steps // 10, ema=0.0)
 ac.set_seed(cfg.seed)
-G, D = (m.to(dev) for m in recipes.build_models("gan", recipe.model).values())
+G, D = (m.to(dev) for m in recipe.build().values())
 train = data.fashion_mnist("train")
-loader = data.TensorLoader(train.images, train.labels, batch_size=cfg.batch_size, seed=cfg.seed, device=dev)
+loader = data.TensorLoader(train.images, train.labels, batch_size=cfg.batch_size, seed=cfg.seed,
+                           device=dev)
 grid = SampleGrid(n=36, nrow=6, seed=0)
 result = train_gan(G, D, loader, cfg, callbacks=[grid])
 print(f"{result.steps} steps in {result.wall_time:.1f} s ({result.images_per_s:,.0f} images/s)")
@@ -152,11 +158,12 @@ print(result.history)
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.5))
 plotting.plot_history(result.history, ["d_loss", "g_loss"], ax=axes[0], title="losses")
-plotting.plot_history(result.history, ["d_real", "d_fake"], ax=axes[1], title="mean D(x) and D(G(z))",
-                      ylabel="probability of 'real'")
+plotting.plot_history(result.history, ["d_real", "d_fake"], ax=axes[1],
+                      title="mean D(x) and D(G(z))", ylabel="probability of 'real'")
 plt.show()
 assert {"d_loss", "g_loss", "d_real", "d_fake"} <= set(result.history.names())
-assert len(grid.frames) == len(grid.steps) == 11 and grid.steps[0] == 0 and grid.steps[-1] == demo_steps
+assert (len(grid.frames) == len(grid.steps) == 11 and grid.steps[0] == 0
+        and grid.steps[-1] == demo_steps)
 
 # %% [markdown]
 # A typical start: the discriminator wins the first few dozen steps (its loss drops, $\bar D(G(z))$ falls
@@ -171,17 +178,18 @@ plotting.animate(grid.frames, gif_dir / "dcgan_training.gif", fps=3, scale=2)
 # %% [markdown]
 # ## The shipped model
 #
-# `checkpoint.load_or_train("dcgan-fashion")` gives the model ready to use: in the quick profile the shipped
+# `recipes.load_or_train("dcgan-fashion")` gives the model ready to use: in the quick profile the shipped
 # weights (their SHA-256 is checked against the manifest before loading); in the full profile it trains the
 # full recipe from scratch. The shipped generator is an **exponential moving average** (EMA, 指数移动平均) of
 # the trained generator's weights, which smooths out the last oscillations of the game and gives visibly
 # cleaner samples.
 
 # %%
-G_shipped = checkpoint.load_or_train("dcgan-fashion", device=dev)
+G_shipped = recipes.load_or_train("dcgan-fashion", device=dev)
 entry = checkpoint.read_manifest()["weights"].get("dcgan-fashion")
 if entry is not None:
-    print(f"shipped weights: {entry['steps']} steps on {entry['device']} in {entry['wall_time_s'] / 60:.0f} min; "
+    print(f"shipped weights: {entry['steps']} steps on {entry['device']} in "
+          f"{entry['wall_time_s'] / 60:.0f} min; "
           f"final losses {({k: round(v, 3) for k, v in entry['final_losses'].items()})}")
 with torch.no_grad():
     samples = G_shipped.sample(64, generator=torch.Generator().manual_seed(0)).cpu()
@@ -209,18 +217,21 @@ assert samples.shape == (64, 1, 28, 28) and samples.min() >= -1 and samples.max(
 # discriminator tells the two sets apart perfectly.
 
 # %%
-bad_cfg = cfg.replace(steps=10 if QUICK else 100, lr=1e-7, lr_d=2e-3, log_every=2 if QUICK else 10, sample_every=0)
+bad_cfg = cfg.replace(steps=10 if QUICK else 100, lr=1e-7, lr_d=2e-3,
+                      log_every=2 if QUICK else 10, sample_every=0)
 ac.set_seed(bad_cfg.seed)
-G_bad, D_bad = (m.to(dev) for m in recipes.build_models("gan", recipe.model).values())
+G_bad, D_bad = (m.to(dev) for m in recipe.build().values())
 bad = train_gan(G_bad, D_bad, loader, bad_cfg, progress=False)
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.5))
 plotting.plot_history(bad.history, ["d_loss", "g_loss"], ax=axes[0], title="D wins: losses")
-plotting.plot_history(bad.history, ["d_real", "d_fake"], ax=axes[1], title="D wins: mean D(x), D(G(z))")
+plotting.plot_history(bad.history, ["d_real", "d_fake"], ax=axes[1],
+                      title="D wins: mean D(x), D(G(z))")
 plt.show()
 
 
 def d_wins(history, last: int = 3, eps: float = 0.05) -> bool:
-    """The 'discriminator wins' sign: over the last ``last`` records, d_loss < eps and d_fake < eps."""
+    """The 'discriminator wins' sign: over the last ``last`` records, d_loss < eps and
+    d_fake < eps."""
     d_loss, d_fake = history.as_arrays("d_loss")[1][-last:], history.as_arrays("d_fake")[1][-last:]
     return bool((d_loss < eps).all() and (d_fake < eps).all())
 
@@ -241,7 +252,7 @@ assert bad.history.last("g_loss") > 2 * result.history.last("g_loss")
 #   a generator with checkerboard artefacts has much more of it.
 
 # %%
-classifier = metrics.classifier(device=dev)
+classifier = recipes.classifier(device=dev)
 test = data.fashion_mnist("test")
 n_check = 1000 if QUICK else 10_000
 with torch.no_grad():
@@ -250,7 +261,8 @@ with torch.no_grad():
 share = torch.bincount(predicted, minlength=10).float() / n_check
 for name, s in zip(test.classes, share):
     print(f"{name:>12}: {s:5.1%} {'#' * int(100 * s)}")
-print(f"largest class share {share.max():.1%} (uniform: 10%); classes with at least 2%: {(share >= 0.02).sum()}")
+print(f"largest class share {share.max():.1%} (uniform: 10%); "
+      f"classes with at least 2%: {(share >= 0.02).sum()}")
 assert (share >= 0.02).sum() >= 8, "the shipped generator should cover (nearly) every class"
 
 checker = (-1.0) ** (torch.arange(28)[:, None] + torch.arange(28)[None, :])  # (28, 28)
@@ -263,7 +275,8 @@ def checkerboard_amplitude(images: torch.Tensor) -> float:
 
 real_amp = checkerboard_amplitude(metrics.to_model_space(test.images[:n_check]))
 fake_amp = checkerboard_amplitude(many)
-print(f"checkerboard amplitude: real {real_amp:.4f}, generated {fake_amp:.4f} ({fake_amp / real_amp:.1f}x)")
+print(f"checkerboard amplitude: real {real_amp:.4f}, generated {fake_amp:.4f} "
+      f"({fake_amp / real_amp:.1f}x)")
 assert fake_amp < 5 * real_amp, "no strong checkerboard: kernel 4 is a multiple of stride 2"
 
 # %% [markdown]

@@ -66,9 +66,10 @@ test = data.fashion_mnist("test")
 # for. It never sees a real image with a wrong label, so $D(x, y)$ for such pairs means nothing in particular.)
 
 # %%
-cgan = checkpoint.load_or_train("cgan-fashion", part="all", device=dev)
+cgan = recipes.load_or_train("cgan-fashion", part="all", device=dev)
 G_c, D_c = cgan["generator"], cgan["discriminator"]
-print(f"label embeddings: generator {tuple(G_c.embed.weight.shape)}, discriminator {tuple(D_c.embed.weight.shape)}")
+print(f"label embeddings: generator {tuple(G_c.embed.weight.shape)}, "
+      f"discriminator {tuple(D_c.embed.weight.shape)}")
 
 x = metrics.to_model_space(test.images[:8]).to(dev)
 y = test.labels[:8].to(dev)
@@ -91,8 +92,10 @@ print("  e(y)^T h(x) ", projection.cpu().numpy().round(2))
 
 # %%
 n_per_class = 8
-labels = torch.arange(10).repeat_interleave(n_per_class).to(dev)   # 0,0,...,0,1,1,... (one row per class)
-z = G_c.noise(n_per_class, generator=torch.Generator().manual_seed(0)).repeat(10, 1)  # (80, 64), same z per column
+# 0,0,...,0,1,1,... (one row per class)
+labels = torch.arange(10).repeat_interleave(n_per_class).to(dev)
+# (80, 64), same z per column
+z = G_c.noise(n_per_class, generator=torch.Generator().manual_seed(0)).repeat(10, 1)
 with torch.no_grad():
     grid = G_c(z, labels).cpu()
 plotting.show_grid(grid, nrow=n_per_class, row_labels=test.classes, figsize=6,
@@ -106,7 +109,7 @@ assert grid.shape == (80, 1, 28, 28) and labels[:n_per_class].eq(0).all() and la
 # conditional model's **class accuracy**. On real test images it reaches about 92%.
 
 # %%
-classifier = metrics.classifier(device=dev)
+classifier = recipes.classifier(device=dev)
 n_eval = 200 if QUICK else 1000
 eval_labels = torch.arange(10).repeat_interleave(n_eval).to(dev)
 with torch.no_grad():
@@ -115,10 +118,12 @@ with torch.no_grad():
 agreement, per_class = correct.mean().item(), correct.view(10, n_eval).mean(1)
 for name, acc in zip(test.classes, per_class):
     print(f"{name:>12}: {acc:6.1%}")
+classifier_entry = checkpoint.read_manifest()["weights"]["classifier-fashion"]
 print(f"class accuracy of the conditional samples: {agreement:.1%} (real test images: "
-      f"{checkpoint.read_manifest()['weights']['classifier-fashion']['metrics']['test_accuracy']:.1%})")
+      f"{classifier_entry['metrics']['test_accuracy']:.1%})")
 assert agreement > 0.6
-# The text describes the shipped weights, which the quick profile loads (full retrains: details may differ).
+# The text describes the shipped weights, which the quick profile loads
+# (full retrains: details may differ).
 assert not QUICK or (test.classes[int(per_class.argmin())] == "Sandal" and per_class.min() < 0.5)
 
 # %% [markdown]
@@ -133,13 +138,15 @@ assert not QUICK or (test.classes[int(per_class.argmin())] == "Sandal" and per_c
 
 # %%
 def within_class_spread(feats: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Mean pairwise feature distance between images of the same class, one value per class: (10,)."""
+    """Mean pairwise feature distance between images of the same class, one value per
+    class: (10,)."""
     return torch.stack([torch.pdist(feats[labels == c]).mean() for c in range(10)])
 
 
 real_idx = torch.cat([torch.nonzero(test.labels == c)[:n_eval, 0] for c in range(10)])
 fake_spread = within_class_spread(metrics.extract_features(classifier, fakes), eval_labels.cpu())
-real_spread = within_class_spread(metrics.extract_features(classifier, test.images[real_idx]), test.labels[real_idx])
+real_spread = within_class_spread(metrics.extract_features(classifier, test.images[real_idx]),
+                                  test.labels[real_idx])
 ratio = fake_spread / real_spread
 for name, r in zip(test.classes, ratio):
     print(f"{name:>12}: generated spread / real spread = {r:.2f}")
@@ -179,15 +186,18 @@ assert not QUICK or ratio.mean() < 0.5  # the collapse described below (shipped 
 wgan_recipe = recipes.get_recipe("wgangp-fashion")
 print(wgan_recipe.description)
 demo_steps = 20 if QUICK else 500
-cfg = wgan_recipe.config().replace(steps=demo_steps, log_every=1 if QUICK else 10, sample_every=0, ema=0.0)
+cfg = wgan_recipe.config().replace(steps=demo_steps, log_every=1 if QUICK else 10,
+                                   sample_every=0, ema=0.0)
 ac.set_seed(cfg.seed)
-G_w0, critic0 = (m.to(dev) for m in recipes.build_models("gan", wgan_recipe.model).values())
+G_w0, critic0 = (m.to(dev) for m in wgan_recipe.build().values())
 demo = train_gan(G_w0, critic0, recipes.make_data(wgan_recipe, device=dev), cfg)
 
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.5))
-plotting.plot_history(demo.history, ["wasserstein"], ax=axes[0], title="Wasserstein estimate E f(x) - E f(G(z))",
+plotting.plot_history(demo.history, ["wasserstein"], ax=axes[0],
+                      title="Wasserstein estimate E f(x) - E f(G(z))",
                       ylabel="critic score difference")
-plotting.plot_history(demo.history, ["gp"], ax=axes[1], title="gradient penalty", ylabel="penalty", logy=True)
+plotting.plot_history(demo.history, ["gp"], ax=axes[1], title="gradient penalty",
+                      ylabel="penalty", logy=True)
 plt.show()
 steps, w_est = demo.history.as_arrays("wasserstein")
 np.testing.assert_allclose(w_est, -demo.history.as_arrays("d_loss")[1], rtol=1e-5, atol=1e-5)
@@ -205,7 +215,8 @@ assert w_est[-1] > w_est[0], "the critic learns to separate real from generated 
 # %%
 wgan_entry = checkpoint.read_manifest()["weights"]["wgangp-fashion"]
 final_w = wgan_entry["final_losses"]["wasserstein"]
-print(f"shipped wgangp-fashion after {wgan_entry['steps']} steps: Wasserstein estimate {final_w:.2f} "
+print(f"shipped wgangp-fashion after {wgan_entry['steps']} steps: "
+      f"Wasserstein estimate {final_w:.2f} "
       f"(demo run: peak {w_est.max():.2f})")
 assert final_w < w_est.max()
 
@@ -223,14 +234,15 @@ assert final_w < w_est.max()
 
 # %%
 models = {
-    "DCGAN": checkpoint.load_or_train("dcgan-fashion", device=dev),
-    "WGAN-GP": checkpoint.load_or_train("wgangp-fashion", device=dev),
+    "DCGAN": recipes.load_or_train("dcgan-fashion", device=dev),
+    "WGAN-GP": recipes.load_or_train("wgangp-fashion", device=dev),
     "cGAN": G_c,
 }
 fig, axes = plt.subplots(1, 3, figsize=(15, 5))
 for ax, (name, G) in zip(axes, models.items()):
     with torch.no_grad():
-        plotting.show_grid(G.sample(36, generator=torch.Generator().manual_seed(0)).cpu(), nrow=6, ax=ax, title=name)
+        plotting.show_grid(G.sample(36, generator=torch.Generator().manual_seed(0)).cpu(),
+                           nrow=6, ax=ax, title=name)
 plt.show()
 
 # %%
@@ -241,7 +253,8 @@ floor = metrics.fid(metrics.extract_features(classifier, train.images[:n_fid]), 
 fids = {}
 for name, G in models.items():
     with torch.no_grad():
-        fake = G.sample(n_fid, generator=torch.Generator().manual_seed(2))  # cGAN: classes in turn, balanced
+        # cGAN: classes in turn, balanced
+        fake = G.sample(n_fid, generator=torch.Generator().manual_seed(2))
     fids[name] = metrics.fid(metrics.extract_features(classifier, fake), test_feats)
 recipe_names = {"DCGAN": "dcgan-fashion", "WGAN-GP": "wgangp-fashion", "cGAN": "cgan-fashion"}
 print(f"FID in classifier space, {n_fid} samples vs {n_fid} test images")
@@ -250,7 +263,8 @@ print(f"{'real train images (floor)':<28}{floor:8.2f}")
 for name, value in fids.items():
     print(f"{name:<28}{value:8.2f}{recipes.get_recipe(recipe_names[name]).full.steps:>17}")
 assert all(value > floor for value in fids.values())
-assert not QUICK or fids["DCGAN"] < min(fids["cGAN"], fids["WGAN-GP"])  # the ranking discussed below (shipped)
+# the ranking discussed below (shipped)
+assert not QUICK or fids["DCGAN"] < min(fids["cGAN"], fids["WGAN-GP"])
 
 # %% [markdown]
 # The plain DCGAN wins clearly. The cGAN has extra information (the label) and balanced classes for free, but

@@ -32,7 +32,7 @@ import numpy as np
 import torch
 
 import aigc_course as ac
-from aigc_course import checkpoint, data, losses, plotting, recipes
+from aigc_course import data, losses, plotting, recipes
 from aigc_course.exercises import ch4
 from aigc_course.train import train_vae
 
@@ -55,7 +55,7 @@ x_test = (test.images[:1000].float() / 127.5 - 1).to(dev)  # (1000, 1, 28, 28) i
 # %%
 recipe = recipes.get_recipe("vae-fashion")
 print(recipe.description)
-vae = checkpoint.load_or_train("vae-fashion", device=dev)
+vae = recipes.load_or_train("vae-fashion", device=dev)
 print(vae)
 with torch.no_grad():
     mu, logvar = vae.encode(x_test[:4])
@@ -75,12 +75,14 @@ with torch.no_grad():
     for beta in (1.0, 4.0):
         loss, parts = vae.loss(x_test[:256], beta=beta)
         torch.testing.assert_close(loss, parts["recon"] + beta * parts["kl"])
-        print(f"beta={beta}: loss {loss:.2f} = recon {parts['recon']:.2f} + {beta} x KL {parts['kl']:.2f}")
+        print(f"beta={beta}: loss {loss:.2f} = recon {parts['recon']:.2f} + "
+              f"{beta} x KL {parts['kl']:.2f}")
     mu, logvar = vae.encode(x_test)
     kl = losses.gaussian_kl(mu, logvar)                                   # (1000,)
     q = torch.distributions.Normal(mu, torch.exp(0.5 * logvar))
     p = torch.distributions.Normal(torch.zeros_like(mu), torch.ones_like(mu))
-    torch.testing.assert_close(kl, torch.distributions.kl_divergence(q, p).sum(dim=1), rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(kl, torch.distributions.kl_divergence(q, p).sum(dim=1),
+                               rtol=1e-4, atol=1e-4)
 assert (kl >= 0).all()
 print(f"KL per test image: min {kl.min():.2f}, mean {kl.mean():.2f}, max {kl.max():.2f} nats")
 
@@ -93,8 +95,8 @@ print(f"KL per test image: min {kl.min():.2f}, mean {kl.mean():.2f}, max {kl.max
 # %%
 with torch.no_grad():
     recon = vae.reconstruct(x_test[:12])
-plotting.show_grid(torch.cat([x_test[:12], recon]).cpu(), nrow=12, row_labels=["input", "reconstruction"],
-                   figsize=9)
+plotting.show_grid(torch.cat([x_test[:12], recon]).cpu(), nrow=12,
+                   row_labels=["input", "reconstruction"], figsize=9)
 plt.show()
 mse = (recon - x_test[:12]).pow(2).mean().item()
 print(f"mean squared error per pixel (images in [-1, 1]): {mse:.4f}")
@@ -129,23 +131,26 @@ assert samples.shape == (64, 1, 28, 28) and samples.min() >= -1 and samples.max(
 # labels).
 
 # %%
-vae2d = checkpoint.load_or_train("vae2d-fashion", device=dev)
+vae2d = recipes.load_or_train("vae2d-fashion", device=dev)
 n_side = 15
 ticks = torch.linspace(-3, 3, n_side)
 z1, z2 = torch.meshgrid(ticks, ticks.flip(0), indexing="xy")  # z1 grows to the right, z2 upwards
-z_grid = torch.stack([z1, z2], dim=-1).reshape(-1, 2)        # (225, 2), read row by row like the image grid
+# read row by row like the image grid
+z_grid = torch.stack([z1, z2], dim=-1).reshape(-1, 2)        # (225, 2)
 with torch.no_grad():
     tiles = vae2d.to_image(vae2d.decode(z_grid.to(dev))).cpu()          # (225, 1, 28, 28)
     mu2d, _ = vae2d.encode((test.images[:5000].float() / 127.5 - 1).to(dev))
 mu2d = mu2d.cpu()
 
 fig, axes = plt.subplots(1, 2, figsize=(14, 6.5))
-axes[0].imshow(plotting.make_grid(tiles, nrow=n_side, padding=0), cmap="gray", extent=(-3, 3, -3, 3))
+axes[0].imshow(plotting.make_grid(tiles, nrow=n_side, padding=0), cmap="gray",
+               extent=(-3, 3, -3, 3))
 axes[0].set_xlabel("$z_1$")
 axes[0].set_ylabel("$z_2$")
 axes[0].set_title("decoded grid of z")
 scatter = axes[1].scatter(mu2d[:, 0], mu2d[:, 1], c=test.labels[:5000], cmap="tab10", s=3)
-axes[1].legend(scatter.legend_elements()[0], test.classes, fontsize=8, loc="upper right", markerscale=1.5)
+axes[1].legend(scatter.legend_elements()[0], test.classes, fontsize=8, loc="upper right",
+               markerscale=1.5)
 axes[1].set_xlim(-3.5, 3.5)
 axes[1].set_ylim(-3.5, 3.5)
 axes[1].set_aspect("equal")
@@ -180,13 +185,15 @@ betas = [0.5, 1.0, 4.0] if QUICK else [0.25, 0.5, 1.0, 2.0, 4.0, 8.0]
 sweep_steps = 150 if QUICK else 3000
 rows = []
 for beta in betas:
-    cfg = recipe.config().replace(steps=sweep_steps, beta=beta, log_every=sweep_steps, sample_every=0)
+    cfg = recipe.config().replace(steps=sweep_steps, beta=beta, log_every=sweep_steps,
+                                  sample_every=0)
     ac.set_seed(cfg.seed)  # the same initial weights and data order for every beta
-    model = recipes.build_models("vae", recipe.model)["model"].to(dev)
+    model = recipe.build()["model"].to(dev)
     train_vae(model, recipes.make_data(recipe, device=dev), cfg, progress=False)
     with torch.no_grad():
         mu, logvar = model.encode(x_test)
-        recon_nats = -model.log_px(x_test, model.decode(mu + torch.exp(0.5 * logvar) * torch.randn_like(mu))).mean()
+        recon_nats = -model.log_px(
+            x_test, model.decode(mu + torch.exp(0.5 * logvar) * torch.randn_like(mu))).mean()
         rate = losses.gaussian_kl(mu, logvar).mean()
     rows.append((beta, recon_nats.item(), rate.item()))
 

@@ -41,7 +41,7 @@ import torch.nn.functional as F
 from scipy import linalg
 
 import aigc_course as ac
-from aigc_course import checkpoint, data, losses, metrics, plotting
+from aigc_course import checkpoint, data, losses, metrics, plotting, recipes
 from aigc_course.exercises import ch4
 
 ac.set_seed(0)
@@ -58,7 +58,7 @@ train, test = data.fashion_mnist("train"), data.fashion_mnist("test")
 # metrics compare them in the feature space of a network trained to recognise the data. The standard choice,
 # the Inception-v3 network trained on ImageNet {cite}`salimans2016improved,heusel2017fid`, expects 299×299
 # colour photographs; its features of upscaled 28×28 grey clothes mean little. The course instead uses a small
-# CNN trained on Fashion-MNIST itself (`metrics.FashionClassifier`, shipped as `classifier-fashion`, trained by
+# CNN trained on Fashion-MNIST itself (`classifier.FashionClassifier`, shipped as `classifier-fashion`, trained by
 # `tools/train_classifier.py`); its 128 pooled activations before the last layer are the features. Numbers
 # computed this way are comparable *within this course*, not with FIDs published for other data.
 #
@@ -66,9 +66,10 @@ train, test = data.fashion_mnist("train"), data.fashion_mnist("test")
 # One pass gives both: the features, and the classes predicted from them.
 
 # %%
-classifier = metrics.classifier(device=dev)
-test_feats = metrics.extract_features(classifier, test.images)                        # (10000, 128)
-accuracy = (classifier.head(test_feats.to(dev)).argmax(1).cpu() == test.labels).float().mean().item()
+classifier = recipes.classifier(device=dev)
+test_feats = metrics.extract_features(classifier, test.images)                     # (10000, 128)
+accuracy = ((classifier.head(test_feats.to(dev)).argmax(1).cpu() == test.labels)
+            .float().mean().item())
 recorded = checkpoint.read_manifest()["weights"]["classifier-fashion"]["metrics"]["test_accuracy"]
 print(f"test accuracy {accuracy:.2%} (recorded in the weights manifest: {recorded:.2%})")
 assert accuracy >= 0.90 and abs(accuracy - recorded) < 0.005
@@ -101,7 +102,8 @@ rng = np.random.default_rng(0)
 mu1, mu2 = rng.normal(size=5), rng.normal(size=5)
 var1, var2 = rng.uniform(0.5, 2, size=5), rng.uniform(0.5, 2, size=5)
 closed_form = ((mu1 - mu2) ** 2).sum() + (var1 + var2 - 2 * np.sqrt(var1 * var2)).sum()
-np.testing.assert_allclose(metrics.frechet_distance(mu1, np.diag(var1), mu2, np.diag(var2)), closed_form, rtol=1e-10)
+np.testing.assert_allclose(metrics.frechet_distance(mu1, np.diag(var1), mu2, np.diag(var2)),
+                           closed_form, rtol=1e-10)
 assert abs(metrics.frechet_distance(mu1, np.diag(var1), mu1, np.diag(var1))) < 1e-9
 
 # %% [markdown]
@@ -133,7 +135,8 @@ real_x = metrics.to_model_space(train.images[:N])
 ceiling_rows = []
 for sigma in [0.1, 0.25, 0.5, 1.0]:
     noisy = (real_x + sigma * torch.randn(real_x.shape, generator=gen)).clamp(-1, 1)
-    ceiling_rows.append((f"train + noise sigma={sigma}", metrics.fid(features(noisy), test_feats[:N])))
+    ceiling_rows.append((f"train + noise sigma={sigma}",
+                         metrics.fid(features(noisy), test_feats[:N])))
 pure_noise = torch.rand(real_x.shape, generator=gen) * 2 - 1
 ceiling_rows.append(("uniform noise", metrics.fid(features(pure_noise), test_feats[:N])))
 print(f"{'real train images (floor)':<30}{floor:9.2f}")
@@ -165,7 +168,8 @@ pr_cases = {"real train images": train_feats[:N], "only classes 0-4": half_class
 pr = {name: metrics.precision_recall(test_feats[:N], f, k=3) for name, f in pr_cases.items()}
 print(f"{'':<26}{'precision':>10}{'recall':>8}{'FID':>9}")
 for name, f in pr_cases.items():
-    print(f"{name:<26}{pr[name].precision:>10.3f}{pr[name].recall:>8.3f}{metrics.fid(f, test_feats[:N]):>9.2f}")
+    print(f"{name:<26}{pr[name].precision:>10.3f}{pr[name].recall:>8.3f}"
+          f"{metrics.fid(f, test_feats[:N]):>9.2f}")
 assert pr["only classes 0-4"].recall < pr["real train images"].recall - 0.2
 assert pr["only classes 0-4"].precision > 0.8 * pr["real train images"].precision
 assert pr["train + noise sigma=0.25"].precision < pr["real train images"].precision
@@ -186,31 +190,34 @@ assert pr["train + noise sigma=0.25"].precision < pr["real train images"].precis
 
 # %%
 def gaussian_blur(x: torch.Tensor, sigma: float = 1.5) -> torch.Tensor:
-    """Blur images (B, 1, H, W) with a 9x9 Gaussian kernel of standard deviation ``sigma`` pixels."""
+    """Blur images (B, 1, H, W) with a 9x9 Gaussian kernel of standard deviation
+    ``sigma`` pixels."""
     t = torch.arange(9, dtype=torch.float32) - 4
     g = torch.exp(-t**2 / (2 * sigma**2))
     kernel = (g[:, None] * g[None, :] / g.sum() ** 2)[None, None]                  # (1, 1, 9, 9)
     return F.conv2d(F.pad(x, (4, 4, 4, 4), value=-1.0), kernel)
 
 
-vae = checkpoint.load_or_train("vae-fashion", device=dev)
+vae = recipes.load_or_train("vae-fashion", device=dev)
 with torch.no_grad():
     vae_samples = vae.sample(N, generator=torch.Generator().manual_seed(0)).cpu()
-mean_image = metrics.to_model_space(train.images).mean(dim=0, keepdim=True)           # (1, 1, 28, 28)
+mean_image = metrics.to_model_space(train.images).mean(dim=0, keepdim=True)        # (1, 1, 28, 28)
 candidates = {
     "real train images": real_x,
     "blurred real images": gaussian_blur(real_x),
     "VAE samples": vae_samples,
     "copies of the mean image": mean_image.expand(N, -1, -1, -1),
 }
-reference = metrics.to_model_space(test.images[torch.randperm(len(test.images), generator=gen)[:N]])
+reference = metrics.to_model_space(
+    test.images[torch.randperm(len(test.images), generator=gen)[:N]])
 fig, axes = plt.subplots(1, 4, figsize=(14, 3.6))
 scores = {}
 print(f"{'candidate':<26}{'MSE':>8}{'SSIM':>8}{'FID':>9}")
 for ax, (name, x) in zip(axes, candidates.items()):
     mse = (x - reference).pow(2).mean().item()
     ssim = metrics.ssim(x, reference).item()
-    with warnings.catch_warnings():  # identical copies have a zero (singular) covariance: scipy warns
+    # identical copies have a zero (singular) covariance: scipy warns
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", linalg.LinAlgWarning)
         scores[name] = (mse, ssim, metrics.fid(features(x), test_feats[:N]))
     print(f"{name:<26}{mse:>8.3f}{ssim:>8.3f}{scores[name][2]:>9.2f}")
@@ -218,9 +225,11 @@ for ax, (name, x) in zip(axes, candidates.items()):
 plt.show()
 
 real, blurred, vae_s, blob = scores.values()
-assert blob[0] < vae_s[0] < real[0] and blurred[0] < real[0], "MSE prefers the mean image and blur to real images"
+assert (blob[0] < vae_s[0] < real[0]
+        and blurred[0] < real[0]), "MSE prefers the mean image and blur to real images"
 assert blurred[1] > real[1], "SSIM prefers blurred images to real ones"
-assert real[2] < vae_s[2] < blob[2] and real[2] < blurred[2] < blob[2], "FID ranks real images first, the blob last"
+assert (real[2] < vae_s[2] < blob[2]
+        and real[2] < blurred[2] < blob[2]), "FID ranks real images first, the blob last"
 
 # %% [markdown]
 # MSE ranks the useless mean-image "model" *first* and the perfect one *last*, with the blurry candidates in
@@ -248,15 +257,19 @@ assert real[2] < vae_s[2] < blob[2] and real[2] < blurred[2] < blob[2], "FID ran
 
 # %%
 n_nll = 200 if QUICK else 2000
-vae2d = checkpoint.load_or_train("vae2d-fashion", device=dev)
+vae2d = recipes.load_or_train("vae2d-fashion", device=dev)
 nll = {}
 for name, model in [("vae-fashion", vae), ("vae2d-fashion", vae2d)]:
     for K in [1, 10, 100]:
-        nll[name, K] = metrics.nll_iwae(model, test.images[:n_nll], K=K, generator=torch.Generator().manual_seed(K))
-    print(f"{name}: NLL bound on {n_nll} test images, K=1 (-ELBO) {nll[name, 1]:.1f}, K=10 {nll[name, 10]:.1f}, "
-          f"K=100 {nll[name, 100]:.1f} nats ({metrics.bits_per_dim(nll[name, 100], (1, 28, 28)):.3f} bits/dim)")
-    assert nll[name, 100] <= nll[name, 10] <= nll[name, 1], "NLL_IWAE <= -ELBO, tighter with larger K"
-assert nll["vae-fashion", 100] < nll["vae2d-fashion", 100], "16 latent dimensions explain the data better than 2"
+        nll[name, K] = metrics.nll_iwae(model, test.images[:n_nll], K=K,
+                                        generator=torch.Generator().manual_seed(K))
+    print(f"{name}: NLL bound on {n_nll} test images, K=1 (-ELBO) {nll[name, 1]:.1f}, "
+          f"K=10 {nll[name, 10]:.1f}, K=100 {nll[name, 100]:.1f} nats "
+          f"({metrics.bits_per_dim(nll[name, 100], (1, 28, 28)):.3f} bits/dim)")
+    assert nll[name, 100] <= nll[name, 10] <= nll[name, 1], (
+        "NLL_IWAE <= -ELBO, tighter with larger K")
+assert nll["vae-fashion", 100] < nll["vae2d-fashion", 100], (
+    "16 latent dimensions explain the data better than 2")
 
 # %% [markdown]
 # The gap between $K = 1$ and $K = 100$ is a few nats: the ELBO was already close to the IWAE bound, so the
@@ -271,7 +284,7 @@ assert nll["vae-fashion", 100] < nll["vae2d-fashion", 100], "16 latent dimension
 
 # %%
 image_models = ["dcgan-fashion", "cgan-fashion", "wgangp-fashion", "vae-fashion", "vae2d-fashion"]
-generators = {name: checkpoint.load_or_train(name, device=dev) for name in image_models}
+generators = {name: recipes.load_or_train(name, device=dev) for name in image_models}
 table = {"real train images (floor)": (floor, *pr["real train images"], None)}
 for name, model in generators.items():
     with torch.no_grad():
@@ -279,21 +292,26 @@ for name, model in generators.items():
     fake_feats = features(fake)
     p, r = metrics.precision_recall(test_feats[:N], fake_feats, k=3)
     table[name] = (metrics.fid(fake_feats, test_feats[:N]), p, r, nll.get((name, 100)))
-table["uniform noise (ceiling)"] = (ceiling, *metrics.precision_recall(test_feats[:N], features(pure_noise)), None)
+table["uniform noise (ceiling)"] = (
+    ceiling, *metrics.precision_recall(test_feats[:N], features(pure_noise)), None)
 
 print(f"N = {N} samples; NLL: IWAE bound with K=100 on {n_nll} test images")
 print(f"{'model':<28}{'FID':>8}{'precision':>11}{'recall':>8}{'NLL (nats)':>12}")
 for name, (fid, p, r, nll_value) in table.items():
-    print(f"{name:<28}{fid:>8.2f}{p:>11.3f}{r:>8.3f}{'—' if nll_value is None else f'{nll_value:.1f}':>12}")
+    print(f"{name:<28}{fid:>8.2f}{p:>11.3f}{r:>8.3f}"
+          f"{'—' if nll_value is None else f'{nll_value:.1f}':>12}")
 for name in image_models:
     assert floor < table[name][0] < ceiling, name
-# The reading below describes the shipped weights, which the quick profile loads (full retrains them).
+# The reading below describes the shipped weights, which the quick profile loads
+# (full retrains them).
 fid_of, precision, recall = ({name: table[name][i] for name in image_models} for i in range(3))
 gans, vaes = image_models[:3], image_models[3:]
 assert not QUICK or (
     fid_of["dcgan-fashion"] == min(fid_of.values())
-    and precision["dcgan-fashion"] == max(precision.values()) and recall["dcgan-fashion"] == max(recall.values())
-    and recall["cgan-fashion"] < 0.05 and precision["cgan-fashion"] > 0.9 * precision["dcgan-fashion"]
+    and precision["dcgan-fashion"] == max(precision.values())
+    and recall["dcgan-fashion"] == max(recall.values())
+    and recall["cgan-fashion"] < 0.05
+    and precision["cgan-fashion"] > 0.9 * precision["dcgan-fashion"]
     and max(precision[v] for v in vaes) < min(precision[g] for g in gans)
     and recall["vae2d-fashion"] < recall["vae-fashion"])
 

@@ -72,7 +72,8 @@ recipe = recipes.get_recipe("dcgan-fashion")
 cfg = recipe.config()  # the TrainConfig of this profile
 images = data.fashion_mnist("train").images[:4096]  # uint8 (4096, 1, 28, 28)
 ac.set_seed(0)
-G0, D0 = (m.to(dev) for m in build_gan(recipe.model))  # one set of initial weights for every experiment
+# one set of initial weights for every experiment
+G0, D0 = (m.to(dev) for m in build_gan(recipe.model))
 cuda = dev.type == "cuda"
 activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
 sort_key = "self_device_time_total" if cuda else "self_cpu_time_total"
@@ -90,17 +91,21 @@ print(prof.key_averages().table(sort_by=sort_key, row_limit=10, max_name_column_
 
 # %%
 def conv_share(prof, device: bool) -> float:
-    """Share of the measured time (GPU time if ``device``) spent in convolutions, forward and backward."""
-    own, inclusive = ("self_device_time_total", "device_time_total") if device else ("self_cpu_time_total", "cpu_time_total")
+    """Share of the measured time (GPU time if ``device``) spent in convolutions, forward and
+    backward."""
+    own, inclusive = (("self_device_time_total", "device_time_total") if device
+                      else ("self_cpu_time_total", "cpu_time_total"))
     events = prof.key_averages()
-    conv = sum(getattr(e, inclusive) for e in events if e.key in ("aten::convolution", "aten::convolution_backward"))
+    conv = sum(getattr(e, inclusive) for e in events
+               if e.key in ("aten::convolution", "aten::convolution_backward"))
     return conv / sum(getattr(e, own) for e in events)
 
 
 share = conv_share(prof, cuda)
 print(f"convolutions: {share:.0%} of the {'GPU' if cuda else 'CPU'} time")
 assert any(e.key == "aten::convolution_backward" for e in prof.key_averages())
-# On a CPU the convolutions dominate; on a GPU they are so fast that other kernels may not be far behind.
+# On a CPU the convolutions dominate; on a GPU they are so fast that other kernels may not be
+# far behind.
 assert share > (0.1 if cuda else 0.4), f"convolutions took only {share:.0%}"
 
 # %% [markdown]
@@ -120,10 +125,13 @@ with FlopCounterMode(display=False) as counter:
     train_gan(copy.deepcopy(G0), copy.deepcopy(D0), loader, cfg.replace(steps=1), progress=False)
 counts = {name: sum(ops.values()) for name, ops in counter.get_flop_counts().items()}
 step_flops = counter.get_total_flops()
-print(f"one training step: {step_flops / 1e9:.2f} GFLOP = {step_flops / cfg.batch_size / 1e6:.0f} MFLOP per real image")
-print(f"  in G: {counts['DCGenerator'] / 1e9:.2f} GFLOP, in D: {counts['DCDiscriminator'] / 1e9:.2f} GFLOP")
+print(f"one training step: {step_flops / 1e9:.2f} GFLOP = "
+      f"{step_flops / cfg.batch_size / 1e6:.0f} MFLOP per real image")
+print(f"  in G: {counts['DCGenerator'] / 1e9:.2f} GFLOP, "
+      f"in D: {counts['DCDiscriminator'] / 1e9:.2f} GFLOP")
 print(f"achieved: {step_flops / step_s / 1e9:.1f} GFLOP/s on {bench.device_name(dev)}")
-assert counts["DCGenerator"] + counts["DCDiscriminator"] == step_flops  # every FLOP is inside G or D
+# every FLOP is inside G or D
+assert counts["DCGenerator"] + counts["DCDiscriminator"] == step_flops
 
 # %% [markdown]
 # ## bf16 autocast
@@ -178,7 +186,8 @@ if cuda:
 # %%
 x_real = next(iter(loader))[0]  # (128, 1, 28, 28)
 with torch.no_grad():
-    x_fake = copy.deepcopy(G0)(torch.randn(cfg.batch_size, recipe.model.z_dim, device=dev))  # (128, 1, 28, 28)
+    x_fake = copy.deepcopy(G0)(torch.randn(cfg.batch_size, recipe.model.z_dim,
+                                           device=dev))  # (128, 1, 28, 28)
 
 
 def d_step(D: nn.Module, bf16: bool) -> float:
@@ -197,9 +206,11 @@ for _ in range(4):
         loss = d_step(model, bf16)
         times[bf16].append(time.perf_counter() - start)
 fp32_s, bf16_s = min(times[False][1:]), min(times[True][1:])
-print(f"D step: fp32 {fp32_s * 1e3:.0f} ms, bf16 autocast {bf16_s * 1e3:.0f} ms -> {fp32_s / bf16_s:.2f}x")
+print(f"D step: fp32 {fp32_s * 1e3:.0f} ms, bf16 autocast {bf16_s * 1e3:.0f} ms "
+      f"-> {fp32_s / bf16_s:.2f}x")
 print(f"loss fp32 {d_step(D_fp32, False):.4f} vs bf16 {d_step(D_bf16, True):.4f}")
-assert abs(d_step(D_fp32, False) - d_step(D_bf16, True)) < 0.05  # same model, same batch: close losses
+# same model, same batch: close losses
+assert abs(d_step(D_fp32, False) - d_step(D_bf16, True)) < 0.05
 
 # %% [markdown]
 # ## `channels_last`
@@ -222,7 +233,8 @@ assert torch.equal(x, x_cl) and x_cl.is_contiguous(memory_format=torch.channels_
 conv = nn.Conv2d(3, 8, 3, padding=1).to(memory_format=torch.channels_last)
 y = conv(x_cl)  # (2, 8, 4, 5)
 assert y.is_contiguous(memory_format=torch.channels_last)  # the layout flows through the network
-torch.testing.assert_close(y, nn.functional.conv2d(x, conv.weight.contiguous(), conv.bias, padding=1))
+torch.testing.assert_close(y, nn.functional.conv2d(x, conv.weight.contiguous(), conv.bias,
+                                                   padding=1))
 
 # %% [markdown]
 # The trainer converts G and D with `.to(memory_format=torch.channels_last)` and every real batch with
@@ -252,7 +264,8 @@ def show_graph(gm: torch.fx.GraphModule, example_inputs):
 
 torch._dynamo.reset()
 torch.compile(copy.deepcopy(D0), backend=show_graph)(x_real[:8])
-ops = [getattr(n.target, "__name__", str(n.target)) for n in graphs[0].graph.nodes if n.op == "call_function"]
+ops = [getattr(n.target, "__name__", str(n.target)) for n in graphs[0].graph.nodes
+       if n.op == "call_function"]
 print(f"{len(graphs)} graph, {len(ops)} operations: {' -> '.join(ops)}")
 assert len(graphs) == 1 and "conv2d" in ops  # the whole forward in one graph, no graph break
 
@@ -274,7 +287,8 @@ if shutil.which("g++") or shutil.which("clang++"):
     first_s = time.perf_counter() - start
     start = time.perf_counter()
     compiled(v)
-    print(f"first call (compiles): {first_s:.1f} s; second call: {(time.perf_counter() - start) * 1e3:.2f} ms")
+    print(f"first call (compiles): {first_s:.1f} s; "
+          f"second call: {(time.perf_counter() - start) * 1e3:.2f} ms")
     torch.testing.assert_close(out, scaled_leaky(v))
 else:
     print("no C++ compiler here: TorchInductor cannot compile for the CPU (install g++ to try it)")
@@ -300,7 +314,8 @@ with profile(activities=activities) as ref_prof:
     ref_s = bench.run_steps(ref, dev, n=3)["timed_s"] / 3
 events = ref_prof.key_averages()
 loading = sum(e.cpu_time_total for e in events if e.key.startswith("enumerate(DataLoader)")) / 3
-print(f"reference loop: {ref_s * 1e3:.0f} ms per step, of which {loading * 1e-3:.1f} ms in the DataLoader "
+print(f"reference loop: {ref_s * 1e3:.0f} ms per step, "
+      f"of which {loading * 1e-3:.1f} ms in the DataLoader "
       f"({loading * 1e-6 / ref_s:.1%})")
 assert loading > 0
 
@@ -320,9 +335,11 @@ assert loading > 0
 # same gradients, end at the same weights.
 
 # %%
-params = {impl: [p.detach().clone().requires_grad_() for p in D0.parameters()] for impl in ("for-loop", "foreach", "fused")}
+params = {impl: [p.detach().clone().requires_grad_() for p in D0.parameters()]
+          for impl in ("for-loop", "foreach", "fused")}
 options = {"for-loop": {"foreach": False}, "foreach": {"foreach": True}, "fused": {"fused": True}}
-opts = {impl: torch.optim.Adam(ps, lr=2e-4, betas=(0.5, 0.999), **options[impl]) for impl, ps in params.items()}
+opts = {impl: torch.optim.Adam(ps, lr=2e-4, betas=(0.5, 0.999), **options[impl])
+        for impl, ps in params.items()}
 grads = [torch.randn_like(p) for p in D0.parameters()]
 for impl, opt in opts.items():
     for _ in range(3):
@@ -330,7 +347,8 @@ for impl, opt in opts.items():
             p.grad = g.clone()
         start = time.perf_counter()
         opt.step()
-    print(f"Adam {impl:>8}: last step {(time.perf_counter() - start) * 1e3:.2f} ms for {len(grads)} tensors")
+    print(f"Adam {impl:>8}: last step {(time.perf_counter() - start) * 1e3:.2f} ms "
+          f"for {len(grads)} tensors")
 for impl in ("foreach", "fused"):
     for p, q in zip(params["for-loop"], params[impl]):
         torch.testing.assert_close(p, q)
@@ -358,25 +376,30 @@ for impl in ("foreach", "fused"):
 
 # %%
 results_dir = Path(ac.__file__).resolve().parents[1] / "benchmarks" / "results"
-results = [json.loads(p.read_text()) | {"file": p.name} for p in sorted(results_dir.glob("bench-*.json"))]
+results = [json.loads(p.read_text()) | {"file": p.name}
+           for p in sorted(results_dir.glob("bench-*.json"))]
 
 
 def fmt(value, spec):
     return "–" if value is None else format(value, spec)
 
 
-rows = ["| file | device | torch | reference img/s | ours img/s | speedup (target) | MFLOP/img (ours) | MFU (ours) "
-        "| FID ref / ours / floor |", "|---" * 9 + "|"]
+rows = ["| file | device | torch | reference img/s | ours img/s | speedup (target) "
+        "| MFLOP/img (ours) | MFU (ours) | FID ref / ours / floor |", "|---" * 9 + "|"]
 for r in results:
-    fid = (f"{r['reference_fid']:.1f} / {r['ours_fid']:.1f} / {r['fid_real_floor']:.1f}" if "ours_fid" in r else "–")
+    fid = (f"{r['reference_fid']:.1f} / {r['ours_fid']:.1f} / {r['fid_real_floor']:.1f}"
+           if "ours_fid" in r else "–")
     mfu = r["mfu"]["ours"] if r["mfu"] else None
-    rows.append(f"| {r['file']} | {r['device']} | {r['torch']} | {r['reference_img_per_s']:.0f} | {r['ours_img_per_s']:.0f} "
-                f"| {r['speedup']:.2f}x ({r['target_speedup']:g}x {'met' if r['target_met'] else 'missed'}) "
+    rows.append(f"| {r['file']} | {r['device']} | {r['torch']} "
+                f"| {r['reference_img_per_s']:.0f} | {r['ours_img_per_s']:.0f} "
+                f"| {r['speedup']:.2f}x ({r['target_speedup']:g}x "
+                f"{'met' if r['target_met'] else 'missed'}) "
                 f"| {r['flops_per_img']['ours'] / 1e6:.0f} | {fmt(mfu, '.1%')} | {fid} |")
-display(Markdown("\n".join(rows) if results else "No results yet: run `python -m aigc_course bench --json ...`."))
+display(Markdown("\n".join(rows) if results
+                 else "No results yet: run `python -m aigc_course bench --json ...`."))
 for r in results:
-    print(f"{r['file']} ({r['command']}, load average before/after {r['load_average']['before'][0]}/"
-          f"{r['load_average']['after'][0]}):")
+    print(f"{r['file']} ({r['command']}, load average before/after "
+          f"{r['load_average']['before'][0]}/{r['load_average']['after'][0]}):")
     for note in r["notes"]:
         print(textwrap.fill(note, 110, initial_indent="  - ", subsequent_indent="    "))
     assert abs(r["speedup"] - r["ours_img_per_s"] / r["reference_img_per_s"]) < 1e-9
@@ -396,13 +419,15 @@ for r in results:
 # %%
 for r in (r for r in results if r["device_type"] == "cpu"):
     fast, work = r["ours"]["settings"], r["work_per_step"]
-    print(f"{r['file']}: speedup {r['speedup']:.2f}x with amp={fast['amp']}, channels_last={fast['channels_last']}, "
-          f"compile={fast['compile']}, reuse_fakes={fast['reuse_fakes']}; same work per step: {work['same']} "
+    print(f"{r['file']}: speedup {r['speedup']:.2f}x with amp={fast['amp']}, "
+          f"channels_last={fast['channels_last']}, compile={fast['compile']}, "
+          f"reuse_fakes={fast['reuse_fakes']}; same work per step: {work['same']} "
           f"(ours/reference FLOPs {work['flops_ratio_ours_to_reference']:.2f})")
     if "ours_fid" in r:
         verdict = "lower (better)" if r["ours_fid"] < r["reference_fid"] else "higher (worse)"
-        print(f"FID after the same training time: ours {r['ours_fid']:.1f}, reference {r['reference_fid']:.1f}, "
-              f"{verdict} for ours, after {r['ours']['steps']} timed steps against {r['reference']['steps']}")
+        print(f"FID after the same training time: ours {r['ours_fid']:.1f}, "
+              f"reference {r['reference_fid']:.1f}, {verdict} for ours, "
+              f"after {r['ours']['steps']} timed steps against {r['reference']['steps']}")
 
 # %% [markdown]
 # **No GPU row.** No GPU was available when these results were made, so there is no H100 file. On a machine
@@ -458,26 +483,33 @@ torch.set_num_threads(1)
 rank = int(os.environ["RANK"])
 runtime.set_seed(rank)  # different initial weights per rank: DDP must start all from rank 0's
 G, D = build_gan(GANConfig(kind="dcgan", z_dim=16, width=8))
-images = (torch.rand(512, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 255).to(torch.uint8)
+images = (torch.rand(512, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+          * 255).to(torch.uint8)
 loader = data.TensorLoader(images, batch_size=32, device="cpu")  # the trainer shards it by rank
 result = train_gan(G, D, loader, TrainConfig(steps=5, batch_size=32), progress=False)
-digest = hashlib.sha256(b"".join(p.detach().numpy().tobytes() for p in G.parameters())).hexdigest()[:16]
-report = f"rank {rank} of {os.environ['WORLD_SIZE']}: {result.steps} steps, G weights sha256 {digest}"
-open(os.path.join(sys.argv[1], f"rank{rank}.txt"), "w").write(report)  # one file per rank: no interleaved prints
+digest = hashlib.sha256(b"".join(p.detach().numpy().tobytes()
+                                 for p in G.parameters())).hexdigest()[:16]
+report = (f"rank {rank} of {os.environ['WORLD_SIZE']}: {result.steps} steps, "
+          f"G weights sha256 {digest}")
+# one file per rank: no interleaved prints
+open(os.path.join(sys.argv[1], f"rank{rank}.txt"), "w").write(report)
 '''
 with tempfile.TemporaryDirectory() as tmp:
     script = Path(tmp) / "ddp_demo.py"
     script.write_text(worker)
     start = time.perf_counter()
-    for attempt in range(2):  # torchrun's rendezvous can time out on a heavily loaded machine: one retry
-        run = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-                              str(script), tmp], capture_output=True, text=True, timeout=120)
+    # torchrun's rendezvous can time out on a heavily loaded machine: one retry
+    for attempt in range(2):
+        run = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
+                              "--nproc_per_node=2", str(script), tmp],
+                             capture_output=True, text=True, timeout=120)
         if run.returncode == 0:
             break
     lines = sorted(f.read_text() for f in Path(tmp).glob("rank*.txt"))
 print("\n".join(lines), f"\n({time.perf_counter() - start:.1f} s including start-up)")
 assert run.returncode == 0, run.stderr[-2000:]
-assert len(lines) == 2 and lines[0].split()[-1] == lines[1].split()[-1]  # both ranks hold the same weights
+# both ranks hold the same weights
+assert len(lines) == 2 and lines[0].split()[-1] == lines[1].split()[-1]
 
 # %% [markdown]
 # ## Exercises

@@ -75,7 +75,8 @@ from aigc_course.gan import build_gan
 from aigc_course.vae import build_vae
 
 ac.set_seed(0)
-ac.runtime.set_threads(1)  # every check is tiny: one thread is fastest and leaves the other cores alone
+# every check is tiny: one thread is fastest and leaves the other cores alone
+ac.runtime.set_threads(1)
 print(ac.describe())
 
 CHECKED: set[str] = set()  # entries whose check has passed on this page
@@ -164,7 +165,8 @@ opt_g.zero_grad()
 opt_d.zero_grad()
 loss_g = losses.gan_g_nonsaturating(D(G.sample(64)))
 loss_g.backward()
-assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in G.parameters())  # through D into G
+# through D into G
+assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in G.parameters())
 opt_g.step()
 assert unchanged(D, d_before) and not unchanged(G, g_before)  # the G step moved only G
 passed("E01")
@@ -196,14 +198,17 @@ x0 = x.detach()
 assert (per_sample_lg(x0 + grad_x) > per_sample_lg(x0)).all()  # the article's rule
 assert (per_sample_lg(x0 - 0.5 * grad_x) < per_sample_lg(x0)).all()  # gradient descent
 
-# E07: gradient of the discriminator loss at a fake logit a = 0.3 (the real logit is an arbitrary 1.0)
+# E07: gradient of the discriminator loss at a fake logit a = 0.3
+# (the real logit is an arbitrary 1.0)
 a = torch.tensor([0.3], dtype=torch.float64, requires_grad=True)
 real_logit = torch.tensor([1.0], dtype=torch.float64, requires_grad=True)
 grad_real, grad_fake = torch.autograd.grad(losses.gan_d_loss(real_logit, a), (real_logit, a))
-print(f"dL_D/da = {grad_fake.item():.4f} = D(G(z)); the article's D(G(z)) - 1 = {torch.sigmoid(a).item() - 1:.4f}")
+print(f"dL_D/da = {grad_fake.item():.4f} = D(G(z)); "
+      f"the article's D(G(z)) - 1 = {torch.sigmoid(a).item() - 1:.4f}")
 torch.testing.assert_close(grad_fake, torch.sigmoid(a.detach()))
 assert not torch.allclose(grad_fake, torch.sigmoid(a.detach()) - 1)
-torch.testing.assert_close(grad_real, torch.sigmoid(real_logit.detach()) - 1)  # D - 1 belongs to the real term
+# D - 1 belongs to the real term
+torch.testing.assert_close(grad_real, torch.sigmoid(real_logit.detach()) - 1)
 passed("E05", "E06", "E07")
 
 # %% [markdown]
@@ -213,14 +218,17 @@ passed("E05", "E06", "E07")
 # the correct one: it grows without bound as $c\to0$ or $c\to1$, so "$\max_D$" has no solution.
 
 # %%
-c = torch.tensor([1e-8, 1e-4, 0.1, 0.3, 0.5, 0.7, 0.9, 1 - 1e-4], dtype=torch.float64)  # constant D
+# constant D
+c = torch.tensor([1e-8, 1e-4, 0.1, 0.3, 0.5, 0.7, 0.9, 1 - 1e-4], dtype=torch.float64)
 t = torch.logit(c)
 v_correct = torch.stack([-losses.gan_d_loss(ti.view(1), ti.view(1)) for ti in t])
 v_article = torch.stack([losses.gan_d_loss(ti.view(1), ti.view(1)) for ti in t])
 for ci, vc, va in zip(c.tolist(), v_correct.tolist(), v_article.tolist()):
     print(f"D = {ci:<8.4g} correct V = {vc:8.4f}   article's V = {va:8.4f}")
-assert c[v_correct.argmax()] == 0.5 and math.isclose(v_correct.max().item(), -math.log(4), rel_tol=1e-12)
-assert v_article[0] > v_article[1] > v_article[4] and v_article[0] > 18  # -log(1e-8) = 18.4, and no bound
+assert (c[v_correct.argmax()] == 0.5
+        and math.isclose(v_correct.max().item(), -math.log(4), rel_tol=1e-12))
+# -log(1e-8) = 18.4, and no bound
+assert v_article[0] > v_article[1] > v_article[4] and v_article[0] > 18
 passed("E26")
 
 # %% [markdown]
@@ -232,7 +240,8 @@ passed("E26")
 # %%
 a = torch.linspace(-6, 6, 13, dtype=torch.float64, requires_grad=True)  # fake logits
 real_logits = torch.zeros_like(a)  # the real term of L_D does not involve a
-summed = losses.gan_d_loss(real_logits, a) + losses.gan_g_nonsaturating(a)  # the articles' single loss
+# the articles' single loss
+summed = losses.gan_d_loss(real_logits, a) + losses.gan_g_nonsaturating(a)
 (g_sum,) = torch.autograd.grad(summed * len(a), a)
 (g_ns,) = torch.autograd.grad(losses.gan_g_nonsaturating(a) * len(a), a)
 d_fake = torch.sigmoid(a.detach())
@@ -284,7 +293,8 @@ fake_logits = (wb[0] * fake + wb[1]).requires_grad_(True)
 (g_nonsat,) = torch.autograd.grad(losses.gan_g_nonsaturating(fake_logits), fake_logits)
 d_fake_mean = torch.sigmoid(fake_logits).mean().item()
 print(f"early: accuracy {accuracy(wb, real, fake):.3f}, mean D(G(z)) {d_fake_mean:.3f}, "
-      f"gradient size saturating {g_sat.abs().sum():.4f} vs non-saturating {g_nonsat.abs().sum():.4f}")
+      f"gradient size saturating {g_sat.abs().sum():.4f} "
+      f"vs non-saturating {g_nonsat.abs().sum():.4f}")
 assert accuracy(wb, real, fake) > 0.95 and d_fake_mean < 0.1
 assert g_nonsat.abs().sum() > 10 * g_sat.abs().sum()
 
@@ -294,7 +304,8 @@ wb = fit_logistic_d(real, fake)
 grid = torch.linspace(-3, 3, 7, dtype=torch.float64)
 d_grid = torch.sigmoid(wb[0] * grid + wb[1])
 v = -losses.gan_d_loss(wb[0] * real + wb[1], wb[0] * fake + wb[1]).item()
-print(f"equilibrium: accuracy {accuracy(wb, real, fake):.3f}, D on [-3, 3]: {np.round(d_grid.numpy(), 3)}, "
+print(f"equilibrium: accuracy {accuracy(wb, real, fake):.3f}, "
+      f"D on [-3, 3]: {np.round(d_grid.numpy(), 3)}, "
       f"V = {v:.4f} (-log 4 = {-math.log(4):.4f})")
 assert (d_grid - 0.5).abs().max() < 0.05  # D is 1/2 (not 1, and not a confident classifier)
 assert abs(accuracy(wb, real, fake) - 0.5) < 0.03
@@ -328,7 +339,8 @@ assert value(theta - eta * g_theta, wb) < v0  # G: gradient descent on V
 
 theta_star = torch.tensor(3.0, dtype=torch.float64, requires_grad=True)  # p_g = p_data
 wb_half = torch.zeros(2, dtype=torch.float64)  # D = 1/2 everywhere
-(g_star,) = torch.autograd.grad(losses.gan_g_saturating(wb_half[0] * (z + theta_star) + wb_half[1]), theta_star)
+(g_star,) = torch.autograd.grad(
+    losses.gan_g_saturating(wb_half[0] * (z + theta_star) + wb_half[1]), theta_star)
 theta_article = g_star  # "G <- gradient"
 theta_update = theta_star.detach() - eta * g_star
 print(f"at equilibrium: article's rule gives theta = {theta_article.item():.1f}, "
@@ -358,7 +370,8 @@ def train_logistic_d(loss_fn, steps: int = 200, lr: float = 0.5) -> torch.Tensor
 
 acc_correct = accuracy(train_logistic_d(losses.gan_d_loss), real, fake)
 acc_article = accuracy(train_logistic_d(lambda r, f: -losses.gan_d_loss(r, f)), real, fake)
-print(f"accuracy after descent on the correct loss {acc_correct:.3f}, on the article's {acc_article:.3f}")
+print(f"accuracy after descent on the correct loss {acc_correct:.3f}, "
+      f"on the article's {acc_article:.3f}")
 assert acc_correct > 0.9 and acc_article < 0.5
 passed("E43")
 
@@ -417,7 +430,8 @@ def one_generator_step(loss_fn, lr: float = 0.5) -> torch.Tensor:
 theta_article = one_generator_step(lambda f: losses.gan_d_loss(w * real + b, f))
 theta_ns = one_generator_step(losses.gan_g_nonsaturating)
 print(f"mean D(G(z)): before {mean_d_fake(torch.tensor(0.0)):.3f}, after the article's step "
-      f"{mean_d_fake(theta_article):.3f}, after the non-saturating step {mean_d_fake(theta_ns):.3f}")
+      f"{mean_d_fake(theta_article):.3f}, "
+      f"after the non-saturating step {mean_d_fake(theta_ns):.3f}")
 assert mean_d_fake(theta_article) < mean_d_fake(torch.tensor(0.0)) < mean_d_fake(theta_ns)
 passed("E62")
 
@@ -477,7 +491,8 @@ scale = 100.0
 with torch.no_grad():
     mu, logvar = vae.encode(x)  # (256, 2) each
     recon = vae.log_px(x, vae.decode(mu))
-    recon_wide = vae.log_px(x, vae.decode((scale * mu) / scale))  # wide codes, decoder divides back
+    # wide codes, decoder divides back
+    recon_wide = vae.log_px(x, vae.decode((scale * mu) / scale))
     kl = losses.gaussian_kl(mu, logvar).mean()
     kl_wide = losses.gaussian_kl(scale * mu, logvar + 2 * math.log(scale)).mean()
     z = torch.randn(256, 2)
@@ -569,7 +584,8 @@ torch.testing.assert_close(linear_gaussian_elbo(*posterior), log_px)  # tight at
 assert (linear_gaussian_elbo(*prior) < log_px).all()  # a lower bound elsewhere
 assert (linear_gaussian_elbo(*posterior, beta=4.0) < linear_gaussian_elbo(*posterior)).all()
 copy_model = Normal(x, 0.01).log_prob(x)  # the article's log p(x | x), for a decoder that copies x
-print(f"log p(x) = {log_px.numpy().round(3)}, 'log p(x|x)' of a copying model = {copy_model.numpy().round(3)}")
+print(f"log p(x) = {log_px.numpy().round(3)}, "
+      f"'log p(x|x)' of a copying model = {copy_model.numpy().round(3)}")
 assert (copy_model > log_px).all()  # not a lower bound on log p(x)
 passed("E64")
 
@@ -604,7 +620,8 @@ image = metrics.to_model_space(test.images[:1]).flatten(1)  # (1, 784) in [-1, 1
 
 
 def article_kl(x: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """The article's 'KL' term: 1/2 sum_d (log sigma^2 + sigma^2 - 1 - x_d^2), over the data dims."""
+    """The article's 'KL' term: 1/2 sum_d (log sigma^2 + sigma^2 - 1 - x_d^2), over the
+    data dims."""
     return 0.5 * (logvar + logvar.exp() - 1 - x.pow(2)).sum(-1)
 
 
@@ -763,7 +780,8 @@ def article_glove(f: torch.Tensor) -> torch.Tensor:
     return 0.5 * ((counts == 1) * (f @ f.T - log_counts)).sum()
 
 
-def glove_j(w: torch.Tensor, w_ctx: torch.Tensor, b: torch.Tensor, b_ctx: torch.Tensor) -> torch.Tensor:
+def glove_j(w: torch.Tensor, w_ctx: torch.Tensor, b: torch.Tensor,
+            b_ctx: torch.Tensor) -> torch.Tensor:
     weight = (counts / 100).pow(0.75).clamp(max=1) * (counts > 0)  # f(X_ij), zero where X_ij = 0
     return (weight * (w @ w_ctx.T + b[:, None] + b_ctx[None, :] - log_counts) ** 2).sum()
 
@@ -774,7 +792,8 @@ for t in (1.0, 10.0, 100.0):
     f = torch.zeros(4, 3, dtype=torch.float64)
     f[0], f[1] = t * u, -t * u
     values.append(article_glove(f).item())
-    assert glove_j(f, f, torch.zeros(4, dtype=torch.float64), torch.zeros(4, dtype=torch.float64)) >= 0
+    assert glove_j(f, f, torch.zeros(4, dtype=torch.float64),
+                   torch.zeros(4, dtype=torch.float64)) >= 0
 print("article's loss for t = 1, 10, 100:", values)
 assert values[0] > values[1] > values[2] and values[2] < -1e4
 passed("E83")
@@ -847,7 +866,8 @@ for stride in (1, 2, 2):
     h = nn.ConvTranspose2d(1, 1, 5, stride=stride, padding=2, output_padding=stride - 1)(h)
 print("sizes:", sizes, "PyTorch:", tuple(h.shape))
 assert sizes[-1] == tuple(h.shape)[-1] == 28 != 128
-assert [4 * 2**i for i in range(6)][-1] == 128  # a 4x4 seed needs five stride-2 stages: 4, 8, ..., 128
+# a 4x4 seed needs five stride-2 stages: 4, 8, ..., 128
+assert [4 * 2**i for i in range(6)][-1] == 128
 passed("E11")
 
 # %% [markdown]
@@ -870,13 +890,16 @@ passed("E12")
 
 # %%
 fragments = {  # entry: (the article's line, the names it has defined by then, the missing name)
-    "E13": ("d_loss = 0.5 * np.add(d_loss_real, d_loss_fake)", {"d_loss_real": 0.7, "d_loss_fake": 0.6}, "np"),
+    "E13": ("d_loss = 0.5 * np.add(d_loss_real, d_loss_fake)",
+            {"d_loss_real": 0.7, "d_loss_fake": 0.6}, "np"),
     "E34": ("disc_loss = compute_discriminator_loss(discriminator, real_images, fake_images)",
-            {"compute_discriminator_loss": lambda *args: 0.0, "discriminator": None, "real_images": None},
+            {"compute_discriminator_loss": lambda *args: 0.0, "discriminator": None,
+             "real_images": None},
             "fake_images"),
     "E47": ("G_optimizer = optim.Adam(G.parameters(), lr=0.0002, betas=(0.5, 0.999))",
             {"optim": torch.optim}, "G"),
-    "E89": ("fake_images = netG(noise).to(device)", {"netG": nn.Identity(), "device": "cpu"}, "noise"),
+    "E89": ("fake_images = netG(noise).to(device)",
+            {"netG": nn.Identity(), "device": "cpu"}, "noise"),
 }
 for entry, (line, defined, missing) in fragments.items():
     print(entry, end=": ")
@@ -903,17 +926,24 @@ passed("E35")
 
 # %%
 def article_dcgan(channels: int) -> tuple[nn.Sequential, nn.Sequential]:
-    """The generator and discriminator of Articles C (channels=1) and E (channels=3), as printed."""
+    """The generator and discriminator of Articles C (channels=1) and E (channels=3),
+    as printed."""
     generator = nn.Sequential(
-        nn.ConvTranspose2d(100, 256, 4, 1, 0, bias=False), nn.BatchNorm2d(256), nn.ReLU(True),  # (B, 256, 4, 4)
-        nn.ConvTranspose2d(256, 128, 4, 2, 1, bias=False), nn.BatchNorm2d(128), nn.ReLU(True),  # (B, 128, 8, 8)
-        nn.ConvTranspose2d(128, 64, 4, 2, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU(True),  # (B, 64, 16, 16)
+        nn.ConvTranspose2d(100, 256, 4, 1, 0, bias=False),  # (B, 256, 4, 4)
+        nn.BatchNorm2d(256), nn.ReLU(True),
+        nn.ConvTranspose2d(256, 128, 4, 2, 1, bias=False),  # (B, 128, 8, 8)
+        nn.BatchNorm2d(128), nn.ReLU(True),
+        nn.ConvTranspose2d(128, 64, 4, 2, 1, bias=False),  # (B, 64, 16, 16)
+        nn.BatchNorm2d(64), nn.ReLU(True),
         nn.ConvTranspose2d(64, channels, 4, 2, 1, bias=False), nn.Tanh(),  # (B, C, 32, 32)
     )
     discriminator = nn.Sequential(
-        nn.Conv2d(channels, 64, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True),  # (B, 64, H/2, W/2)
-        nn.Conv2d(64, 128, 4, 2, 1, bias=False), nn.BatchNorm2d(128), nn.LeakyReLU(0.2, inplace=True),
-        nn.Conv2d(128, 256, 4, 2, 1, bias=False), nn.BatchNorm2d(256), nn.LeakyReLU(0.2, inplace=True),
+        nn.Conv2d(channels, 64, 4, 2, 1, bias=False),  # (B, 64, H/2, W/2)
+        nn.LeakyReLU(0.2, inplace=True),
+        nn.Conv2d(64, 128, 4, 2, 1, bias=False),
+        nn.BatchNorm2d(128), nn.LeakyReLU(0.2, inplace=True),
+        nn.Conv2d(128, 256, 4, 2, 1, bias=False),
+        nn.BatchNorm2d(256), nn.LeakyReLU(0.2, inplace=True),
         nn.Conv2d(256, 1, 4, 1, 0, bias=False), nn.Sigmoid(),  # (B, 1, 1, 1) for 32x32 inputs
     )
     return generator, discriminator
@@ -967,7 +997,8 @@ err = error_of(lambda: nn.BCELoss()(scores, torch.ones(2, 1)))
 assert "different to the input size" in str(err)
 fixed = nn.BCELoss()(scores.view(-1), torch.ones(2))  # runs
 logits = D_c[:-1](G_c(torch.randn(2, 100, 1, 1))).view(-1)  # (2,) without the final Sigmoid
-torch.testing.assert_close(nn.BCEWithLogitsLoss()(logits, torch.ones(2)), losses.gan_g_nonsaturating(logits))
+torch.testing.assert_close(nn.BCEWithLogitsLoss()(logits, torch.ones(2)),
+                           losses.gan_g_nonsaturating(logits))
 passed("E48")
 
 # %% [markdown]
@@ -990,13 +1021,17 @@ passed("E49")
 sizes = [28]
 for _ in range(3):
     sizes.append(math.ceil(sizes[-1] / 2))
-convs = [nn.Conv2d(1, 64, 3, 2, 1), nn.ReLU(), nn.Conv2d(64, 128, 3, 2, 1), nn.ReLU(), nn.Conv2d(128, 1, 3, 2, 1)]
+convs = [nn.Conv2d(1, 64, 3, 2, 1), nn.ReLU(), nn.Conv2d(64, 128, 3, 2, 1), nn.ReLU(),
+         nn.Conv2d(128, 1, 3, 2, 1)]
 article_d = nn.Sequential(*convs, nn.Sigmoid())  # (B, 1, 4, 4)
-fixed_d = nn.Sequential(*convs[:4], nn.Conv2d(128, 128, 3, 2, 1), nn.Flatten(), nn.Linear(128 * 4 * 4, 1))
+fixed_d = nn.Sequential(*convs[:4], nn.Conv2d(128, 128, 3, 2, 1), nn.Flatten(),
+                        nn.Linear(128 * 4 * 4, 1))
 x = torch.zeros(1, 1, 28, 28)
-print("Keras sizes:", sizes, " article's D:", tuple(article_d(x).shape), " fixed D:", tuple(fixed_d(x).shape))
+print("Keras sizes:", sizes, " article's D:", tuple(article_d(x).shape),
+      " fixed D:", tuple(fixed_d(x).shape))
 assert sizes[-1] == 4 and article_d(x).shape == (1, 1, 4, 4) and fixed_d(x).shape == (1, 1)
-err = error_of(lambda: nn.Conv2d(1, 32, 3, padding=1)(torch.randn(2, 100)))  # z straight into Conv2D
+# z straight into Conv2D
+err = error_of(lambda: nn.Conv2d(1, 32, 3, padding=1)(torch.randn(2, 100)))
 assert isinstance(err, RuntimeError)
 passed("E65")
 
@@ -1023,7 +1058,8 @@ def article_disc_loss(valid: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
 
 
 def bce_d_loss(valid: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-    return F.binary_cross_entropy(valid, torch.ones_like(valid)) + F.binary_cross_entropy(fake, torch.zeros_like(fake))
+    return (F.binary_cross_entropy(valid, torch.ones_like(valid))
+            + F.binary_cross_entropy(fake, torch.zeros_like(fake)))
 
 
 one, zero = torch.ones(4), torch.zeros(4)
@@ -1056,7 +1092,8 @@ assert labels.dtype == torch.int64
 probs = torch.sigmoid(torch.randn(4))
 err = error_of(lambda: nn.BCELoss()(probs, labels))
 assert "Found dtype Long but expected Float" in str(err)
-assert torch.full((4,), 1.0).dtype == torch.float32 and nn.BCELoss()(probs, torch.full((4,), 1.0)) > 0
+assert (torch.full((4,), 1.0).dtype == torch.float32
+        and nn.BCELoss()(probs, torch.full((4,), 1.0)) > 0)
 passed("E88")
 
 # %% [markdown]
@@ -1105,10 +1142,12 @@ passed("E93")
 def bib_years() -> dict[str, int]:
     """{key: year} of every entry in the course's references.bib (found from this page upwards)."""
     here = Path.cwd().resolve()
-    bib = next(p / "references.bib" for p in (here, *here.parents) if (p / "references.bib").exists())
+    bib = next(p / "references.bib" for p in (here, *here.parents)
+               if (p / "references.bib").exists())
     years = {}
     for entry in re.split(r"\n(?=@)", bib.read_text(encoding="utf-8")):
-        key, year = re.match(r"@\w+\{([^,]+),", entry), re.search(r"year\s*=\s*[{\"]?(\d{4})", entry)
+        key, year = (re.match(r"@\w+\{([^,]+),", entry),
+                     re.search(r"year\s*=\s*[{\"]?(\d{4})", entry))
         if key and year:
             years[key.group(1).strip()] = int(year.group(1))
     return years
@@ -1120,10 +1159,12 @@ timeline = ["lecun1998gradient", "kingma2014vae", "goodfellow2014gan", "bahdanau
 for key in sorted(timeline, key=years.get):
     print(years[key], key)
 alexnet = 2012  # Krizhevsky, Sutskever & Hinton, NIPS 2012 (not in the bibliography)
-assert years["goodfellow2014gan"] == 2014 and years["kingma2014vae"] >= 2013  # E58, E25: not the 1980s
+# E58, E25: not the 1980s
+assert years["goodfellow2014gan"] == 2014 and years["kingma2014vae"] >= 2013
 assert min(years[k] for k in ("kingma2014vae", "goodfellow2014gan", "ho2020ddpm")) >= 2013  # E25
 assert years["lecun1998gradient"] < alexnet  # E54: CNNs predate AlexNet
-assert years["bahdanau2015attention"] < years["vaswani2017attention"]  # E56: attention predates the Transformer
+# E56: attention predates the Transformer
+assert years["bahdanau2015attention"] < years["vaswani2017attention"]
 passed("E25", "E54", "E56", "E58")
 
 # %% [markdown]
@@ -1160,7 +1201,8 @@ mean_image = x.mean(dim=0, keepdim=True).expand_as(x)
 mse_real = (x - others).pow(2).mean().item()
 mse_floor = (x - mean_image).pow(2).mean().item()  # = average per-pixel variance
 ssim_real = metrics.ssim(x[:500], others[:500]).item()
-print(f"pixel MSE: real vs other real {mse_real:.3f}, average image vs real {mse_floor:.3f}, article 0.0339")
+print(f"pixel MSE: real vs other real {mse_real:.3f}, "
+      f"average image vs real {mse_floor:.3f}, article 0.0339")
 print(f"SSIM real vs other real {ssim_real:.3f}; article 0.8522")
 assert mse_floor < mse_real  # MSE prefers one blurry average to real images
 assert 0.0339 < mse_floor and ssim_real < 0.5
@@ -1170,7 +1212,8 @@ def pooled(images: torch.Tensor) -> torch.Tensor:
     return F.avg_pool2d(images, 4).flatten(1)  # (N, 49) simple features
 
 
-blurry = mean_image[:1000] + 0.01 * torch.randn(1000, 1, 28, 28)  # the average image, slightly jittered
+# the average image, slightly jittered
+blurry = mean_image[:1000] + 0.01 * torch.randn(1000, 1, 28, 28)
 fd_real = metrics.fid_from_features(pooled(x[:1000]), pooled(x[1000:]))
 fd_blurry = metrics.fid_from_features(pooled(blurry), pooled(x[1000:]))
 print(f"Fréchet distance: real vs real {fd_real:.3f}, average image vs real {fd_blurry:.2f}")
@@ -1263,8 +1306,10 @@ def arxiv_year_month(identifier: str) -> tuple[int, int]:
     return 2000 + int(yymm[:2]), int(yymm[2:])
 
 
-assert arxiv_year_month("2010.11929") == (2020, 10) and arxiv_year_month("2010.11929")[0] != 2019  # E23
-assert arxiv_year_month("1312.6114") == (2013, 12)  # AEVB: arXiv December 2013, ICLR 2014 (E24, E25)
+assert (arxiv_year_month("2010.11929") == (2020, 10)
+        and arxiv_year_month("2010.11929")[0] != 2019)  # E23
+# AEVB: arXiv December 2013, ICLR 2014 (E24, E25)
+assert arxiv_year_month("1312.6114") == (2013, 12)
 assert arxiv_year_month("2005.14165") == (2020, 5)  # Brown et al., the real few-shot paper (E22)
 passed("E23")
 

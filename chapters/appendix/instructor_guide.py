@@ -56,7 +56,8 @@ for info in sorted(pkgutil.iter_modules(exercises.__path__), key=lambda m: m.nam
         if isinstance(q, Question):
             section = f"{name[1]}.{name[2]}" if name[1:3].isdigit() else "?"
             prompt = " ".join(q.prompt.split())
-            rows.append(f"| {section} | `{info.name}.{name}` | {prompt[:110]}{'…' if len(prompt) > 110 else ''} | {len(q.hints)} |")
+            rows.append(f"| {section} | `{info.name}.{name}` | "
+                        f"{prompt[:110]}{'…' if len(prompt) > 110 else ''} | {len(q.hints)} |")
 table = "| section | question | task | hints |\n|---|---|---|---|\n" + "\n".join(rows)
 display(Markdown(table))
 assert rows, "the exercises package defines no questions"
@@ -80,8 +81,11 @@ if results.exists():
     timing = json.loads(results.read_text())
     lines = [f"| `{nb}` | {t:.0f} s |" for nb, t in timing["notebooks"].items()]
     display(Markdown(
-        f"Measured on {timing['date']}, {timing['machine']}:\n\n| notebook | time (quick profile) |\n|---|---|\n"
-        + "\n".join(lines) + f"\n| **total** | **{timing['total_s']:.0f} s** (target ≤ {timing['target_total_s']} s) |"))
+        f"Measured on {timing['date']}, {timing['machine']}:\n\n"
+        "| notebook | time (quick profile) |\n|---|---|\n"
+        + "\n".join(lines)
+        + f"\n| **total** | **{timing['total_s']:.0f} s** "
+          f"(target ≤ {timing['target_total_s']} s) |"))
 else:
     print("no timing results yet: run `python benchmarks/notebook_times.py`")
 

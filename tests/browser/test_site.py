@@ -92,6 +92,11 @@ IMAGES = """async () => {
   };
 }"""
 
+SOLUTIONS = """() => {
+  const boxes = Array.from(document.querySelectorAll('main details.sd-dropdown, main details.hide'));
+  return {total: boxes.length, open: boxes.filter(d => d.open).length};
+}"""
+
 WIDGETS = """() => ({
   views: document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]').length,
   rendered: document.querySelectorAll('main .jupyter-widgets, main .widget-inline-hbox, main .p-Widget, main .lm-Widget').length,
@@ -143,12 +148,13 @@ def test_page_as_a_reader_sees_it(offline, server, name):
     page.wait_for_timeout(300)  # widgets render after the embed script has run
     images = page.evaluate(IMAGES)
     widgets = page.evaluate(WIDGETS)
+    solutions = page.evaluate(SOLUTIONS)
     raw = page.evaluate(RAW_TEX)
     han = page.evaluate(MARK_HAN)
     fonts = rendered_fonts(page, "[data-cjk-probe]") if han else []
     expected = figure_cells(name)
     REPORT[name] = {"figures": images["figures"], "figure_cells": expected, "images": images["total"],
-                    "maths": maths["count"], "widgets": widgets, "cjk_sample": han,
+                    "maths": maths["count"], "widgets": widgets, "collapsed": solutions, "cjk_sample": han,
                     "cjk_fonts": sorted({f["familyName"] for f in fonts})}
     if name in SCREENSHOT_PAGES:
         shot = SCREENSHOTS / SCREENSHOT_PAGES[name]
@@ -170,6 +176,7 @@ def test_page_as_a_reader_sees_it(offline, server, name):
     assert images["figures"] >= expected, \
         f"{name}: the code makes {expected} figure(s) but the page shows {images['figures']}"
     assert widgets["rendered"] >= widgets["views"], f"{name}: widgets not rendered: {widgets}"
+    assert solutions["open"] == 0, f"{name}: solutions and hidden cells must start collapsed: {solutions}"
     if han:
         cjk = [f for f in fonts if re.search(r"CJK|Han|Hei|Song|Kai|Ming|SC|TC|JP", f["familyName"])
                and f["glyphCount"] > 0]
