@@ -52,7 +52,7 @@ setup() {
 }
 
 browser_setup() {  # Chromium and a CJK font for the browser tests
-  if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
+  if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -ci "Noto Sans CJK" >/dev/null; then
     apt_install chromium fonts-noto-cjk || { echo "error: the browser tests need Debian's chromium and" \
       "fonts-noto-cjk (apt-get install chromium fonts-noto-cjk)" >&2; exit 1; }
   fi
