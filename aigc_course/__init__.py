@@ -12,11 +12,11 @@
 - ``ac.plotting``: grids, curves, GIFs;  ``ac.exercises``: exercises with automatic checks
 
 Layers (each imports only from the ones before it; ``tests/test_architecture.py`` checks it):
-errors, config, runtime, nn, kinds -> data, losses, checkpoint, plotting -> gan, vae, classifier ->
-metrics, train -> recipes -> commands, bench, exercises.
+errors, config, runtime, nn, kinds -> data, losses, checkpoint, plotting -> gan, vae, classifier, text ->
+metrics, train -> recipes -> commands, bench, quality, exercises.
 """
 from . import (checkpoint, classifier, config, data, gan, kinds, losses, metrics, nn, plotting, recipes, runtime,
-               train, vae)
+               text, train, vae)
 from .config import GANConfig, TrainConfig, VAEConfig
 from .recipes import load_or_train, pretrained
 from .runtime import autocast, describe, device, profile, set_seed
@@ -26,7 +26,7 @@ __version__ = "0.2.0"
 
 __all__ = [
     "checkpoint", "classifier", "config", "data", "gan", "kinds", "losses", "metrics", "nn", "plotting", "recipes",
-    "runtime", "train", "vae",
+    "runtime", "text", "train", "vae",
     "GANConfig", "TrainConfig", "VAEConfig", "Trainer", "autocast", "describe", "device", "profile", "set_seed",
     "load_or_train", "pretrained",
 ]

@@ -8,12 +8,40 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import math
 import sys
 
 
 def _handler(spec: str):
     module, func = spec.split(":")
     return getattr(importlib.import_module(f"aigc_course.{module}"), func)
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number of seconds > 0, got {text!r}")
+    return value
+
+
+def _count(text: str, minimum: int = 1) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= {minimum}, got {text!r}")
+    return value
+
+
+def _seed(text: str) -> int:
+    value = _count(text, 0)
+    if value >= 2**63:
+        raise argparse.ArgumentTypeError(f"must be below 2**63, got {text!r}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,30 +59,35 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train a named recipe")
     t.add_argument("recipe")
     t.add_argument("--profile", choices=["quick", "full"], default=None)
-    t.add_argument("--max-steps", type=int, default=None)
-    t.add_argument("--seed", type=int, default=None)
-    t.add_argument("--out", default=None, help="output directory (checkpoints, samples, history)")
-    t.add_argument("--resume", default=None, help="checkpoint directory to continue from")
+    t.add_argument("--max-steps", type=_count, default=None, help="train until this many steps in total")
+    t.add_argument("--seed", type=_seed, default=None)
+    t.add_argument("--out", default=None,
+                   help="output folder (checkpoint/, samples.png); default runs/RECIPE, or the resumed run's folder")
+    t.add_argument("--resume", default=None, help="checkpoint (or run) folder to continue from")
+    t.add_argument("--overwrite", action="store_true", help="replace another run's checkpoint in --out")
     t.set_defaults(handler="commands:cmd_train")
 
     s = sub.add_parser("sample", help="draw samples from a recipe's shipped (or given) weights")
     s.add_argument("recipe")
-    s.add_argument("--n", type=int, default=64)
+    s.add_argument("--n", type=_count, default=64)
     s.add_argument("--out", required=True, help="PNG file to write")
     s.add_argument("--weights", default=None, help="checkpoint directory instead of the shipped weights")
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--seed", type=_seed, default=0)
     s.set_defaults(handler="commands:cmd_sample")
 
     w = sub.add_parser("weights", help="list or verify the shipped pretrained weights")
     w.add_argument("action", choices=["list", "verify"])
     w.set_defaults(handler="commands:cmd_weights")
 
-    b = sub.add_parser("bench", help="our trainer vs a reference DCGAN loop, as ratios")
+    b = sub.add_parser("bench", help="speed (images/s) or, with --quality, quality per minute vs reference loops")
     b.add_argument("--recipe", default="dcgan-fashion")
-    b.add_argument("--seconds", type=float, default=20.0)
-    b.add_argument("--json", default=None)
-    b.add_argument("--quality", action="store_true", help="also compare FID at equal wall-clock")
-    b.set_defaults(handler="bench:cmd_bench")
+    b.add_argument("--seconds", type=_positive_seconds, default=30.0, help="timed seconds per side (speed)")
+    b.add_argument("--json", default=None, help="write the results to this JSON file")
+    b.add_argument("--quality", action="store_true",
+                   help="FID of dcgan-fashion and the test loss of vae-fashion vs the pytorch/examples recipes "
+                        "at equal wall-clock (about an hour on 2 CPU cores)")
+    b.add_argument("--seeds", type=_count, default=3, help="seeds of the quality benchmark")
+    b.set_defaults(handler="commands:cmd_bench")
     return p
 
 
@@ -69,6 +102,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except ValueError as err:  # bad config values and arguments
         print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt as err:  # Ctrl-C: the trainer saved a checkpoint first if it had an --out
+        print(f"interrupted{': ' + str(err) if str(err) else ''}", file=sys.stderr)
+        return 130
+    except PermissionError as err:
+        print(f"error: {err.filename or ''}: permission denied; fix the permissions or choose another path",
+              file=sys.stderr)
         return 2
 
 

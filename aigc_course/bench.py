@@ -29,8 +29,10 @@ import contextlib
 import copy
 import datetime
 import json
+import math
 import os
 import platform
+import statistics
 import time
 from pathlib import Path
 from typing import Iterator
@@ -40,7 +42,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 from torch.utils.flop_counter import FlopCounterMode
 
-from . import data, metrics, recipes, runtime
+from . import data, recipes, runtime
 from .config import GANConfig, TrainConfig
 from .errors import CourseError
 from .gan import build_gan
@@ -56,18 +58,7 @@ PEAK_BF16_FLOPS: list[tuple[str, float]] = [
     ("A100", 312e12),
 ]
 TARGET_SPEEDUP = {"cuda": 10.0, "cpu": 1.5}  # what the course's fast path should reach
-# Measured on the 2-core AMD EPYC that made benchmarks/results/bench-cpu.json (dcgan-fashion, batch 128,
-# 1 thread, steps of the two variants alternated so that other load hits both alike): channels_last made
-# the trainer's step 1.08x faster than NCHW (182 vs 197 ms); inductor took 35-60 s to compile G and D and
-# its steps were slower than eager (387 vs 282 ms with channels_last, 522 vs 349 ms in NCHW, both under heavier load).
-CPU_COMPILE_REASON = ("off on CPU: measured slower than eager (inductor took 35-60 s to compile, then its "
-                      "steps were ~1.4x slower than eager oneDNN convolutions)")
-CPU_CHANNELS_LAST_REASON = "on: measured ~1.08x faster steps (oneDNN convolutions) than NCHW on this CPU"
-# Same machine and protocol: bf16 autocast (AVX512-BF16) took the speedup over the reference from 0.94x to
-# 1.43x; reusing the D step's fakes for the G step on top of it, to 1.65x.
-CPU_AMP_REASON = {True: "on (amp=True): this CPU has native bf16 (AVX512-BF16/AMX), measured ~1.5x faster steps",
-                  False: "off: amp=True would fall back to fp32, this CPU has no native bf16 (emulated bf16 is slower)"}
-REUSE_FAKES_REASON = ("on: the G step reuses the D step's fakes, one G forward per step as in the reference "
+REUSE_FAKES_REASON = ("the G step reuses the D step's fakes: one G forward per step, as in the reference "
                       "(the PyTorch DCGAN example); the trainer's default draws fresh noise for the G step")
 
 
@@ -105,10 +96,12 @@ def reference_workers(dev: torch.device) -> tuple[int, str]:
 
 
 def reference_steps(G: nn.Module, D: nn.Module, images: torch.Tensor, cfg: TrainConfig, dev: torch.device,
-                    num_workers: int = 0) -> Iterator[tuple[int, float, float]]:
+                    num_workers: int = 0, *, shuffle: bool = True,
+                    noise: torch.Generator | None = None) -> Iterator[tuple[int, float, float]]:
     """Train ``G``, ``D`` in place the way ``pytorch/examples`` ``dcgan/main.py`` does, epoch after
-    epoch; yield ``(batch size, err_d, err_g)`` after every step."""
-    loader = DataLoader(_ExampleImages(images), batch_size=cfg.batch_size, shuffle=True, num_workers=num_workers,
+    epoch; yield ``(batch size, err_d, err_g)`` after every step. ``shuffle=False`` and a ``noise``
+    generator (on ``dev``) make it draw the same batches and z as the course trainer (a test compares)."""
+    loader = DataLoader(_ExampleImages(images), batch_size=cfg.batch_size, shuffle=shuffle, num_workers=num_workers,
                         generator=torch.Generator().manual_seed(cfg.seed))
     criterion = nn.BCELoss()
     opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=cfg.betas)
@@ -125,8 +118,8 @@ def reference_steps(G: nn.Module, D: nn.Module, images: torch.Tensor, cfg: Train
             err_d_real = criterion(output, label)
             err_d_real.backward()
             d_x = output.mean().item()
-            noise = torch.randn(b, G.z_dim, device=dev)  # (B, z_dim)
-            fake = G(noise)
+            z = torch.randn(b, G.z_dim, device=dev, generator=noise)  # (B, z_dim)
+            fake = G(z)
             label.fill_(0.0)
             output = torch.sigmoid(D(fake.detach()))
             err_d_fake = criterion(output, label)
@@ -188,29 +181,32 @@ def run_ours(steps: Iterator[dict], dev: torch.device, *, seconds: float | None 
     return {"steps": done, "timed_s": time.perf_counter() - t0}
 
 
-def autocast_dtype(dev: torch.device) -> torch.dtype | None:
-    """The dtype ``runtime.autocast(dev, enabled=True)`` (what ``TrainConfig(amp=True)`` asks for) really
-    computes matmuls and convolutions in on ``dev``; None when it leaves them in fp32 (CPUs without
-    native bf16, with a warning)."""
-    with runtime.autocast(dev, True):
-        return torch.get_autocast_dtype(dev.type) if torch.is_autocast_enabled(dev.type) else None
+def same_work_settings(dev: torch.device) -> dict:
+    """Ours with the reference's numerics: fp32, NCHW, eager, one G forward per step (reuse_fakes)."""
+    return {**_common(dev), "name": "same work, fp32", "amp": "fp32", "amp_reason": "off: the reference's precision",
+            "channels_last": False, "channels_last_reason": "off: the reference's memory format",
+            "compile": False, "compile_reason": "off: the reference runs eagerly",
+            "changes": "only the plumbing: data on the device, no per-step syncs, D frozen in the G step, "
+                       "multi-tensor Adam; the same algorithm and numerics (a test checks the losses agree)"}
 
 
-def fast_settings(dev: torch.device, compile: bool | None = None, channels_last: bool | None = None) -> dict:
-    """The fast path's switches on ``dev`` (``None`` = the course's choice, measured on CPU) and the reasons."""
-    cuda = dev.type == "cuda"
-    compile_reason = "as asked" if compile is not None else ("on with CUDA" if cuda else CPU_COMPILE_REASON)
-    channels_reason = ("as asked" if channels_last is not None
-                       else "on with CUDA (tensor-core convolutions)" if cuda else CPU_CHANNELS_LAST_REASON)
-    amp = autocast_dtype(dev)
+def fast_path_settings(dev: torch.device, compile: bool | None = None) -> dict:
+    """Ours with what this hardware has (``runtime.fast_path``: native bf16/fp16, channels_last;
+    ``torch.compile`` on CUDA), still one G forward per step. Labelled with what it changes."""
+    fast = runtime.fast_path(dev, None, None, dev.type == "cuda" if compile is None else compile)
+    changed = [f"{fast['amp']} autocast"] if fast["amp"] != "fp32" else []
+    changed += ["channels_last"] if fast["channels_last"] else []
+    changed += ["torch.compile"] if fast["compile"] else []
+    return {**_common(dev), **fast, "name": "fast path: " + (" + ".join(changed) or "none"),
+            "changes": ("same algorithm as 'same work', plus " + ", ".join(changed)
+                        + (" (lower-precision rounding)" if fast["amp"] != "fp32" else " (same numerics up to "
+                           "float rounding)")) if changed else "nothing this hardware speeds up"}
+
+
+def _common(dev: torch.device) -> dict:
     return {"loader": "data.TensorLoader: uint8 images on the device, batches scaled to [-1, 1] there",
-            "amp": str(amp).replace("torch.", "") + " autocast" if amp is not None else False,
-            "amp_reason": "on with CUDA (tensor cores)" if cuda else CPU_AMP_REASON[amp is not None],
-            "compile": cuda if compile is None else compile, "compile_reason": compile_reason,
-            "channels_last": True if channels_last is None else channels_last,
-            "channels_last_reason": channels_reason,
             "reuse_fakes": True, "reuse_fakes_reason": REUSE_FAKES_REASON,
-            "optimizer": "Adam, fused" if cuda else "Adam, foreach (multi-tensor)",
+            "optimizer": "Adam, fused" if dev.type == "cuda" else "Adam, foreach (multi-tensor)",
             "loss": "softplus on logits (losses.gan_d_loss, losses.gan_g_nonsaturating)",
             "logging": "losses read back every log_every steps",
             "g_step": "reuses the D step's fake batch (reuse_fakes=True); D's weights frozen (no weight "
@@ -218,7 +214,7 @@ def fast_settings(dev: torch.device, compile: bool | None = None, channels_last:
 
 
 def _ours_config(cfg: TrainConfig, settings: dict, log_every: int, steps: int = 10**9) -> TrainConfig:
-    return cfg.replace(steps=steps, amp=bool(settings["amp"]), compile=settings["compile"],
+    return cfg.replace(steps=steps, amp=settings["amp"] != "fp32", compile=settings["compile"],
                        channels_last=settings["channels_last"], reuse_fakes=settings["reuse_fakes"],
                        sample_every=0, log_every=log_every, ckpt_every=0, ema=0.0)
 
@@ -332,34 +328,6 @@ def profile_sides(G: nn.Module, D: nn.Module, images: torch.Tensor, cfg: TrainCo
     return out
 
 
-# --- quality at equal wall-clock -----------------------------------------------------------
-
-@torch.no_grad()
-def _samples(G: nn.Module, n: int, seed: int, dev: torch.device, batch: int = 500) -> torch.Tensor:
-    """``n`` samples of ``G`` in eval mode from seeded noise: float (n, C, H, W) in [-1, 1] on the CPU."""
-    gen = torch.Generator().manual_seed(seed)
-    G.eval()
-    out = torch.cat([G.sample(min(batch, n - i), generator=gen, device=dev).float().cpu() for i in range(0, n, batch)])
-    G.train()
-    return out
-
-
-def quality(G_ref: nn.Module, G_ours: nn.Module, test_images: torch.Tensor, dev: torch.device, n: int = 2000) -> dict:
-    """FID of both generators against ``n`` test images in the course classifier's feature space, and
-    the real-vs-real floor (another ``n`` test images against the same ones)."""
-    if len(test_images) < 2 * n:
-        raise ValueError(f"the FID comparison needs 2 x {n} test images, got {len(test_images)}")
-    clf = recipes.classifier(dev)
-    real = metrics.extract_features(clf, test_images[:n])
-
-    def fid_of(G: nn.Module) -> float:
-        return metrics.fid_from_features(metrics.extract_features(clf, _samples(G, n, seed=1, dev=dev)), real)
-
-    return {"reference_fid": fid_of(G_ref), "ours_fid": fid_of(G_ours),
-            "fid_real_floor": metrics.fid_from_features(metrics.extract_features(clf, test_images[n:2 * n]), real),
-            "fid_samples": n}
-
-
 # --- the benchmark ---------------------------------------------------------------------------
 
 def check_recipe(recipe: recipes.Recipe) -> None:
@@ -374,64 +342,99 @@ def check_recipe(recipe: recipes.Recipe) -> None:
                           f"unconditional DCGAN, BCE loss, one D step per G step) trains; use one of {usable}")
 
 
-def run_bench(model_cfg: GANConfig, cfg: TrainConfig, images: torch.Tensor, *, seconds: float = 20.0,
-              device: torch.device | str | None = None, warmup_steps: int = 10, rounds: int = 4,
-              compile: bool | None = None, channels_last: bool | None = None,
-              test_images: torch.Tensor | None = None, fid_samples: int = 2000, profile_steps: int = 5,
-              recipe: str = "custom") -> dict:
-    """Benchmark the reference loop against ``train_gan`` on one device; return the results dict.
+def _stats(values: list[float]) -> dict:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values), "rounds": values}
 
-    ``images``: uint8 training images (N, C, H, W). Each side: ``warmup_steps`` untimed steps, then
-    ``seconds`` of timed training in ``rounds`` alternating turns. ``compile``/``channels_last``:
-    ``None`` = the course's choice for the device. ``test_images`` turns on the FID comparison with
-    ``fid_samples`` samples; ``profile_steps`` > 0 adds a profile of each side.
+
+def run_bench(model_cfg: GANConfig, cfg: TrainConfig, images: torch.Tensor, *, seconds: float = 30.0,
+              device: torch.device | str | None = None, warmup_steps: int = 10, rounds: int = 6,
+              compile: bool | None = None, profile_steps: int = 5, recipe: str = "custom") -> dict:
+    """Benchmark the reference loop against the course trainer on one device; return the results dict.
+
+    ``images``: uint8 training images (N, C, H, W). Sides: the reference; ours with the same work in
+    fp32 ("same work, fp32"); and ours with this hardware's fast path when that differs. Each side
+    first runs ``warmup_steps`` untimed steps (the same number for every side; compilation happens
+    there and is reported), then ``rounds`` rounds in which every side trains ``seconds / rounds``
+    seconds, in an order that rotates each round. Each round gives each side a rate (images/s) and
+    each of ours a speedup over the reference in that round; the results give their medians and ranges.
+    ``profile_steps`` > 0 adds a profile of the reference and the fastest of ours.
     """
     dev = runtime.device(device)
-    if not seconds > 0 or rounds < 1 or warmup_steps < 1:
-        raise ValueError(f"need seconds > 0, rounds >= 1 and warmup_steps >= 1; got {seconds}, {rounds}, {warmup_steps}")
-    settings = fast_settings(dev, compile, channels_last)
+    if not (isinstance(seconds, (int, float)) and math.isfinite(seconds) and seconds > 0) or rounds < 1 \
+            or warmup_steps < 1:
+        raise ValueError(f"need a finite seconds > 0, rounds >= 1 and warmup_steps >= 1; got {seconds}, {rounds}, "
+                         f"{warmup_steps}")
+    variants = [same_work_settings(dev)]
+    fast = fast_path_settings(dev, compile)
+    if any(fast[k] != variants[0][k] for k in ("amp", "channels_last", "compile")):
+        variants.append(fast)
     workers, workers_reason = reference_workers(dev)
     benchmark_before = torch.backends.cudnn.benchmark
     torch.backends.cudnn.benchmark = True  # the example sets it; it helps both sides on CUDA
     try:
         runtime.set_seed(cfg.seed)
         G0, D0 = (m.to(dev) for m in build_gan(model_cfg))  # the common initial weights
-        G_ref, D_ref, G_ours, D_ours = (copy.deepcopy(m) for m in (G0, D0, G0, D0))
         load_before = os.getloadavg()
-        ref_steps = reference_steps(G_ref, D_ref, images, cfg, dev, workers)
-        warm = run_steps(ref_steps, dev, n=warmup_steps)
-        # ours' timing points: about 50 per round at the reference's rate (1 per step on a CPU)
-        chunk = max(1, min(100, round(seconds / rounds / 50 / (warm["timed_s"] / max(1, warm["steps"])))))
-        our_steps = ours_trainer(G_ours, D_ours, images, cfg, dev, settings, log_every=chunk).steps()
-        our_warm = run_ours(our_steps, dev, n=warmup_steps)
-        ref = {"steps": 0, "images": 0, "timed_s": 0.0}
-        ours = {"steps": 0, "timed_s": 0.0}
-        for _ in range(rounds):  # alternate turns, so a busy machine slows both alike
-            turn = run_ours(our_steps, dev, seconds=seconds / rounds)
-            ours = {k: ours[k] + turn[k] for k in ours}
-            turn = run_steps(ref_steps, dev, seconds=seconds / rounds)
-            ref = {**{k: ref[k] + turn[k] for k in ("steps", "images", "timed_s")}, "last_losses": turn["last_losses"]}
-        our_steps.close()
+        ref_steps = reference_steps(copy.deepcopy(G0), copy.deepcopy(D0), images, cfg, dev, workers)
+        warm = {"reference": run_steps(ref_steps, dev, n=warmup_steps)}
+        log_every = 10 if dev.type == "cuda" else 5
+        ours_steps = {}
+        for v in variants:
+            ours_steps[v["name"]] = ours_trainer(copy.deepcopy(G0), copy.deepcopy(D0), images, cfg, dev, v,
+                                                 log_every).steps()
+            warm[v["name"]] = run_ours(ours_steps[v["name"]], dev, n=warmup_steps)
+        names = ["reference"] + [v["name"] for v in variants]
+        per_round = {n: [] for n in names}
+        totals = {n: {"steps": 0, "images": 0, "timed_s": 0.0} for n in names}
+        for r in range(rounds):
+            for name in names[r % len(names):] + names[:r % len(names)]:  # rotate who goes first
+                turn = (run_steps(ref_steps, dev, seconds=seconds / rounds) if name == "reference"
+                        else run_ours(ours_steps[name], dev, seconds=seconds / rounds))
+                images_done = turn.get("images", turn["steps"] * cfg.batch_size)
+                per_round[name].append(images_done / turn["timed_s"])
+                totals[name] = {"steps": totals[name]["steps"] + turn["steps"],
+                                "images": totals[name]["images"] + images_done,
+                                "timed_s": totals[name]["timed_s"] + turn["timed_s"]}
+                if name == "reference":
+                    totals[name]["last_losses"] = turn["last_losses"]
+        for it in ours_steps.values():
+            it.close()
         load_after = os.getloadavg()
-        ref.update(img_per_s=ref["images"] / ref["timed_s"], first_losses=warm["first_losses"],
-                   warmup_s=warm["timed_s"])
-        ours.update(images=ours["steps"] * cfg.batch_size, warmup_s=our_warm["timed_s"],
-                    # compilation happens in the warm-up: its time minus the same steps at the steady rate
-                    compile_s=(max(0.0, our_warm["timed_s"] - warmup_steps * ours["timed_s"] / ours["steps"])
-                               if settings["compile"] else 0.0))
-        ours["img_per_s"] = ours["images"] / ours["timed_s"]
-        flops = {"reference": step_flops(G0, D0, images, cfg, dev, None) / cfg.batch_size,
-                 "ours": step_flops(G0, D0, images, cfg, dev, settings) / cfg.batch_size}
-        result = _results(dev, recipe, model_cfg, cfg, seconds, warmup_steps, rounds, ref, ours, settings,
-                          workers, workers_reason, flops)
-        result["load_average"] = {"before": [round(x, 2) for x in load_before],
-                                  "after": [round(x, 2) for x in load_after]}
-        if test_images is not None:
-            result.update(quality(G_ref, G_ours, test_images, dev, fid_samples))
-            result["quality_protocol"] = (f"same initial weights; each side trained {warmup_steps} warm-up steps, "
-                                          f"then {rounds} turns of {seconds / rounds:g} s; samples from G in eval mode")
+        peak, peak_key = peak_bf16_flops(dev)
+        ref_flops = step_flops(G0, D0, images, cfg, dev, None) / cfg.batch_size
+        reference = {**totals["reference"], "img_per_s": _stats(per_round["reference"]), "warmup_s": warm["reference"]["timed_s"],
+                     "first_losses": warm["reference"]["first_losses"], "flops_per_img": ref_flops,
+                     "mfu": ref_flops * statistics.median(per_round["reference"]) / peak if peak else None,
+                     "settings": _reference_settings(dev, workers, workers_reason)}
+        rows = []
+        for v in variants:
+            name = v["name"]
+            speedups = [o / r for o, r in zip(per_round[name], per_round["reference"])]
+            flops = step_flops(G0, D0, images, cfg, dev, v) / cfg.batch_size
+            steady = totals[name]["timed_s"] / totals[name]["steps"]
+            rows.append({"name": name, "changes": v["changes"], "settings": v, **totals[name],
+                         "img_per_s": _stats(per_round[name]), "speedup": _stats(speedups),
+                         "warmup_s": warm[name]["timed_s"],
+                         # compilation happens in the warm-up: its time minus the same steps at the steady rate
+                         "compile_s": max(0.0, warm[name]["timed_s"] - warmup_steps * steady) if v["compile"] else 0.0,
+                         "flops_per_img": flops,
+                         "mfu": flops * statistics.median(per_round[name]) / peak if peak else None})
+        result = {
+            "what": "images/s of the course trainer vs a loop written like pytorch/examples dcgan, same model, "
+                    "same device, alternating rounds; every number measured in this run",
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "device": device_name(dev), "device_type": dev.type, "torch": torch.__version__,
+            "python": platform.python_version(), "threads": torch.get_num_threads(),
+            "cpu_native_bf16": runtime.cpu_bf16_supported(),
+            "recipe": recipe, "model": model_cfg.to_dict(), "batch_size": cfg.batch_size,
+            "train_config": {"lr": cfg.lr, "lr_d": cfg.lr_d, "betas": list(cfg.betas), "loss": cfg.loss},
+            "seconds_per_side": seconds, "warmup_steps": warmup_steps, "rounds": rounds,
+            "peak_bf16_flops": peak, "peak_entry": peak_key, "target_speedup": TARGET_SPEEDUP[dev.type if dev.type == "cuda" else "cpu"],
+            "reference": reference, "rows": rows,
+            "load_average": {"before": [round(x, 2) for x in load_before], "after": [round(x, 2) for x in load_after]},
+        }
         if profile_steps:
-            result["profile"] = profile_sides(G0, D0, images, cfg, dev, settings, steps=profile_steps,
+            result["profile"] = profile_sides(G0, D0, images, cfg, dev, variants[-1], steps=profile_steps,
                                               num_workers=workers)
         result["notes"] = notes(result)
         return result
@@ -439,69 +442,28 @@ def run_bench(model_cfg: GANConfig, cfg: TrainConfig, images: torch.Tensor, *, s
         torch.backends.cudnn.benchmark = benchmark_before
 
 
-def _results(dev, recipe, model_cfg, cfg, seconds, warmup_steps, rounds, ref, ours, settings, workers,
-             workers_reason, flops) -> dict:
-    peak, peak_key = peak_bf16_flops(dev)
-    target = TARGET_SPEEDUP["cuda" if dev.type == "cuda" else "cpu"]
-    speedup = ours["img_per_s"] / ref["img_per_s"]
-    return {
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "device": device_name(dev), "device_type": dev.type, "torch": torch.__version__,
-        "python": platform.python_version(), "threads": torch.get_num_threads(),
-        "recipe": recipe, "model": model_cfg.to_dict(), "batch_size": cfg.batch_size,
-        "train_config": {"lr": cfg.lr, "lr_d": cfg.lr_d, "betas": list(cfg.betas), "loss": cfg.loss},
-        "seconds": seconds, "warmup_steps": warmup_steps, "rounds": rounds,
-        "reference_img_per_s": ref["img_per_s"], "ours_img_per_s": ours["img_per_s"], "speedup": speedup,
-        "target_speedup": target, "target_met": speedup >= target,
-        "compile_s": ours["compile_s"],
-        "flops_per_img": flops,
-        "peak_bf16_flops": peak, "peak_entry": peak_key,
-        "mfu": ({side: flops[side] * r["img_per_s"] / peak for side, r in (("reference", ref), ("ours", ours))}
-                if peak else None),
-        "reference": {**ref, "settings": {
-            "loader": f"torch.utils.data.DataLoader(map-style Dataset, uint8 -> float per sample in __getitem__, "
+def _reference_settings(dev: torch.device, workers: int, workers_reason: str) -> dict:
+    return {"loader": f"torch.utils.data.DataLoader(map-style Dataset, uint8 -> float per sample in __getitem__, "
                       f"shuffle=True, num_workers={workers})",
             "num_workers": workers, "num_workers_reason": workers_reason,
-            "amp": False, "compile": False, "channels_last": False,
+            "amp": "fp32", "compile": False, "channels_last": False,
             "optimizer": "Adam(lr, betas), default implementation",
             "loss": "nn.BCELoss on torch.sigmoid(D(x)) (the example's D ends in nn.Sigmoid)",
             "logging": "five .item() reads per step, as the example prints them (the printing is left out)",
             "g_step": "reuses the D step's fake batch; D's weight gradients computed and discarded",
-            "transfer": ".to(device) per batch", "cudnn_benchmark": dev.type == "cuda"}},
-        "ours": {**ours, "settings": {**settings, "cudnn_benchmark": dev.type == "cuda"}},
-        "work_per_step": work_per_step(settings, flops),
-    }
-
-
-def work_per_step(settings: dict, flops: dict) -> dict:
-    """Do both sides do the same work per step? Real and fake images, G forwards, and the FLOPs."""
-    same = settings["reuse_fakes"]  # the reference always reuses the D step's fakes
-    return {"same": same,
-            "g_forwards": {"reference": 1, "ours": 1 if same else 2},
-            "images": "per step each side: one real batch and one fake batch of batch_size",
-            "flops_ratio_ours_to_reference": flops["ours"] / flops["reference"],
-            "difference": ("same fakes and forwards; ours skips D's weight gradients in the G step, so it does "
-                           "fewer FLOPs" if same else "ours draws fresh noise for the G step: a second G forward")}
+            "transfer": ".to(device) per batch", "cudnn_benchmark": dev.type == "cuda"}
 
 
 def notes(result: dict) -> list[str]:
-    """Sentences on the result: target met or not, and where each side's time goes (from the profile)."""
-    out = [f"speedup {result['speedup']:.2f}x: target {result['target_speedup']:g}x "
-           f"{'met' if result['target_met'] else 'MISSED'} on {result['device']}"]
-    if result["device_type"] == "cpu":
-        s = result["ours"]["settings"]
-        out.append(f"fast path on CPU: amp={s['amp']} ({s['amp_reason']}), "
-                   f"channels_last={s['channels_last']} ({s['channels_last_reason']}), "
-                   f"compile={s['compile']} ({s['compile_reason']})")
-    work = result["work_per_step"]
-    out.append(f"ours does {work['flops_ratio_ours_to_reference'] - 1:+.0%} FLOPs per image vs the reference; "
-               f"same work per step: {work['same']} ({work['difference']})")
-    if "ours_fid" in result:
-        better = result["ours_fid"] < result["reference_fid"]
-        out.append(f"FID after equal training time: reference {result['reference_fid']:.2f}, ours "
-                   f"{result['ours_fid']:.2f} ({'lower' if better else 'higher'} for ours, which took "
-                   f"{result['ours']['steps'] / result['reference']['steps']:.2f}x the reference's steps with "
-                   f"amp={result['ours']['settings']['amp']})")
+    """Sentences on the result: each row's speedup with its range, and where the time goes."""
+    out = []
+    for row in result["rows"]:
+        sp = row["speedup"]
+        out.append(f"{row['name']}: {sp['median']:.2f}x the reference (median of {len(sp['rounds'])} rounds, "
+                   f"range {sp['min']:.2f}-{sp['max']:.2f}x); {row['changes']}")
+    out.append(f"FLOPs per image: reference {result['reference']['flops_per_img'] / 1e6:.1f} M, "
+               + ", ".join(f"{r['name']} {r['flops_per_img'] / 1e6:.1f} M" for r in result["rows"])
+               + " (ours skips D's weight gradients in the G step)")
     for side, prof in result.get("profile", {}).items():
         shares = ", ".join(f"{k} {v:.0%}" for k, v in prof["shares"].items())
         top = ", ".join(f"{op['op']} {op['share']:.0%}" for op in prof["top_ops"][:4])
@@ -512,43 +474,15 @@ def notes(result: dict) -> list[str]:
 
 def summary(result: dict) -> str:
     """The lines ``python -m aigc_course bench`` prints."""
-    lines = [f"device: {result['device']} | torch {result['torch']} | recipe {result['recipe']} | "
-             f"batch {result['batch_size']} | {result['seconds']:g} s timed per side in {result['rounds']} turns",
-             f"reference (DataLoader, fp32, eager): {result['reference_img_per_s']:10.1f} img/s",
-             f"ours (train_gan fast path):          {result['ours_img_per_s']:10.1f} img/s"
-             + (f"  (compile {result['compile_s']:.1f} s, not timed)" if result["ours"]["settings"]["compile"] else ""),
-             f"speedup: {result['speedup']:.2f}x (target {result['target_speedup']:g}x: "
-             f"{'met' if result['target_met'] else 'missed'})",
-             f"FLOPs per image (one training step / batch): reference {result['flops_per_img']['reference'] / 1e6:.1f} M, "
-             f"ours {result['flops_per_img']['ours'] / 1e6:.1f} M"]
-    if result["mfu"]:
-        lines.append(f"MFU vs bf16 peak ({result['peak_entry']}): reference {result['mfu']['reference']:.2%}, "
-                     f"ours {result['mfu']['ours']:.2%}")
-    if "ours_fid" in result:
-        lines.append(f"FID after equal training time ({result['fid_samples']} samples): reference "
-                     f"{result['reference_fid']:.2f}, ours {result['ours_fid']:.2f}, real-vs-real floor "
-                     f"{result['fid_real_floor']:.2f}")
-    return "\n".join(lines + [f"note: {n}" for n in result["notes"][1:]])
-
-
-def cmd_bench(args) -> int:
-    """``python -m aigc_course bench``: run :func:`run_bench` on a recipe, print, optionally write JSON."""
-    recipe = recipes.get_recipe(args.recipe)
-    check_recipe(recipe)
-    if not args.seconds > 0:
-        raise ValueError(f"--seconds must be > 0, got {args.seconds}")
-    runtime.set_threads()  # AIGC_THREADS or all cores, the same for both sides
-    train_images = data.load(recipe.data, "train").images
-    test_images = data.load(recipe.data, "test").images if args.quality else None
-    result = run_bench(recipe.model, recipe.config(), train_images, seconds=args.seconds, test_images=test_images,
-                       recipe=recipe.name)
-    threads = f"AIGC_THREADS={os.environ['AIGC_THREADS']} " if os.environ.get("AIGC_THREADS") else ""
-    result["command"] = (f"{threads}python -m aigc_course bench --recipe {recipe.name} --seconds {args.seconds:g}"
-                         + (" --quality" if args.quality else "") + (f" --json {args.json}" if args.json else ""))
-    print(summary(result))
-    if args.json:
-        path = Path(args.json)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(result, indent=2) + "\n")
-        print(f"wrote {path}")
-    return 0
+    ref = result["reference"]["img_per_s"]
+    lines = [f"device: {result['device']} | torch {result['torch']} | recipe {result['recipe']} | batch "
+             f"{result['batch_size']} | {result['seconds_per_side']:g} s per side in {result['rounds']} rounds",
+             f"{'reference (DataLoader, fp32, eager)':<40} {ref['median']:9.1f} img/s "
+             f"(range {ref['min']:.0f}-{ref['max']:.0f})"]
+    for row in result["rows"]:
+        r, sp = row["img_per_s"], row["speedup"]
+        lines.append(f"{row['name']:<40} {r['median']:9.1f} img/s (range {r['min']:.0f}-{r['max']:.0f})  "
+                     f"speedup {sp['median']:.2f}x ({sp['min']:.2f}-{sp['max']:.2f})"
+                     + (f", MFU {row['mfu']:.1%}" if row["mfu"] else "")
+                     + (f", compile {row['compile_s']:.1f} s (not timed)" if row["compile_s"] else ""))
+    return "\n".join(lines + [f"note: {n}" for n in result["notes"]])

@@ -191,6 +191,14 @@ def save_checkpoint(directory: str | Path, *, models: Mapping[str, nn.Module | M
     folder is built as ``<dir>.tmp`` and renamed over the old one only when complete.
     """
     final = Path(directory)
+    if final.exists() and not final.is_dir():
+        raise CheckpointError(f"cannot write a checkpoint to {final}: it is a file, not a folder; choose another --out")
+    if final.is_dir():
+        foreign = sorted(p.name for p in final.iterdir() if not _is_checkpoint_file(p.name))
+        if foreign:
+            raise CheckpointError(
+                f"refusing to replace {final}: it holds files that are not part of a checkpoint ({', '.join(foreign[:5])}"
+                f"{', ...' if len(foreign) > 5 else ''}); move them, or write the run elsewhere (--out)")
     tmp, old = final.with_name(final.name + ".tmp"), final.with_name(final.name + ".old")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -205,6 +213,9 @@ def save_checkpoint(directory: str | Path, *, models: Mapping[str, nn.Module | M
             "state": _encode(dict(state or {}), tensors),
         }
         _atomic_write_bytes(tmp / STATE_TENSORS, safetensors.torch.save(tensors))
+        # written last, with the SHA-256 of every other file: load_checkpoint refuses a modified one
+        doc["files"] = {p.name: sha256_bytes(p.read_bytes()) for p in sorted(tmp.iterdir())
+                        if p.name != STATE_JSON}
         _atomic_write_bytes(tmp / STATE_JSON, json.dumps(doc).encode())
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -215,6 +226,42 @@ def save_checkpoint(directory: str | Path, *, models: Mapping[str, nn.Module | M
     os.replace(tmp, final)
     shutil.rmtree(old, ignore_errors=True)
     return final
+
+
+def _is_checkpoint_file(name: str) -> bool:
+    return name in (STATE_JSON, STATE_TENSORS) or name.endswith(".safetensors")
+
+
+def _verified(path: Path, doc: dict, name: str) -> Path:
+    """``path / name`` after checking its SHA-256 against the checkpoint's ``state.json``."""
+    file = path / name
+    expected = doc.get("files", {}).get(name)
+    if expected is None:
+        if "files" in doc:
+            raise CheckpointError(f"{file} is not listed in {path / STATE_JSON}; the checkpoint is incomplete")
+        return file  # a checkpoint written before hashes were recorded
+    if not file.is_file():
+        raise CheckpointError(f"{file} is missing from the checkpoint {path}: it cannot be used")
+    got = sha256_bytes(file.read_bytes())
+    if got != expected:
+        raise CheckpointError(f"{file} has SHA-256 {got}, but {path / STATE_JSON} recorded {expected}: the file was "
+                              "damaged or modified after training, so it was NOT loaded")
+    return file
+
+
+def read_state(path: Path) -> dict:
+    """The parsed ``state.json`` of a checkpoint folder (a clear error if it is damaged)."""
+    try:
+        return json.loads((path / STATE_JSON).read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise CheckpointError(f"{path / STATE_JSON} is damaged ({err}); this checkpoint cannot be used: resume "
+                              f"from another one (e.g. {path.with_name(path.name + '.old')} if it exists)") from None
+
+
+def load_part(path: str | Path, name: str) -> dict[str, torch.Tensor]:
+    """The state dict of part ``name`` of a training checkpoint, after checking its SHA-256."""
+    path = find_checkpoint(path)
+    return load_weights(_verified(path, read_state(path), f"{_check_name(name)}.safetensors"))
 
 
 def find_checkpoint(path: str | Path) -> Path:
@@ -236,12 +283,12 @@ def load_checkpoint(directory: str | Path, models: Mapping[str, nn.Module] | Non
     """Load a folder written by ``save_checkpoint`` into ``models``/``optimizers`` (by name) and
     return its ``state`` dict (with ``state["models"]`` listing the saved model names)."""
     path = find_checkpoint(directory)
-    doc = json.loads((path / STATE_JSON).read_text())
-    tensors = _read_tensors(path / STATE_TENSORS)
+    doc = read_state(path)
+    tensors = _read_tensors(_verified(path, doc, STATE_TENSORS))
     for name, model in (models or {}).items():
         if name not in doc["models"]:
             raise CheckpointError(f"checkpoint {path} has no model {name!r} (it has {doc['models']})")
-        load_weights(path / f"{name}.safetensors", model)
+        load_weights(_verified(path, doc, f"{name}.safetensors"), model)
     for name, opt in (optimizers or {}).items():
         if name not in doc["optimizers"]:
             raise CheckpointError(f"checkpoint {path} has no optimiser {name!r} (it has {sorted(doc['optimizers'])})")
@@ -310,6 +357,9 @@ def read_shipped(name: str, directory: str | Path | None = None) -> tuple[dict, 
     SHA-256 against the manifest. Fails closed: an entry without a hash is refused."""
     directory = Path(directory or weights_dir())
     entry = manifest_entry(name, directory)
+    if not isinstance(entry.get("file"), str) or Path(entry["file"]).name != entry["file"]:
+        raise CheckpointError(f"the manifest entry {name!r} in {directory / MANIFEST} names the file "
+                              f"{entry.get('file')!r}, which is not a plain file name in {directory}; refused")
     path = directory / entry["file"]
     if not isinstance(entry.get("sha256"), str) or len(entry["sha256"]) != 64:
         raise CheckpointError(f"the manifest entry {name!r} in {directory / MANIFEST} has no valid sha256, so "

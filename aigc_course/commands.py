@@ -5,13 +5,16 @@ prints them as one line. Introduced in 4.2.
 """
 from __future__ import annotations
 
+import json
+import os
+import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
-from . import checkpoint, recipes, runtime
+from . import bench, checkpoint, data, kinds, quality, recipes, runtime
 from .nn import eval_mode
 from .plotting import make_grid
 from .recipes import get_recipe, train_recipe
@@ -55,16 +58,32 @@ def cmd_train(args) -> int:
     recipe = get_recipe(args.recipe)
     profile = args.profile or runtime.profile()
     runtime.set_threads()  # $AIGC_THREADS, else all cores (use 1 on a machine busy with other work)
-    out = Path(args.out or Path("runs") / recipe.name)
+    if args.resume:
+        ckpt = checkpoint.find_checkpoint(args.resume)
+        state = checkpoint.load_checkpoint(ckpt)
+        saved_recipe = state.get("meta", {}).get("recipe")
+        if saved_recipe not in (None, recipe.name):
+            raise ValueError(f"--resume {args.resume} is a checkpoint of {saved_recipe!r}, not of {recipe.name!r}")
+        # by default the resumed run keeps its own folder
+        out = Path(args.out) if args.out else (ckpt.parent if ckpt.name == checkpoint.CHECKPOINT_SUBDIR else ckpt)
+        target = args.max_steps or recipe.config(profile).steps
+        if state["step"] >= target:
+            print(f"nothing to do: {ckpt} has already trained {state['step']} steps, and --max-steps asks for "
+                  f"{target}; pass a larger --max-steps to continue")
+            return 0
+    else:
+        out = Path(args.out or Path("runs") / recipe.name)
     models, result = train_recipe(recipe, profile, steps=args.max_steps, seed=args.seed, out_dir=out,
-                                  resume=args.resume)
+                                  resume=args.resume, overwrite=args.overwrite)
     if torch.distributed.is_initialized() and torch.distributed.get_rank() != 0:
         return 0  # under torchrun, rank 0 reports
-    png = write_png(sample_picture(result.sampler), out / "samples.png")
+    draws_images = kinds.get(recipe.kind).sampler is not None  # a language model has no picture to show
+    png = write_png(sample_picture(result.sampler), out / "samples.png") if draws_images else None
     print(f"trained {recipe.name} ({profile} profile): {result.steps} steps, {result.wall_time:.1f} s this run, "
-          f"{result.images_per_s:.0f} images/s")
+          f"{result.images_per_s:.0f} {'images' if draws_images else 'sequences'}/s")
     print(f"checkpoint: {result.checkpoint}  (continue with --resume {result.checkpoint} --max-steps N)")
-    print(f"samples:    {png}")
+    if png is not None:
+        print(f"samples:    {png}")
     print(f"ship it:    python -c \"from aigc_course import recipes; "
           f"recipes.register_weights('{recipe.name}', '{result.checkpoint}')\"")
     return 0
@@ -73,10 +92,20 @@ def cmd_train(args) -> int:
 def cmd_sample(args) -> int:
     """``sample RECIPE --out PNG [--n] [--weights DIR] [--seed]``."""
     recipe = get_recipe(args.recipe)
-    if args.n <= 0:
-        raise ValueError(f"--n must be a positive number of samples, got {args.n}")
-    model = recipes.load_models(args.weights) if args.weights else recipes.pretrained(recipe.name)
-    png = write_png(sample_picture(model, args.n, args.seed), args.out)
+    out = Path(args.out)
+    if out.suffix.lower() != ".png":
+        raise ValueError(f"--out {args.out}: give a file name ending in .png (e.g. --out samples.png)")
+    if out.parent.exists() and not os.access(out.parent, os.W_OK):
+        raise ValueError(f"--out {args.out}: the folder {out.parent} is not writable; choose another place")
+    if args.weights:
+        saved = checkpoint.load_checkpoint(checkpoint.find_checkpoint(args.weights)).get("meta", {}).get("recipe")
+        if saved not in (None, recipe.name):
+            raise ValueError(f"--weights {args.weights} holds a run of {saved!r}, not of {recipe.name!r}: "
+                             f"use `sample {saved} --weights {args.weights}`")
+        model = recipes.load_models(args.weights)
+    else:
+        model = recipes.pretrained(recipe.name)
+    png = write_png(sample_picture(model, args.n, args.seed), out)
     print(f"{args.n} samples of {recipe.name} ({args.weights or 'shipped weights'}) -> {png}")
     return 0
 
@@ -90,6 +119,10 @@ def cmd_weights(args) -> int:
     rows = checkpoint.weights_list()
     where = checkpoint.weights_dir() / checkpoint.MANIFEST
     if not rows:
+        if args.action == "verify":  # fail closed: nothing to verify is a broken installation
+            print(f"error: no shipped weights are listed in {where}: the package is incomplete; reinstall it",
+                  file=sys.stderr)
+            return 1
         print(f"no weights listed in {where}")
         return 0
     if args.action == "list":
@@ -109,3 +142,27 @@ def cmd_weights(args) -> int:
         print(f"FAIL {problems[0]}" if problems else f"OK   {r['name']} ({r['file']}, sha256 {r['sha256'][:12]}...)")
     print(f"{len(rows) - failed}/{len(rows)} weights files verified in {checkpoint.weights_dir()}")
     return 1 if failed else 0
+
+
+def cmd_bench(args) -> int:
+    """``python -m aigc_course bench``: the speed benchmark, or with ``--quality`` the quality benchmark."""
+    runtime.set_threads()  # AIGC_THREADS or all cores, the same for every side
+    threads = f"AIGC_THREADS={os.environ['AIGC_THREADS']} " if os.environ.get("AIGC_THREADS") else ""
+    if args.quality:
+        result = quality.run_quality(seeds=args.seeds)
+        result["command"] = f"{threads}python -m aigc_course bench --quality --seeds {args.seeds}" + (
+            f" --json {args.json}" if args.json else "")
+    else:
+        recipe = recipes.get_recipe(args.recipe)
+        bench.check_recipe(recipe)
+        train_images = data.load(recipe.data, "train").images
+        result = bench.run_bench(recipe.model, recipe.config(), train_images, seconds=args.seconds, recipe=recipe.name)
+        result["command"] = (f"{threads}python -m aigc_course bench --recipe {recipe.name} --seconds {args.seconds:g}"
+                             + (f" --json {args.json}" if args.json else ""))
+        print(bench.summary(result))
+    if args.json:
+        path = Path(args.json)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(result, indent=2) + "\n")
+        print(f"wrote {path}")
+    return 0

@@ -1,12 +1,16 @@
 """Configuration dataclasses: one source of truth for every hyper-parameter.
 
-Each field has a one-line comment; ``__post_init__`` validates and raises a ``ValueError``
-that names the field, the bad value and what to use instead. Introduced in 4.2.
+Each field has a one-line comment. The configs are frozen (change one with ``cfg.replace(...)``, which
+checks again), and construction checks every field against its declared type before the specific
+rules in ``__post_init__``: ints must be ints (``z_dim=2.5`` is refused), floats finite (no NaN/Inf),
+flags real booleans (``compile="no"`` is refused, not taken as true). Errors are ``ValueError``s that
+name the field, the bad value and what to use instead. Introduced in 4.2.
 """
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass
 from typing import Any
 
 GAN_LOSSES = ("bce", "saturating", "hinge", "wgan-gp", "wgan-clip")
@@ -32,6 +36,32 @@ def _choice(obj: Any, name: str, options: tuple) -> None:
         raise ValueError(f"{type(obj).__name__}.{name}={value!r} is not one of {options}")
 
 
+def _check_types(obj: Any) -> None:
+    """Check each field's value against its annotation ("int", "float", "bool", "str", "tuple", "... | None")."""
+    for f in dataclasses.fields(obj):
+        value, kinds = getattr(obj, f.name), [k.strip() for k in str(f.type).split("|")]
+        where = f"{type(obj).__name__}.{f.name}"
+        if value is None and "None" in kinds:
+            continue
+        if "bool" in kinds and isinstance(value, bool):
+            continue
+        if "int" in kinds:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"{where} must be a whole number, got {value!r}")
+        elif "float" in kinds:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ValueError(f"{where} must be a finite number, got {value!r}")
+        elif "str" in kinds:
+            if not isinstance(value, str):
+                raise ValueError(f"{where} must be a string, got {value!r}")
+        elif "tuple" in kinds:
+            if not isinstance(value, tuple) or not all(
+                    isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value):
+                raise ValueError(f"{where} must be a tuple of finite numbers, got {value!r}")
+        elif "bool" in kinds:
+            raise ValueError(f"{where} must be True or False{' or None' if 'None' in kinds else ''}, got {value!r}")
+
+
 class ConfigMixin:
     """``to_dict``/``from_dict``/``replace`` shared by the config dataclasses."""
 
@@ -54,7 +84,7 @@ class ConfigMixin:
         return dataclasses.replace(self, **changes)
 
 
-@dataclass
+@dataclass(frozen=True)
 class GANConfig(ConfigMixin):
     """Architecture of a generator/discriminator pair (see ``aigc_course.gan``)."""
 
@@ -71,13 +101,14 @@ class GANConfig(ConfigMixin):
     spectral_norm: bool = False  # spectral normalisation on the discriminator's layers
 
     def __post_init__(self):
+        _check_types(self)
         _choice(self, "kind", ("mlp", "dcgan"))
         _positive(self, "z_dim", "data_dim", "hidden", "depth", "channels", "width")
         _non_negative(self, "n_classes")
         _choice(self, "img_size", (28, 32, 64))
 
 
-@dataclass
+@dataclass(frozen=True)
 class VAEConfig(ConfigMixin):
     """Architecture of a variational auto-encoder (see ``aigc_course.vae``)."""
 
@@ -91,6 +122,7 @@ class VAEConfig(ConfigMixin):
     sigma: float = 0.1         # gaussian decoder only: fixed observation std in [-1, 1] pixel units
 
     def __post_init__(self):
+        _check_types(self)
         _choice(self, "kind", ("mlp", "conv"))
         _positive(self, "z_dim", "img_size", "channels", "hidden", "width", "sigma")
         _choice(self, "decoder", ("bernoulli", "gaussian"))
@@ -98,7 +130,30 @@ class VAEConfig(ConfigMixin):
             raise ValueError(f"VAEConfig.img_size={self.img_size} is not supported by the conv VAE; use 28 or 32")
 
 
-@dataclass
+@dataclass(frozen=True)
+class LMConfig(ConfigMixin):
+    """A small character-level Transformer language model (see ``aigc_course.text``). Introduced in 1.4."""
+
+    vocab_size: int = 2600     # number of distinct characters (+1 for unknown), set from the data
+    block_size: int = 64       # context length in characters
+    n_layer: int = 3           # Transformer blocks
+    n_head: int = 4            # attention heads per block
+    d_model: int = 96          # width of the residual stream (divisible by n_head)
+    dropout: float = 0.1       # dropout in attention and MLP (training only)
+
+    def __post_init__(self):
+        _check_types(self)
+        _positive(self, "vocab_size", "block_size", "n_layer", "n_head", "d_model")
+        for name in ("vocab_size", "block_size", "n_layer", "n_head", "d_model"):
+            if not isinstance(getattr(self, name), int) or isinstance(getattr(self, name), bool):
+                raise ValueError(f"LMConfig.{name} must be an int, got {getattr(self, name)!r}")
+        if self.d_model % self.n_head:
+            raise ValueError(f"LMConfig.d_model={self.d_model} must be divisible by n_head={self.n_head}")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"LMConfig.dropout must be in [0, 1), got {self.dropout!r}")
+
+
+@dataclass(frozen=True)
 class TrainConfig(ConfigMixin):
     """How to train (see ``aigc_course.train``). Quick and full profiles differ only in sizes."""
 
@@ -113,9 +168,9 @@ class TrainConfig(ConfigMixin):
     clip_value: float = 0.01   # wgan-clip: weight clipping range [-c, c]
     beta: float = 1.0          # VAE: weight of the KL term (beta-VAE when != 1)
     ema: float = 0.0           # exponential moving average decay of G's weights (0 = off)
-    amp: bool | None = None    # bf16 autocast; None = CUDA only, True = also CPUs with native bf16, False = off
+    amp: bool | None = None    # mixed precision; None = where the hardware has it natively (runtime.fast_path), False = off
     compile: bool = False      # wrap the models with torch.compile
-    channels_last: bool | None = None  # channels_last memory format; None = on for CUDA only
+    channels_last: bool | None = None  # channels_last memory format; None = on for CPU and CUDA (runtime.fast_path)
     log_every: int = 10        # record losses in History every N steps
     sample_every: int = 0      # call sample callbacks every N steps (0 = never)
     ckpt_every: int = 0        # write a checkpoint every N steps (0 = only at the end, if out_dir)
@@ -125,12 +180,15 @@ class TrainConfig(ConfigMixin):
 
     def __post_init__(self):
         if isinstance(self.betas, list):
-            self.betas = tuple(self.betas)
+            object.__setattr__(self, "betas", tuple(self.betas))
+        _check_types(self)
         _positive(self, "steps", "batch_size", "lr", "lr_d", "n_critic", "log_every")
         _non_negative(self, "gp_weight", "clip_value", "beta", "sample_every", "ckpt_every", "seed", "grad_clip")
         _choice(self, "loss", GAN_LOSSES)
         if not (isinstance(self.betas, tuple) and len(self.betas) == 2 and all(0 <= b < 1 for b in self.betas)):
             raise ValueError(f"TrainConfig.betas must be two numbers in [0, 1), got {self.betas!r}")
+        if self.seed >= 2**63:
+            raise ValueError(f"TrainConfig.seed (--seed) must be below 2**63, got {self.seed}")
         if not 0 <= self.ema < 1:
             raise ValueError(f"TrainConfig.ema must be in [0, 1) (0 turns EMA off), got {self.ema!r}")
         for name in ("steps", "batch_size", "n_critic", "log_every", "sample_every", "ckpt_every", "seed"):

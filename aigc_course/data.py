@@ -17,11 +17,10 @@ differs from the known one is renamed to ``<file>.corrupt-<timestamp>`` and neve
 from __future__ import annotations
 
 import dataclasses
-import gzip
 import hashlib
+import math
 import http.client
 import os
-import shutil
 import tempfile
 import time
 import urllib.request
@@ -51,6 +50,12 @@ SPLIT_FILES = {  # split -> (images file, labels file), without the .gz suffix
 }
 SYSTEM_DIRS = ("/usr/share/datasets",)  # roots holding <name>/ folders; env AIGC_SYSTEM_DATA overrides
 DOWNLOAD_TIMEOUT_S = 60.0
+MAX_DOWNLOAD_BYTES = 64 * 2**20   # the largest official .gz is 26 MB; anything bigger is refused
+MAX_IDX_BYTES = 256 * 2**20       # decompressed size limit of IDX files without a known shape
+EXPECTED_DIMS = {  # the shapes of MNIST and Fashion-MNIST (both): checked in the header, before decompressing all
+    "train-images-idx3-ubyte": (60000, 28, 28), "train-labels-idx1-ubyte": (60000,),
+    "t10k-images-idx3-ubyte": (10000, 28, 28), "t10k-labels-idx1-ubyte": (10000,),
+}
 _IDX_MAGICS = {0x00000801: "labels (1-D)", 0x00000803: "images (3-D)"}  # unsigned-byte IDX only
 
 
@@ -69,7 +74,7 @@ DATASETS: dict[str, DatasetSpec] = {
     "fashion-mnist": DatasetSpec(
         name="fashion-mnist",
         title="Fashion-MNIST",
-        urls=("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
+        urls=("https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",),
         classes=("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                  "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
         apt_package="dataset-fashion-mnist",
@@ -78,8 +83,7 @@ DATASETS: dict[str, DatasetSpec] = {
         name="mnist",
         title="MNIST",
         urls=("https://ossci-datasets.s3.amazonaws.com/mnist/",
-              "https://storage.googleapis.com/cvdf-datasets/mnist/",
-              "http://yann.lecun.com/exdb/mnist/"),
+              "https://storage.googleapis.com/cvdf-datasets/mnist/"),
         classes=tuple(str(d) for d in range(10)),
     ),
 }
@@ -146,19 +150,34 @@ def _idx_error(path: Path | str, what: str) -> IDXFormatError:
     )
 
 
-def _read_bytes(path: Path) -> tuple[bytes, bytes]:
-    """(bytes on disk, IDX bytes): gzip is recognised by its magic number, not by the name."""
-    raw = path.read_bytes()
-    if raw[:2] != b"\x1f\x8b":
-        return raw, raw
+def _read_bytes(path: Path, limit: int = MAX_IDX_BYTES) -> tuple[bytes, bytes]:
+    """(bytes on disk, IDX bytes): gzip is recognised by its magic number, not by the name. Decompression
+    stops at ``limit`` bytes: a file that would inflate beyond it (a "gzip bomb") is refused."""
     try:
-        return raw, gzip.decompress(raw)
-    except (OSError, EOFError, zlib.error) as err:  # BadGzipFile is an OSError; EOF = truncated
-        raise _idx_error(path, f"damaged or truncated gzip data ({err})") from None
+        raw = path.read_bytes()
+    except PermissionError as err:
+        raise DataError(f"{path} cannot be read ({err.strerror}): fix its permissions "
+                        f"(e.g. `chmod a+r {path}`) or point AIGC_DATA elsewhere") from None
+    if raw[:2] != b"\x1f\x8b":
+        if len(raw) > limit + 1:
+            raise _idx_error(path, f"{len(raw)} bytes, more than the {limit} expected")
+        return raw, raw
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        buf = inflater.decompress(raw, limit + 1)
+    except zlib.error as err:
+        raise _idx_error(path, f"damaged gzip data ({err})") from None
+    if len(buf) > limit:
+        raise _idx_error(path, f"it inflates to more than {limit} bytes (expected at most that; a damaged "
+                               "file or a gzip bomb), so it was not decompressed further")
+    if not inflater.eof:
+        raise _idx_error(path, "truncated gzip data (the stream ends early)")
+    return raw, buf
 
 
-def _parse_idx(buf: bytes, path: Path | str) -> np.ndarray:
-    """Check the header, the dimensions and the exact payload size; return a uint8 array."""
+def _parse_idx(buf: bytes, path: Path | str, expected: tuple[int, ...] | None = None) -> np.ndarray:
+    """Check the header, the dimensions (against ``expected`` when known) and the exact payload size;
+    return a uint8 array."""
     if len(buf) < 4:
         raise _idx_error(path, f"only {len(buf)} bytes, too short for the 4-byte magic number")
     magic = int.from_bytes(buf[:4], "big")
@@ -171,7 +190,9 @@ def _parse_idx(buf: bytes, path: Path | str) -> np.ndarray:
     if len(buf) < header:
         raise _idx_error(path, f"truncated header ({len(buf)} bytes, a {ndim}-D header has {header})")
     dims = tuple(int(d) for d in np.frombuffer(buf, dtype=">u4", count=ndim, offset=4))
-    expected_bytes = int(np.prod(dims, dtype=np.int64))
+    if expected is not None and dims != expected:
+        raise _idx_error(path, f"dimensions {dims} in the header, expected {expected}")
+    expected_bytes = math.prod(dims)  # Python ints: no overflow for absurd headers
     payload = len(buf) - header
     if payload < expected_bytes:
         raise _idx_error(path, f"truncated: dimensions {dims} need {expected_bytes} data bytes, "
@@ -194,6 +215,10 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     return _parse_idx(_read_bytes(path)[1], path)
 
 
+def _idx_size(dims: tuple[int, ...]) -> int:
+    return 4 + 4 * len(dims) + math.prod(dims)
+
+
 def _sha256(buf: bytes) -> str:
     return hashlib.sha256(buf).hexdigest()
 
@@ -205,10 +230,12 @@ class _FileRead(NamedTuple):
 
 
 @lru_cache(maxsize=16)
-def _read_hashed(path: str, size: int, mtime_ns: int) -> _FileRead:
-    """Read and hash a file once per process; (size, mtime) in the key notice a replaced file."""
-    raw, buf = _read_bytes(Path(path))
-    return _FileRead(_parse_idx(buf, path), _sha256(buf), _sha256(raw) if raw is not buf else None)
+def _read_hashed(path: str, size: int, mtime_ns: int, stem: str = "") -> _FileRead:
+    """Read and hash a file once per process; (size, mtime) in the key notice a replaced file. For a known
+    ``stem`` the decompressed size is capped at the exact IDX size and the header dims must match."""
+    dims = EXPECTED_DIMS.get(stem)
+    raw, buf = _read_bytes(Path(path), _idx_size(dims) if dims else MAX_IDX_BYTES)
+    return _FileRead(_parse_idx(buf, path, dims), _sha256(buf), _sha256(raw) if raw is not buf else None)
 
 
 def _timestamp() -> str:
@@ -226,14 +253,19 @@ def _move_aside(path: Path) -> str:
     return f"it was moved aside to {target}"
 
 
-def _load_file(path: Path, name: str, stem: str, *, must_verify: bool = False) -> tuple[np.ndarray, str]:
+def _load_file(path: Path, name: str, stem: str, *, must_verify: bool = False,
+               read_only: bool = False) -> tuple[np.ndarray, str]:
     """Read a data set file and check it against CHECKSUMS. Returns (array, "verified"|"unverified").
 
-    A mismatch moves the file aside and raises ChecksumError. Without a usable known sum the file is
-    "unverified" (a warning), unless ``must_verify`` (downloads), which makes that a ChecksumError.
+    A mismatch moves the file aside (not when ``read_only``, as ``data info`` is) and raises
+    ChecksumError. Without a usable known sum the file is "unverified" (a warning), unless
+    ``must_verify`` (downloads), which makes that a ChecksumError.
     """
-    stat = path.stat()
-    read = _read_hashed(str(path), stat.st_size, stat.st_mtime_ns)
+    try:
+        stat = path.stat()
+        read = _read_hashed(str(path), stat.st_size, stat.st_mtime_ns, stem)
+    except IDXFormatError as err:
+        raise IDXFormatError(f"{err} ({'left in place: data info only reads' if read_only else _move_aside(path)})") from None
     known = CHECKSUMS.get(name, {}).get(stem, {})
     if "idx" in known:
         if read.idx_sha == known["idx"]:
@@ -248,7 +280,8 @@ def _load_file(path: Path, name: str, stem: str, *, must_verify: bool = False) -
     else:
         got = read.file_sha or read.idx_sha
         problem = f"SHA-256 is {got}, expected {known.get('gz', '(no known sum)')}"
-    raise ChecksumError(f"{path}: checksum mismatch, {problem}; {_move_aside(path)}. It is never used.")
+    aside = "it was left in place (data info only reads)" if read_only else _move_aside(path)
+    raise ChecksumError(f"{path}: checksum mismatch, {problem}; {aside}. It is never used.")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -329,8 +362,9 @@ class _Found(NamedTuple):
     checksum: str  # verified | unverified
 
 
-def _from_folder(folder: Path, paths: list[Path], name: str, stems: tuple[str, str], source: str) -> _Found:
-    loaded = [_load_file(p, name, s) for p, s in zip(paths, stems)]
+def _from_folder(folder: Path, paths: list[Path], name: str, stems: tuple[str, str], source: str,
+                 read_only: bool = False) -> _Found:
+    loaded = [_load_file(p, name, s, read_only=read_only) for p, s in zip(paths, stems)]
     status = "verified" if all(v == "verified" for _, v in loaded) else "unverified"
     return _Found((loaded[0][0], loaded[1][0]), source, folder,
                   {str(p): p.stat().st_size for p in paths}, status)
@@ -340,12 +374,20 @@ _urlopen = urllib.request.urlopen  # module level so tests can forbid the networ
 
 
 def _download(url: str, dest: Path) -> None:
-    """Stream ``url`` into a temporary file beside ``dest``, then rename it (atomic)."""
+    """Stream ``url`` into a temporary file beside ``dest``, then rename it (atomic); https only, and at
+    most ``MAX_DOWNLOAD_BYTES``."""
+    if url.split(":", 1)[0] not in ("https", "file"):  # file: for local mirrors
+        raise ValueError(f"refusing to download {url}: only https (or a local file: mirror) is used")
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as out, _urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
-            shutil.copyfileobj(response, out)
+            total = 0
+            while chunk := response.read(1 << 20):
+                total += len(chunk)
+                if total > MAX_DOWNLOAD_BYTES:
+                    raise ValueError(f"{url} sent more than {MAX_DOWNLOAD_BYTES} bytes; stopped (not a data file)")
+                out.write(chunk)
         os.replace(tmp, dest)
     finally:
         if os.path.exists(tmp):
@@ -384,7 +426,7 @@ def _cached_or_fetched(spec: DatasetSpec, stem: str, folder: Path, problems: lis
     return _fetch_file(spec, stem, folder, problems)
 
 
-def _locate(name: str, split: str, download: bool) -> _Found:
+def _locate(name: str, split: str, download: bool, read_only: bool = False) -> _Found:
     """Find, verify and read one split, trying every place in order. Raises DataError."""
     spec = _check_name_split(name, split)
     stems = SPLIT_FILES[split]
@@ -399,10 +441,10 @@ def _locate(name: str, split: str, download: bool) -> _Found:
             looked.append(f"{source}: {folder}/ ({state})")
             continue
         try:
-            return _from_folder(folder, paths, name, stems, source)
-        except ChecksumError as err:
-            checksum_failed = True
-            looked.append(f"{source}: {folder}/ (checksum mismatch)")
+            return _from_folder(folder, paths, name, stems, source, read_only)
+        except (ChecksumError, IDXFormatError) as err:  # a bad copy here: try the next place
+            checksum_failed = checksum_failed or isinstance(err, ChecksumError)
+            looked.append(f"{source}: {folder}/ ({'checksum mismatch' if isinstance(err, ChecksumError) else 'damaged file'})")
             problems.append(str(err))
             warnings.warn(f"{err} Looking elsewhere.", stacklevel=3)
     folder = cache_root() / name
@@ -421,8 +463,8 @@ def _locate(name: str, split: str, download: bool) -> _Found:
 # Data sets
 
 
-def _idx_dataset(name: str, split: str, download: bool = True) -> tuple[ImageData, _Found]:
-    found = _locate(name, split, download)
+def _idx_dataset(name: str, split: str, download: bool = True, read_only: bool = False) -> tuple[ImageData, _Found]:
+    found = _locate(name, split, download, read_only)
     images, labels = found.arrays
     spec = DATASETS[name]
     problem = None
@@ -481,7 +523,7 @@ def load(name: str, split: str = "train") -> ImageData:
     return _idx_dataset(name, split)[0]
 
 
-def _split_entry(name: str, split: str, download: bool) -> dict:
+def _split_entry(name: str, split: str, download: bool, read_only: bool = False) -> dict:
     """One split's :func:`where` entry; DataError propagates."""
     if name == "digits":
         import sklearn.datasets
@@ -490,7 +532,7 @@ def _split_entry(name: str, split: str, download: bool) -> dict:
         source, folder, files, checksum = ("scikit-learn", Path(sklearn.datasets.__file__).parent / "data",
                                            {}, "bundled with scikit-learn")
     else:
-        data, found = _idx_dataset(name, split, download)
+        data, found = _idx_dataset(name, split, download, read_only)
         images, source, folder, files, checksum = (data.images, found.source, found.folder,
                                                    found.files, found.checksum)
     return {"found": True, "source": source, "folder": str(folder), "files": files,
@@ -509,7 +551,7 @@ def where(name: str) -> dict:
     splits = {}
     for split in ("train",) if name == "digits" else SPLITS:
         try:
-            splits[split] = _split_entry(name, split, download=False)
+            splits[split] = _split_entry(name, split, download=False, read_only=True)
         except DataError as err:
             splits[split] = {"found": False, "error": str(err)}
     return {"name": name, "splits": splits}
@@ -574,6 +616,16 @@ def _positive_int(value, what: str, minimum: int = 1) -> int:
     return value
 
 
+def binarize(images: torch.Tensor, seed: int = 0) -> torch.Tensor:
+    """A fixed stochastic binarisation of uint8 images: each pixel is 255 with probability u / 255, else 0
+    (uint8 out, same shape). Used for test sets; training draws afresh each batch
+    (``TensorLoader(binarize=True)``). Introduced in 4.5."""
+    if images.dtype != torch.uint8:
+        raise ValueError(f"binarize needs uint8 images, got {images.dtype}")
+    gen = torch.Generator().manual_seed(seed)
+    return ((torch.rand(images.shape, generator=gen) * 255 < images.cpu()).to(torch.uint8) * 255)
+
+
 def to_model_space(images: torch.Tensor) -> torch.Tensor:
     """uint8 images in 0..255 -> float32 in [-1, 1]; float images are returned as they are (assumed in [-1, 1])."""
     if images.dtype == torch.uint8:
@@ -607,7 +659,7 @@ class TensorLoader:
 
     def __init__(self, images: torch.Tensor, labels: torch.Tensor | None = None, batch_size: int = 128,
                  shuffle: bool = True, seed: int = 0, device=None, drop_last: bool = True,
-                 scale: bool = True, rank: int = 0, world_size: int = 1):
+                 scale: bool = True, rank: int = 0, world_size: int = 1, binarize: bool = False):
         if not isinstance(images, torch.Tensor) or images.ndim < 1:
             raise TypeError(f"images must be a torch.Tensor with a sample dimension, got "
                             f"{type(images).__name__}")
@@ -639,6 +691,9 @@ class TensorLoader:
         self.images = images.to(self.device)  # uint8 stays uint8: 4x less memory than float
         self.labels = None if labels is None else labels.to(self.device, torch.long)
         self.shuffle, self.scale, self.rank = bool(shuffle), bool(scale), rank
+        if binarize and images.dtype != torch.uint8:
+            raise ValueError("binarize=True needs uint8 images (grey levels 0..255 become P(pixel = 1))")
+        self.binarize = bool(binarize)
         self.per_rank = per_rank
         self._generator = torch.Generator().manual_seed(self.seed)  # CPU: same stream everywhere
         self.epoch, self.position = 0, 0  # position = batches already yielded in this epoch
@@ -664,6 +719,12 @@ class TensorLoader:
 
     def _batch(self, index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         x = self.images.index_select(0, index)  # (B, ...) still uint8; much faster than images[index]
+        if self.binarize:  # dynamic binarisation: a fresh draw of every pixel, seeded by (seed, epoch, batch)
+            gen = torch.Generator(device=self.device).manual_seed(
+                hash((self.seed, self.rank, self.epoch, self.position)) % 2**63)
+            x01 = (torch.rand(x.shape, generator=gen, device=self.device) * 255 < x).float()
+            return (x01 * 2 - 1 if self.scale else x01), (None if self.labels is None else
+                                                          self.labels.index_select(0, index))
         if x.dtype == torch.uint8:
             x = x.float().div_(127.5).sub_(1) if self.scale else x.float()  # on the device
         y = None if self.labels is None else self.labels.index_select(0, index)

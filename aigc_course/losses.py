@@ -191,7 +191,7 @@ def gaussian_kl(mu: Tensor, logvar: Tensor) -> Tensor:
     .. math:: \mathrm{KL}\big(\mathcal N(\mu, \operatorname{diag}\sigma^2)\,\|\,\mathcal N(0, I)\big)
               = \tfrac12 \sum_j \big(\mu_j^2 + \sigma_j^2 - 1 - \log \sigma_j^2\big)
 
-    with ``logvar`` :math:`= \log\sigma^2`. Introduced in 4.4.
+    with ``logvar`` :math:`= \log\sigma^2`. Introduced in 3.3.
     """
     _same_shape(mu, logvar, "gaussian_kl: mu and logvar")
     return 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(dim=-1)
@@ -204,7 +204,7 @@ def gaussian_log_density(z: Tensor, mu: Tensor | float, logvar: Tensor | float) 
               = -\tfrac12 \sum_j \Big(\log 2\pi + \log\sigma_j^2 + \frac{(z_j - \mu_j)^2}{\sigma_j^2}\Big)
 
     ``mu``/``logvar`` broadcast against ``z`` (pass ``0.0, 0.0`` for the prior :math:`\mathcal N(0, I)`).
-    Used for the importance weights of the IWAE bound. Introduced in 4.5.
+    Used for the importance weights of the IWAE bound. Introduced in 3.4.
     """
     logvar = torch.as_tensor(logvar, dtype=z.dtype, device=z.device)
     return -0.5 * (math.log(2 * math.pi) + logvar + (z - mu).pow(2) * torch.exp(-logvar)).sum(dim=-1)
@@ -217,10 +217,37 @@ def bernoulli_log_likelihood(logits: Tensor, target01: Tensor) -> Tensor:
               = \sum_i \big(x_i \ell_i - \operatorname{softplus}(\ell_i)\big)
 
     For grey levels strictly between 0 and 1 this is the usual cross-entropy, not a normalised
-    density (see the continuous Bernoulli of Loaiza-Ganem & Cunningham 2019). Introduced in 4.5.
+    density (see the continuous Bernoulli of Loaiza-Ganem & Cunningham 2019). Introduced in 3.4.
     """
     _same_shape(logits, target01, "bernoulli_log_likelihood: logits and targets")
     return _flat_sum(target01 * logits - F.softplus(logits))
+
+
+def continuous_bernoulli_log_norm(logits: Tensor) -> Tensor:
+    r"""Log of the normalising constant of the continuous Bernoulli (Loaiza-Ganem & Cunningham 2019), per pixel.
+
+    The continuous Bernoulli density on [0, 1] is :math:`p(x \mid \lambda) = C(\lambda)\,\lambda^x(1-\lambda)^{1-x}`
+    with :math:`\lambda = \sigma(\ell)` and
+
+    .. math:: C(\lambda) = \frac{2\,\operatorname{artanh}(1 - 2\lambda)}{1 - 2\lambda} = \frac{\ell}{\tanh(\ell/2)},
+              \qquad C(\tfrac12) = 2,
+
+    (because :math:`1 - 2\lambda = -\tanh(\ell/2)` and :math:`2\operatorname{artanh}(1-2\lambda) = -\ell`); near
+    :math:`\ell = 0` the series :math:`\log 2 + \ell^2/12` is used. Introduced in 3.4.
+    """
+    small = logits.abs() < 1e-3
+    safe = torch.where(small, torch.ones_like(logits), logits)
+    exact = torch.log(safe / torch.tanh(safe / 2))
+    return torch.where(small, math.log(2.0) + logits.pow(2) / 12, exact)
+
+
+def continuous_bernoulli_log_likelihood(logits: Tensor, target01: Tensor) -> Tensor:
+    r"""Log-density of targets in [0, 1] under a continuous Bernoulli with these logits, summed per sample: (B,).
+
+    The Bernoulli cross-entropy plus the log normaliser: a proper density on :math:`[0, 1]^D`, which the
+    plain Bernoulli "likelihood" of grey levels is not. Introduced in 3.4.
+    """
+    return bernoulli_log_likelihood(logits, target01) + _flat_sum(continuous_bernoulli_log_norm(logits))
 
 
 def gaussian_log_likelihood(mean: Tensor, x: Tensor, sigma: float) -> Tensor:
@@ -228,7 +255,7 @@ def gaussian_log_likelihood(mean: Tensor, x: Tensor, sigma: float) -> Tensor:
 
     .. math:: \log p(x \mid z) = \sum_i \Big(-\frac{(x_i - \mu_i)^2}{2\sigma^2} - \log\sigma - \tfrac12\log 2\pi\Big)
 
-    Introduced in 4.5.
+    Introduced in 3.4.
     """
     _same_shape(mean, x, "gaussian_log_likelihood: mean and x")
     if not sigma > 0:
@@ -243,7 +270,7 @@ def elbo(log_px: Tensor, kl: Tensor, beta: float = 1.0) -> Tensor:
     .. math:: \mathrm{ELBO}(x) = \mathbb{E}_{q(z\mid x)}[\log p(x \mid z)]
               - \beta\,\mathrm{KL}\big(q(z \mid x)\,\|\,p(z)\big) \le \log p(x) \quad(\beta = 1)
 
-    Introduced in 4.4.
+    Introduced in 3.1.
     """
     _same_shape(log_px, kl, "elbo: log_px and kl")
     return log_px - beta * kl
@@ -257,7 +284,7 @@ def iwae_bound(log_w: Tensor) -> Tensor:
 
     Computed as ``logsumexp - log K`` (no under/overflow). :math:`\mathcal L_1` is the one-sample
     ELBO estimate and :math:`\mathcal L_K` grows towards :math:`\log p(x)` as K grows
-    (Burda et al. 2016). Introduced in 4.5.
+    (Burda et al. 2016). Introduced in 3.4.
     """
     if log_w.dim() != 2:
         raise ValueError(f"iwae_bound expects log-weights of shape (K, B), got {tuple(log_w.shape)}")

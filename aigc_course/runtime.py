@@ -38,8 +38,8 @@ def device(prefer: str | None = None) -> torch.device:
     if name:
         try:
             dev = torch.device(name)
-        except (RuntimeError, TypeError) as err:
-            raise ValueError(f"{where}{name!r} is not a device name ({err}); use 'cpu', 'cuda', 'cuda:1' or 'mps'") from None
+        except (RuntimeError, TypeError):
+            raise ValueError(f"{where}{name!r} is not a device name; use 'cpu', 'cuda', 'cuda:1' or 'mps'") from None
         if dev.type == "cuda" and not torch.cuda.is_available():
             raise ValueError(f"{where}{name!r} asks for CUDA, but CUDA is not available here; "
                              "unset AIGC_DEVICE or use 'cpu'.")
@@ -81,8 +81,8 @@ def profile() -> str:
 
 def set_seed(seed: int = 0) -> torch.Generator:
     """Seed Python, NumPy and torch (all devices); return a CPU ``torch.Generator`` seeded too."""
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**63:
+        raise ValueError(f"seed must be a whole number in [0, 2**63), got {seed!r}")
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
@@ -108,16 +108,46 @@ def cuda_bf16_supported(dev: torch.device | str | None = None) -> bool:
 
 def amp_dtype(dev: torch.device | str, requested: bool | None = None) -> torch.dtype | None:
     """The autocast dtype for ``dev``, or None (fp32). ``requested`` is ``TrainConfig.amp``:
-    None = automatic (on CUDA: bf16 where the GPU has it, else fp16, which the trainer pairs with a
-    ``GradScaler``; CPUs: fp32), True = also bf16 on CPUs with native bf16, False = fp32 everywhere."""
+    None = what the hardware does natively (CUDA: bf16 where the GPU has it, else fp16, which the
+    trainer pairs with a ``GradScaler``; CPUs: bf16 only with native bf16 instructions, else fp32),
+    True = the same, with a warning where it means fp32, False = fp32 everywhere."""
     dev = torch.device(dev)
     if requested is False:
         return None
     if dev.type == "cuda":
         return torch.bfloat16 if cuda_bf16_supported(dev) else torch.float16
-    if requested and dev.type == "cpu" and cpu_bf16_supported():
+    if dev.type == "cpu" and cpu_bf16_supported():
         return torch.bfloat16
     return None
+
+
+def fast_path(dev: torch.device | str, amp: bool | None = None, channels_last: bool | None = None,
+              compile: bool = False) -> dict:
+    """The speed settings the trainer uses on ``dev``, each with the reason: mixed precision where the
+    hardware computes it natively, channels_last for convolutions (oneDNN on CPUs, tensor cores on GPUs),
+    ``torch.compile`` only when asked. None means "decide from the hardware" (``TrainConfig`` defaults).
+    None of these changes the algorithm: bf16/fp16 change the rounding, channels_last the memory layout."""
+    dev = torch.device(dev)
+    dtype = amp_dtype(dev, amp)
+    if amp is False:
+        amp_reason = "off (amp=False)"
+    elif dev.type == "cuda":
+        amp_reason = ("bf16: this GPU computes bf16 natively" if dtype == torch.bfloat16
+                      else "fp16 with loss scaling: this GPU has no native bf16")
+    elif dtype is not None:
+        amp_reason = "bf16: this CPU has native bf16 instructions (AVX512-BF16/AMX)"
+    else:
+        amp_reason = "fp32: this CPU has no native bf16 (emulated bf16 is slower than fp32)"
+    if channels_last is None:
+        channels_last = dev.type in ("cuda", "cpu")
+        cl_reason = (f"on: faster convolutions on {dev.type} (the benchmark measures it)" if channels_last
+                     else f"off: not measured on {dev.type}")
+    else:
+        cl_reason = f"{'on' if channels_last else 'off'} (as asked)"
+    return {"amp": {torch.bfloat16: "bf16", torch.float16: "fp16", None: "fp32"}[dtype], "amp_reason": amp_reason,
+            "channels_last": bool(channels_last), "channels_last_reason": cl_reason,
+            "compile": bool(compile), "compile_reason": "on (as asked)" if compile else
+            "off: opt in with compile=True (long runs on a GPU gain; compiling takes tens of seconds)"}
 
 
 _WARNED_NO_BF16: set[str] = set()  # device types already warned about (the warning comes once)
@@ -125,9 +155,8 @@ _WARNED_NO_BF16: set[str] = set()  # device types already warned about (the warn
 
 @contextlib.contextmanager
 def autocast(dev: torch.device | str, enabled: bool | None = None) -> Iterator[None]:
-    """Autocast as :func:`amp_dtype` decides: ``enabled=None`` on CUDA only (bf16, or fp16 on GPUs without
-    bf16); ``enabled=True`` also on CPUs with native bf16 (elsewhere fp32, with a one-time warning);
-    ``enabled=False`` never."""
+    """Autocast as :func:`amp_dtype` decides: ``enabled=None`` or ``True``: bf16 where the hardware has it
+    natively (fp16 on CUDA GPUs without bf16), else fp32 (``True`` then warns once); ``False``: never."""
     dev = torch.device(dev)
     dtype = amp_dtype(dev, enabled)
     if dtype is None:

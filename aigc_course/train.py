@@ -30,6 +30,8 @@ import copy
 import math
 import os
 import random
+import signal
+import threading
 import time
 import warnings
 from dataclasses import dataclass
@@ -44,6 +46,7 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
 from . import kinds, losses, runtime
+from . import text as _text_kind  # noqa: F401 (registers the charlm kind that LMTrainer trains)
 from .checkpoint import CHECKPOINT_SUBDIR, find_checkpoint, load_checkpoint, save_checkpoint
 from .config import TrainConfig
 from .data import TensorLoader
@@ -121,6 +124,7 @@ class TrainResult:
     ema: nn.Module | None = None     # EMA copy of the kind's ema_of part (the GAN generator) when cfg.ema > 0
     checkpoint: Path | None = None   # the last checkpoint written (None without out_dir)
     kind: str = ""                   # the model kind ("gan", "vae", ...)
+    settings: dict | None = None     # the speed settings used (runtime.fast_path): precision, memory format
 
     @property
     def sampler(self) -> nn.Module:
@@ -205,7 +209,7 @@ def _as_loader(loader, cfg: TrainConfig, dev: torch.device, rank: int, world: in
     if world > 1 and (loader.world_size, loader.rank) != (world, rank):
         return TensorLoader(loader.images, loader.labels, batch_size=loader.batch_size, shuffle=loader.shuffle,
                             seed=loader.seed, device=dev, drop_last=loader.drop_last, scale=loader.scale,
-                            rank=rank, world_size=world)
+                            rank=rank, world_size=world, binarize=loader.binarize)
     return loader
 
 
@@ -249,6 +253,26 @@ def _update_ema(ema: nn.Module, model: nn.Module, decay: float) -> None:
 
 _ADVICE = ("Try a lower learning rate (e.g. half of lr/lr_d), a more stable loss (loss='hinge', or "
            "'wgan-gp' with its gradient penalty), gradient clipping (grad_clip=1.0), or amp=False.")
+
+
+class _Interrupt:
+    """While training with an ``out_dir`` in the main thread, the first Ctrl-C (SIGINT) only asks the loop to
+    stop after the current step, so that a consistent checkpoint is written; a second one stops at once."""
+
+    def __init__(self, enabled: bool):
+        self.requested, self._previous = False, None
+        if enabled and threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+
+    def _handle(self, signum, frame):
+        if self.requested:  # second Ctrl-C: the default behaviour
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def restore(self) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
 
 
 class _Step:
@@ -296,7 +320,7 @@ class Trainer:
 
     def __init__(self, models: dict[str, nn.Module], loader, cfg: TrainConfig, *, callbacks: Iterable[Callable] = (),
                  out_dir: str | Path | None = None, resume: str | Path | None = None, progress: bool = True,
-                 meta: dict | None = None):
+                 meta: dict | None = None, overwrite: bool = False):
         spec = kinds.get(self.kind)
         if tuple(models) != spec.parts:
             raise ValueError(f"{type(self).__name__} trains a {self.kind!r} model with parts {spec.parts}; "
@@ -304,13 +328,16 @@ class Trainer:
         self.cfg, self.models, self.meta = cfg, dict(models), dict(meta or {})
         self.rank, self.world, self.dev = _start_distributed(self.models)
         self.loader = _as_loader(loader, cfg, self.dev, self.rank, self.world)
-        self.channels_last = cfg.channels_last if cfg.channels_last is not None else self.dev.type == "cuda"
+        # speed settings from what the hardware has, never a change of algorithm; printed and checkpointed
+        self.settings = runtime.fast_path(self.dev, cfg.amp, cfg.channels_last, cfg.compile)
+        self.channels_last = self.settings["channels_last"]
         if self.channels_last:
             for m in self.models.values():
                 m.to(memory_format=torch.channels_last)
         self.amp = runtime.amp_dtype(self.dev, cfg.amp)
         self.callbacks = list(callbacks)
         self.out_dir = Path(out_dir) if out_dir is not None else None
+        self._check_out_dir(resume, overwrite)
         self.progress = progress and self.rank == 0
         # Noise comes from our own generator (one stream per rank), never from the global RNG.
         self.noise = torch.Generator(device=self.dev).manual_seed(cfg.seed + 1_000_003 * self.rank)
@@ -324,6 +351,9 @@ class Trainer:
         self._resume_from = resume
         self._started = False
         self._images = 0                         # real images seen by this process in this run
+        self._lrs: dict[str, float] = {}         # each optimiser's learning rate from cfg
+        self._last_names: list[str] = []         # the loss names of the last step
+        self.resume_changes: dict[str, tuple] = {}  # train-config fields that differ from the resumed run
         self._check_ranks_agree()
 
     # set-up -----------------------------------------------------------------------------
@@ -344,6 +374,29 @@ class Trainer:
             raise CourseError(f"the {self.world} processes were set up differently ({details}); give every "
                               "rank the same config, callbacks and out_dir/resume (only rank 0 writes)")
 
+    def _check_out_dir(self, resume, overwrite: bool) -> None:
+        """Refuse, before any work, an output folder that cannot be written or that holds another run's
+        checkpoint (unless that is the one being resumed, or ``overwrite=True``)."""
+        if self.out_dir is None or self.rank != 0:
+            return
+        if self.out_dir.exists() and not self.out_dir.is_dir():
+            raise CheckpointError(f"the output folder {self.out_dir} is a file; choose another folder (--out)")
+        try:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            probe = self.out_dir / f".write-test-{os.getpid()}"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as err:
+            raise CheckpointError(f"cannot write to the output folder {self.out_dir} ({err.strerror or err}); "
+                                  "choose a writable folder (--out) before training, so no work is lost") from None
+        existing = self.out_dir / CHECKPOINT_SUBDIR
+        if (existing / "state.json").is_file() and not overwrite:
+            resumed = find_checkpoint(resume).resolve() if resume is not None else None
+            if resumed != existing.resolve():
+                raise CheckpointError(
+                    f"{existing} already holds a checkpoint of another run; continue it with --resume {existing}, "
+                    "replace it with --overwrite (overwrite=True), or choose another --out")
+
     def _make_ema(self) -> None:
         """An EMA copy of the kind's ``ema_of`` part when ``cfg.ema`` > 0 (after DDP has synced weights)."""
         part = kinds.get(self.kind).ema_of
@@ -355,6 +408,7 @@ class Trainer:
         params = list(params)
         opt = _adam(params, lr, self.cfg.betas, self.dev)
         self.optimizers[name] = opt
+        self._lrs[name] = lr
         return _Step(opt, params, self.cfg.grad_clip, self.amp == torch.float16)
 
     def wrap(self, module: nn.Module, *, ddp: bool) -> Callable:
@@ -403,6 +457,7 @@ class Trainer:
         if kind != self.kind:
             raise CheckpointError(f"{path} holds a {kind} checkpoint; this is the {self.kind} trainer")
         state = load_checkpoint(path, self._ckpt_models(), self.optimizers)
+        self._apply_config_on_resume(path, state.get("train_config") or {})
         self.step, self.wall_before = state["step"], state["wall_time"]
         self._pending_start = self.step + 1
         self.history = History.from_dict(state["history"])
@@ -417,8 +472,47 @@ class Trainer:
         self.loader.load_state_dict(state["loader"])
         self.last_checkpoint = path
 
+    def _apply_config_on_resume(self, path: Path, saved: dict) -> None:
+        """The new config wins over the checkpoint's: the optimisers get this run's learning rates and betas
+        (their saved moments are kept), and every changed field is reported."""
+        now = self.cfg.to_dict()
+        self.resume_changes = {k: (saved[k], now[k]) for k in now if k in saved and
+                               (tuple(saved[k]) if isinstance(saved[k], list) else saved[k]) != now[k]}
+        for name, opt in self.optimizers.items():
+            for group in opt.param_groups:
+                group["lr"], group["betas"] = self._lrs[name], tuple(self.cfg.betas)
+        changed = {k: v for k, v in self.resume_changes.items() if k != "steps"}
+        if changed and self.rank == 0:
+            listing = ", ".join(f"{k} {old!r} -> {new!r}" for k, (old, new) in changed.items())
+            warnings.warn(f"resuming {path} with a changed training config: {listing} (learning rates and betas "
+                          "are applied to the optimisers; the rest takes effect from now on)", stacklevel=4)
+
+    def _nonfinite(self) -> list[str]:
+        """Names of parameters or buffers that hold NaN/Inf (agreed across DDP ranks)."""
+        bad = [f"{part}.{name}" for part, m in self._ckpt_models().items()
+               for name, t in [*m.named_parameters(), *m.named_buffers()]
+               if t.is_floating_point() and not bool(torch.isfinite(t).all())]
+        if self.world > 1:
+            flag = torch.tensor([len(bad)], device=self.dev if self.dev.type == "cuda" else "cpu")
+            dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+            if int(flag) and not bad:
+                bad = ["(on another process)"]
+        return bad
+
+    def _check_weights(self) -> None:
+        """Stop before a save (and at the end) if the weights are not finite: a NaN gradient can leave
+        finite losses but NaN weights, and such a checkpoint must never be written."""
+        bad = self._nonfinite()
+        if bad:
+            where = (f"the last good checkpoint is {self.last_checkpoint} (kept untouched)" if self.last_checkpoint
+                     else "no checkpoint was written")
+            raise TrainingDiverged(f"the weights hold NaN/Inf at step {self.step} ({', '.join(bad[:3])}"
+                                   f"{', ...' if len(bad) > 3 else ''}), although the logged losses were finite "
+                                   f"(a NaN gradient): nothing was saved; {where}. {_ADVICE}")
+
     def save(self) -> Path | None:
         """Write a checkpoint now (rank 0, with ``out_dir``); every rank must call it together."""
+        self._check_weights()
         rng = self._gather(_rng_state(self.noise))  # every rank joins; rank 0 writes
         if self.rank != 0 or self.out_dir is None:
             return None
@@ -426,7 +520,7 @@ class Trainer:
             "kind": self.kind, "step": self.step, "history": self.history.to_dict(),
             "wall_time": self.wall_before + self.wall, "device": _device_name(self.dev, self.world),
             "model_config": kinds.get(self.kind).model_config(self.models), "train_config": self.cfg.to_dict(),
-            "meta": self.meta, "rng": rng, "loader": self.loader.state_dict(),
+            "meta": self.meta, "rng": rng, "loader": self.loader.state_dict(), "settings": self.settings,
         }
         self.last_checkpoint = save_checkpoint(self.out_dir / CHECKPOINT_SUBDIR, models=self._ckpt_models(),
                                                optimizers=self.optimizers, state=state)
@@ -486,13 +580,28 @@ class Trainer:
         cfg = self.cfg
         if not self._started:
             self._start()
+            if self.progress:
+                s = self.settings
+                tqdm.write(f"train {self.kind} on {_device_name(self.dev, self.world)}: {s['amp']} "
+                           f"({s['amp_reason']}), channels_last {'on' if s['channels_last'] else 'off'}, "
+                           f"compile {'on' if s['compile'] else 'off'}")
         bar = tqdm(total=cfg.steps, initial=self.step, disable=not self.progress, desc=f"train {self.kind}")
         for m in self.models.values():
             m.train()
         t0 = time.perf_counter()
+        interrupt = _Interrupt(enabled=self.out_dir is not None and self.world == 1)
         try:
             while self.step < cfg.steps:
+                if interrupt.requested:  # Ctrl-C arrived during the last step: save it, then stop
+                    self.wall += time.perf_counter() - t0
+                    t0 = time.perf_counter()
+                    if self._pending:
+                        self._check(self._last_names, False, bar)
+                    saved = self.save()
+                    raise KeyboardInterrupt(f"interrupted at step {self.step}; checkpoint saved to {saved} "
+                                            f"(continue with --resume {saved})")
                 step_losses = self.train_step()
+                self._last_names = list(step_losses)
                 self.step += 1
                 self._pending.append(torch.stack([v.detach().float() for v in step_losses.values()]))
                 bar.update()
@@ -511,8 +620,10 @@ class Trainer:
                         cb(self.step, self.state())
                 yield {k: v.detach() for k, v in step_losses.items()}
         finally:
+            interrupt.restore()
             self.wall += time.perf_counter() - t0
             bar.close()
+        self._check_weights()
         self._finish_distributed()
 
     def run(self) -> TrainResult:
@@ -524,7 +635,7 @@ class Trainer:
     def result(self) -> TrainResult:
         images = self._images * self.world
         return TrainResult(self.history, self.step, self.wall, images / self.wall if self.wall > 0 else 0.0,
-                           self.models, self.ema, self.last_checkpoint, self.kind)
+                           self.models, self.ema, self.last_checkpoint, self.kind, self.settings)
 
     def _finish_distributed(self) -> None:
         """Give every rank rank 0's buffers (BN statistics are not synchronised during training)."""
@@ -658,6 +769,37 @@ class VAETrainer(Trainer):
         return {"loss": loss, "recon": parts["recon"], "kl": parts["kl"]}
 
 
+class _LMLoss(nn.Module):
+    """``model.loss`` as a ``forward``, for DDP and ``torch.compile`` (as ``_VAELoss``)."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, batch: torch.Tensor) -> torch.Tensor:
+        return self.model.loss(batch)
+
+
+class LMTrainer(Trainer):
+    """One step on the next-token cross-entropy of windows (B, T + 1) of token ids. Part: ``model``.
+    Introduced in 1.4."""
+
+    kind = "charlm"
+
+    def __init__(self, models: dict[str, nn.Module], loader, cfg: TrainConfig, **kw):
+        super().__init__(models, loader, cfg, **kw)
+        self.model = self.models["model"]
+        self.step_model = self.optimizer_step("model", self.model.parameters(), cfg.lr)
+        self.loss_fn = self.wrap(_LMLoss(self.model), ddp=True)
+
+    def train_step(self) -> dict[str, torch.Tensor]:
+        x, _ = self.batch()
+        with self.autocast():
+            loss = self.loss_fn(x)
+        self.step_model(loss.float())
+        return {"loss": loss}
+
+
 # --- the registry of trainers, and the entry points ---------------------------------------------
 
 _TRAINERS: dict[str, type[Trainer]] = {}
@@ -685,6 +827,7 @@ def trainer_for(kind: str) -> type[Trainer]:
 
 register_trainer(GANTrainer)
 register_trainer(VAETrainer)
+register_trainer(LMTrainer)
 
 
 def train(kind: str, models: dict[str, nn.Module], loader, cfg: TrainConfig, **kw) -> TrainResult:

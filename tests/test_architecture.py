@@ -24,10 +24,10 @@ PACKAGE = ROOT / "aigc_course"
 LAYERS = [
     {"errors", "config", "runtime", "nn", "kinds"},
     {"data", "losses", "checkpoint", "plotting"},
-    {"gan", "vae", "classifier"},
+    {"gan", "vae", "classifier", "text"},
     {"metrics", "train"},
     {"recipes"},
-    {"commands", "bench", "__main__", "exercises", "__init__"},
+    {"commands", "bench", "quality", "__main__", "exercises", "__init__"},
 ]
 LAYER_OF = {name: i for i, layer in enumerate(LAYERS) for name in layer}
 

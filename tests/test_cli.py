@@ -47,6 +47,22 @@ def test_train_writes_a_checkpoint_and_samples(run_dir):
     assert Image.open(run_dir / "samples.png").size == (256, 256)
 
 
+def test_train_a_language_model_through_the_cli(tmp_path):
+    """A kind without images (charlm) trains, saves and reports; no samples.png is written."""
+    from aigc_course import text
+    from aigc_course.errors import DataNotFoundError
+
+    try:
+        text.tang_file()
+    except DataNotFoundError:
+        pytest.skip("the Tang poems (fortunes-zh) are not installed")
+    proc = cli("train", "charlm-tang", "--profile", "quick", "--max-steps", 2, "--out", tmp_path / "lm")
+    assert proc.returncode == 0, proc.stderr
+    assert "2 steps" in proc.stdout and "sequences/s" in proc.stdout and "samples:" not in proc.stdout
+    assert checkpoint.load_checkpoint(tmp_path / "lm")["step"] == 2
+    assert not (tmp_path / "lm" / "samples.png").exists()
+
+
 def test_train_resumes_to_more_steps(run_dir, tmp_path, capsys):
     assert main(["train", "gan-8gaussians", "--profile", "quick", "--max-steps", "25", "--out", str(tmp_path),
                  "--resume", str(run_dir)]) == 0
@@ -76,8 +92,9 @@ def test_weights_list_and_empty_manifest(shipped, tmp_path, monkeypatch, capsys)
     out = capsys.readouterr().out
     assert "gan-8gaussians.safetensors" in out and "20" in out and "total" in out
     monkeypatch.setenv("AIGC_WEIGHTS_DIR", str(tmp_path / "empty"))
-    assert main(["weights", "verify"]) == 0
-    assert "no weights listed" in capsys.readouterr().out
+    assert main(["weights", "list"]) == 0 and "no weights listed" in capsys.readouterr().out
+    assert main(["weights", "verify"]) == 1  # fails closed: nothing to verify is a broken installation
+    assert "no shipped weights are listed" in capsys.readouterr().err
 
 
 def test_sample_writes_a_png_from_shipped_or_given_weights(shipped, run_dir, tmp_path):

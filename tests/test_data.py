@@ -87,6 +87,7 @@ def isolated(tmp_path, monkeypatch):
         return real_urlopen(url, *args, **kwargs)
 
     monkeypatch.setattr(data, "_urlopen", local_only)
+    monkeypatch.setattr(data, "EXPECTED_DIMS", {})  # the synthetic files are tiny; tests of the real shapes set it
     return tmp_path
 
 
@@ -185,6 +186,9 @@ def test_corrupt_copy_is_skipped_for_a_good_one_further_down(isolated, monkeypat
     with pytest.warns(UserWarning, match="Looking elsewhere"):
         entry = data.where("fashion-mnist")["splits"]["train"]
     assert entry["source"] == "system"
+    assert not list((isolated / "mine" / "fashion-mnist").glob("*.corrupt-*"))  # `data info` only reads
+    with pytest.warns(UserWarning, match="Looking elsewhere"):
+        assert data.fashion_mnist("train").images.shape[0] == 12  # loading moves the bad copy aside
     assert list((isolated / "mine" / "fashion-mnist").glob("*.corrupt-*"))
 
 
@@ -442,3 +446,67 @@ def test_real_fashion_mnist(monkeypatch):
     labels = gzip.decompress((SYSTEM_FASHION / "t10k-labels-idx1-ubyte.gz").read_bytes())
     known = data.CHECKSUMS["fashion-mnist"]["t10k-labels-idx1-ubyte"]["idx"]
     assert hashlib.sha256(labels).hexdigest() == known
+
+
+def test_truncated_gz_in_aigc_data_is_moved_aside_and_the_search_goes_on(isolated, monkeypatch):
+    good = synthetic_files(fill=0)
+    know(monkeypatch, "fashion-mnist", good)
+    monkeypatch.setenv("AIGC_DATA", str(isolated / "mine"))
+    place(isolated / "mine" / "fashion-mnist", good)
+    bad = isolated / "mine" / "fashion-mnist" / "train-images-idx3-ubyte.gz"
+    bad.write_bytes(bad.read_bytes()[: len(bad.read_bytes()) // 2])  # an interrupted copy
+    place(isolated / "system" / "fashion-mnist", good)
+    with pytest.warns(UserWarning, match="truncated gzip.*Looking elsewhere"):
+        train = data.fashion_mnist("train")
+    assert train.images.shape[0] == 12 and not bad.exists()
+    assert list(bad.parent.glob("train-images-idx3-ubyte.gz.corrupt-*"))
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_unreadable_data_file_is_named(isolated, monkeypatch):
+    good = synthetic_files(fill=0)
+    know(monkeypatch, "fashion-mnist", good)
+    monkeypatch.setenv("AIGC_DATA", str(isolated / "mine"))
+    place(isolated / "mine" / "fashion-mnist", good)
+    locked = isolated / "mine" / "fashion-mnist" / "train-images-idx3-ubyte.gz"
+    locked.chmod(0)
+    try:
+        with pytest.raises(data.DataError, match="cannot be read.*chmod"):
+            data.fashion_mnist("train")
+    finally:
+        locked.chmod(0o644)
+
+
+# ------------------------------------------------------------------------------- binarised MNIST recipe
+
+
+def test_binarized_mnist_recipe_runs_end_to_end_on_synthetic_idx(isolated, monkeypatch, capsys):
+    """MNIST is not available offline here: vae-binarized-mnist trains, saves and is scored by
+    ``tools/evaluate_weights.py --run`` on synthetic 28x28 IDX files standing in for it."""
+    import importlib.util
+
+    from aigc_course import recipes
+
+    rng = np.random.default_rng(0)
+    files = {}
+    for split, n in (("train", 256), ("test", 20)):
+        image_stem, label_stem = STEMS[split]
+        files[image_stem] = idx_bytes(rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8))
+        files[label_stem] = idx_bytes((np.arange(n) % 10).astype(np.uint8))
+    know(monkeypatch, "mnist", files)
+    place(isolated / "mine" / "mnist", files)
+    monkeypatch.setenv("AIGC_DATA", str(isolated / "mine"))
+    _, result = recipes.train_recipe("vae-binarized-mnist", "quick", steps=3, out_dir=isolated / "run",
+                                     progress=False, device="cpu")
+    assert result.steps == 3
+
+    spec = importlib.util.spec_from_file_location(
+        "evaluate_weights", Path(__file__).resolve().parents[1] / "tools" / "evaluate_weights.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    assert tool.main(["--run", str(isolated / "run"), "--iwae-k-binary", "20", "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "recipe=vae-binarized-mnist" in out and "nll_iwae=" in out and "nll_images=20" in out
+    nll = float(out.split("nll_iwae=")[1].split(",")[0])
+    neg_elbo = float(out.split("neg_elbo=")[1].split(",")[0])
+    assert 0 < nll < neg_elbo + 1.0  # the IWAE bound (K = 20) is no looser than the ELBO (up to noise)

@@ -123,7 +123,7 @@ def test_glossary_is_a_sorted_bilingual_table():
     (table, *_) = tables(GLOSSARY.read_text(encoding="utf-8"))
     header, rows = table[0], table[1:]
     assert header == ["English", "中文", "Definition", "Section"]
-    assert 70 <= len(rows) <= 90
+    assert 70 <= len(rows) <= 200  # a glossary, not a dictionary
     english = [r[0] for r in rows]
     assert english == sorted(english, key=_sort_key), "sort the glossary alphabetically by the English term"
     assert len({_sort_key(e) for e in english}) == len(english), "duplicate terms"

@@ -51,9 +51,23 @@ def _matmul_dtype(enabled):
         return (torch.ones(2, 2) @ torch.ones(2, 2)).dtype
 
 
-def test_autocast_on_cpu_is_off_unless_asked_for():
-    assert _matmul_dtype(None) == torch.float32 and _matmul_dtype(False) == torch.float32
-    assert runtime.amp_dtype("cpu") is None and runtime.amp_dtype("cuda", False) is None
+def test_autocast_on_cpu_follows_the_hardware():
+    native = torch.bfloat16 if runtime.cpu_bf16_supported() else torch.float32
+    assert _matmul_dtype(None) == native and _matmul_dtype(False) == torch.float32
+    assert runtime.amp_dtype("cpu") == (torch.bfloat16 if runtime.cpu_bf16_supported() else None)
+    assert runtime.amp_dtype("cuda", False) is None
+
+
+def test_fast_path_says_what_it_chose_and_why(monkeypatch):
+    monkeypatch.setattr(runtime, "cpu_bf16_supported", lambda: False)
+    plain = runtime.fast_path("cpu")
+    assert plain["amp"] == "fp32" and "no native bf16" in plain["amp_reason"]
+    assert plain["channels_last"] is True and plain["compile"] is False
+    monkeypatch.setattr(runtime, "cpu_bf16_supported", lambda: True)
+    assert runtime.fast_path("cpu")["amp"] == "bf16"
+    assert runtime.fast_path("cpu", amp=False, channels_last=False) == {
+        **runtime.fast_path("cpu", amp=False, channels_last=False),
+        "amp": "fp32", "amp_reason": "off (amp=False)", "channels_last": False}
 
 
 @pytest.mark.parametrize("bf16", [True, False])

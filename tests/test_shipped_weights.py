@@ -8,7 +8,9 @@ from aigc_course import checkpoint, recipes
 
 MANIFEST = checkpoint.weights_dir() / "manifest.json"
 ENTRIES = json.loads(MANIFEST.read_text())["weights"] if MANIFEST.exists() else {}
-IMAGE_RECIPES = [name for name, r in recipes.RECIPES.items() if not r.data.startswith("toy2d:")]
+# Every recipe on data these machines have offline ships weights (MNIST must be downloaded: its recipe is
+# for readers who can; the toy 2-D recipes train in seconds).
+IMAGE_RECIPES = [name for name, r in recipes.RECIPES.items() if not r.data.startswith("toy2d:") and r.data != "mnist"]
 
 
 def test_every_shipped_file_matches_the_manifest():

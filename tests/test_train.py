@@ -180,11 +180,12 @@ def test_loader_and_config_batch_sizes_must_agree():
 
 # --- opt-in speed switches: reuse_fakes, amp on the CPU ---------------------------------------
 
-def test_defaults_keep_the_plain_path():
-    """The notebooks' numerics rely on these defaults: fp32 on the CPU and fresh noise for the G step."""
+def test_defaults_follow_the_hardware_but_not_the_algorithm():
+    """By default the trainer uses what the hardware does natively (bf16 only on CPUs that have it) but
+    never changes the algorithm: fresh noise for the G step unless reuse_fakes=True is asked for."""
     cfg = TrainConfig()
-    assert cfg.amp is None and cfg.reuse_fakes is False
-    assert runtime.amp_dtype("cpu", cfg.amp) is None
+    assert cfg.amp is None and cfg.channels_last is None and cfg.reuse_fakes is False
+    assert runtime.amp_dtype("cpu", cfg.amp) == (torch.bfloat16 if runtime.cpu_bf16_supported() else None)
 
 
 def _count_forwards(module):
@@ -207,7 +208,8 @@ def test_reuse_fakes_trains_with_one_g_forward_per_step(reuse):
 
 @pytest.mark.parametrize("amp", [None, False, True])
 def test_amp_sets_the_dtype_of_activations_on_the_cpu(amp):
-    """amp=True: bf16 convolutions inside the trainer on CPUs with native bf16; None/False: fp32."""
+    """amp=None/True: bf16 convolutions inside the trainer on CPUs with native bf16, fp32 elsewhere;
+    amp=False: always fp32."""
     if amp and not runtime.cpu_bf16_supported():
         pytest.skip("this CPU has no native bf16: amp=True falls back to fp32")
     recipe = recipes.get_recipe("dcgan-fashion")
@@ -218,7 +220,8 @@ def test_amp_sets_the_dtype_of_activations_on_the_cpu(amp):
     seen = [_count_forwards(c) for c in convs]
     cfg = TrainConfig(steps=2, batch_size=32, amp=amp, reuse_fakes=True)
     res = train_gan(G, D, loader_for(recipe, 32), cfg, progress=False)
-    expected = torch.bfloat16 if amp else torch.float32
+    expected = torch.bfloat16 if amp is not False and runtime.cpu_bf16_supported() else torch.float32
+    assert res.settings["amp"] == ("bf16" if expected == torch.bfloat16 else "fp32")
     assert seen[0] and seen[1] and set(seen[0]) == set(seen[1]) == {expected}
     assert all(p.dtype == torch.float32 for p in G.parameters())  # fp32 master weights
     assert math.isfinite(res.history.last("g_loss"))

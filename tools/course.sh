@@ -33,6 +33,10 @@ setup() {
     apt_install dataset-fashion-mnist \
       || echo "note: could not install dataset-fashion-mnist; the course will download Fashion-MNIST instead"
   fi
+  if [ ! -e /usr/share/games/fortunes/tang300.u8 ] && [ -z "${AIGC_DATA:-}" ]; then
+    apt_install fortunes-zh \
+      || echo "note: could not install fortunes-zh; 1.4 needs its Tang poems (see the setup appendix)"
+  fi
   # The website serves its own JavaScript (MathJax, widgets): pinned in package.json, from the npm registry.
   if ! command -v npm >/dev/null; then
     apt_install nodejs npm || { echo "error: the website needs Node.js and npm to fetch MathJax;" \
@@ -95,10 +99,21 @@ case "$cmd" in
         --nbval-sanitize-with nbval_sanitize.cfg --durations=20 "$@"
       exit 0
     fi
-    run_pytest tests chapters --nbval-lax --nbval-current-env --nbval-cell-timeout=900 \
-      --nbval-sanitize-with nbval_sanitize.cfg --durations=20
     browser_setup
-    build
+    # The website build executes every notebook as well: it runs beside the tests, one core each
+    # (OMP_NUM_THREADS, AIGC_THREADS: torch threads), and the browser tests check the site once both are done.
+    build_log="${TMPDIR:-/tmp}/aigc-book-build.$$.log"
+    ( export OMP_NUM_THREADS=1 AIGC_THREADS=1; build ) > "$build_log" 2>&1 &
+    build_pid=$!
+    trap 'kill "$build_pid" 2>/dev/null || true' EXIT
+    echo "building the website in the background (log: $build_log)"
+    OMP_NUM_THREADS=1 AIGC_THREADS=1 run_pytest tests chapters --nbval-lax --nbval-current-env --nbval-cell-timeout=900 \
+      --nbval-sanitize-with nbval_sanitize.cfg --durations=20
+    if ! wait "$build_pid"; then
+      cat "$build_log"; echo "error: the website build failed (log above: $build_log)" >&2; exit 1
+    fi
+    trap - EXIT
+    tail -n 5 "$build_log"
     run_pytest tests/browser -v
     ;;
   book)

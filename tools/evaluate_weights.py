@@ -1,14 +1,19 @@
 """Evaluate every shipped model and record the numbers in the weights manifest's ``metrics`` field.
 
     python tools/evaluate_weights.py [--n 10000] [--nll-images 2000] [--iwae-k 100] [--names NAME ...] [--dry-run]
+    python tools/evaluate_weights.py --run runs/vae-binarized-mnist   # a training folder: its binarised NLL
+
 
 The metrics are those of chapter 4.5, computed with more samples:
 
 * image models (GANs and VAEs on Fashion-MNIST): FID, precision and recall (k = 3) in the feature space of
   the shipped ``classifier-fashion``, ``--n`` samples against the first ``--n`` test images, and the
   real-vs-real floor (the first ``--n`` training images against the same test images) for reference;
-* VAEs: the IWAE bound on the negative log-likelihood with K = ``--iwae-k`` and the negative ELBO (K = 1), in
-  nats per image, on the first ``--nll-images`` test images;
+* VAEs with a proper likelihood (recipes on dynamically binarised data): the IWAE bound on the negative
+  log-likelihood of the binarised test images (a fixed binarisation, seed 0) with K = ``--iwae-k-binary``, in
+  nats per image and bits per dimension, with its standard error over the images;
+* VAEs with a Bernoulli decoder on grey levels: the same bounds, recorded as what they are: a cross-entropy
+  score (``bce_kl_iwae``, ``bce_kl_elbo``), not a likelihood, so no bits per dimension (Part III, 3.4);
 * 2-D toy GANs: mode coverage (2.3) of 10 000 samples.
 
 Each entry's ``metrics`` dict is updated (other keys, such as the classifier's accuracy, are kept) and the
@@ -22,7 +27,7 @@ import time
 
 import torch
 
-from aigc_course import checkpoint, data, metrics, recipes, runtime
+from aigc_course import checkpoint, data, losses, metrics, recipes, runtime
 
 TOY_STD = 0.02  # standard deviation of each component of data.toy2d("8gaussians")
 
@@ -31,10 +36,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--n", type=int, default=10_000, help="samples per set for FID and precision/recall")
     p.add_argument("--nll-images", type=int, default=2000, help="test images for the IWAE bound")
-    p.add_argument("--iwae-k", type=int, default=100, help="importance samples K of the IWAE bound")
+    p.add_argument("--iwae-k", type=int, default=100, help="importance samples K of the grey-level IWAE score")
+    p.add_argument("--iwae-k-binary", type=int, default=5000, help="K of the IWAE NLL of binarised-data VAEs")
+    p.add_argument("--binary-images", type=int, default=10_000, help="binarised test images for that NLL")
     p.add_argument("--names", nargs="*", default=None, help="only these manifest entries (default: all models)")
     p.add_argument("--device", default=None, help="cpu, cuda, ... (default: the best available)")
     p.add_argument("--dry-run", action="store_true", help="print the metrics, do not write the manifest")
+    p.add_argument("--run", default=None, help="instead: the binarised test NLL of the VAE in this training "
+                   "folder (a recipe with binarised data, e.g. vae-binarized-mnist); prints, writes nothing")
     return p.parse_args(argv)
 
 
@@ -62,12 +71,49 @@ class ImageReference:
                 "fid_floor": self.floor, "n_samples": self.n, "feature_space": recipes.CLASSIFIER_NAME}
 
 
-def likelihood_metrics(vae: torch.nn.Module, images: torch.Tensor, K: int) -> dict:
-    """IWAE NLL bound (K samples) and negative ELBO (K = 1), nats per image."""
-    nll = metrics.nll_iwae(vae, images, K=K, generator=torch.Generator().manual_seed(1))
+def grey_level_scores(vae: torch.nn.Module, images: torch.Tensor, K: int) -> dict:
+    """For a Bernoulli decoder on grey levels: the IWAE and ELBO bounds of a cross-entropy, not of a
+    likelihood (no bits per dimension)."""
+    iwae = metrics.nll_iwae(vae, images, K=K, generator=torch.Generator().manual_seed(1))
     neg_elbo = metrics.nll_iwae(vae, images, K=1, generator=torch.Generator().manual_seed(2))
-    return {"nll_iwae": nll, "iwae_k": K, "neg_elbo": neg_elbo, "nll_images": len(images),
-            "bits_per_dim": metrics.bits_per_dim(nll, tuple(images.shape[1:]))}
+    return {"bce_kl_iwae": iwae, "iwae_k": K, "bce_kl_elbo": neg_elbo, "score_images": len(images),
+            "score_note": "Bernoulli cross-entropy on grey levels (nats/image): a score, not a negative "
+                          "log-likelihood"}
+
+
+@torch.no_grad()
+def binary_nll(vae: torch.nn.Module, images: torch.Tensor, K: int, chunk: int = 50) -> dict:
+    """IWAE bound on -log p(x) of binarised images (nats/image), its standard error over the images, and
+    the negative ELBO (K = 1): a real likelihood, since the pixels are binary."""
+    binary = data.binarize(images, seed=0)
+    gen = torch.Generator().manual_seed(1)
+    per_image = []
+    dev = next(vae.parameters()).device
+    with torch.no_grad():
+        for start in range(0, len(binary), chunk):
+            x = data.to_model_space(binary[start:start + chunk].to(dev))
+            log_w = torch.cat([vae.log_weights(x, min(500, K - k), gen) for k in range(0, K, 500)])  # (K, B)
+            per_image.append(-losses.iwae_bound(log_w).cpu())
+    nll = torch.cat(per_image).double()
+    neg_elbo = metrics.nll_iwae(vae, binary, K=1, generator=torch.Generator().manual_seed(2))
+    return {"nll_iwae": nll.mean().item(), "nll_stderr": (nll.std() / len(nll) ** 0.5).item(), "iwae_k": K,
+            "neg_elbo": neg_elbo, "nll_images": len(nll), "data": "binarised test images (data.binarize, seed 0)",
+            "bits_per_dim": metrics.bits_per_dim(nll.mean().item(), tuple(images.shape[1:]))}
+
+
+def evaluate_run(path: str, args: argparse.Namespace, device: torch.device) -> dict:
+    """The binarised-test-set NLL of the VAE saved in training folder ``path`` (its recipe's data set)."""
+    from aigc_course.recipes import get_recipe
+
+    ckpt = checkpoint.find_checkpoint(path)
+    name = checkpoint.read_state(ckpt).get("state", {}).get("meta", {}).get("recipe")
+    recipe = get_recipe(name) if name else None
+    if recipe is None or recipe.kind != "vae" or not recipe.binarize:
+        raise SystemExit(f"error: --run {path}: holds a run of {name!r}, not of a VAE recipe on binarised data "
+                         "(vae-binarized-fashion, vae-binarized-mnist)")
+    model = recipes.load_models(path, device=device)
+    test = data.load(recipe.data, "test")
+    return {"recipe": name, **binary_nll(model, test.images[:args.binary_images], args.iwae_k_binary)}
 
 
 def toy_metrics(generator: torch.nn.Module, recipe_data: str) -> dict:
@@ -90,15 +136,22 @@ def evaluate(name: str, entry: dict, reference: ImageReference, args: argparse.N
         return toy_metrics(model, recipe_data)
     result = reference.sample_metrics(model)
     if entry["kind"] == "vae":
-        result.update(likelihood_metrics(model, reference.test_images[:args.nll_images], args.iwae_k))
+        if get_recipe(entry["recipe"]).binarize:
+            result.update(binary_nll(model, reference.test_images[:args.binary_images], args.iwae_k_binary))
+        else:
+            result.update(grey_level_scores(model, reference.test_images[:args.nll_images], args.iwae_k))
     return result
 
 
 def record(results: dict[str, dict]) -> None:
     """Merge ``results`` (name -> metrics) into the manifest entries' ``metrics``; atomic rewrite."""
     manifest = checkpoint.read_manifest()
+    stale_if_score = ("nll_iwae", "nll_stderr", "bits_per_dim", "nll_images", "neg_elbo")  # not a likelihood
     for name, values in results.items():
-        manifest["weights"][name]["metrics"] = {**manifest["weights"][name].get("metrics", {}), **values}
+        old = manifest["weights"][name].get("metrics", {})
+        if "bce_kl_iwae" in values:
+            old = {k: v for k, v in old.items() if k not in stale_if_score}
+        manifest["weights"][name]["metrics"] = {**old, **values}
     checkpoint.write_manifest(manifest)
 
 
@@ -106,6 +159,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     dev = runtime.device(args.device)
     print(runtime.describe(dev))
+    if args.run:
+        result = evaluate_run(args.run, args, dev)
+        print(", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in result.items()))
+        return 0
     entries = checkpoint.read_manifest()["weights"]
     names = args.names or [n for n, e in sorted(entries.items()) if e["kind"] in ("gan", "vae")]
     unknown = [n for n in names if n not in entries]

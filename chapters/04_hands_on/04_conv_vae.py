@@ -48,9 +48,13 @@ x_test = (test.images[:1000].float() / 127.5 - 1).to(dev)  # (1000, 1, 28, 28) i
 #
 # The encoder halves the side twice with strided convolutions (28 → 14 → 7) and a linear layer outputs
 # $(\mu, \log\sigma^2)$, $2 \times 16$ numbers; the decoder mirrors it with transposed convolutions. There is
-# no batch norm, so every image is encoded on its own. The decoder outputs one **logit** per pixel: $p(x \mid
-# z)$ is a Bernoulli distribution over the pixel's intensity scaled to $[0, 1]$, so $-\log p(x \mid z)$ is a
-# binary cross-entropy summed over the 784 pixels.
+# no batch norm, so every image is encoded on its own. The decoder outputs one **logit** per pixel, and the
+# reconstruction term is the binary cross-entropy between the sigmoid of that logit and the pixel's grey level
+# scaled to $[0, 1]$, summed over the 784 pixels. This is the usual choice, but be precise about what it is:
+# a Bernoulli distribution is defined on $\{0, 1\}$, so for grey levels in between this "$-\log p(x \mid
+# z)$" is not the log of a normalised density (3.4 shows the missing normaliser), and the loss is a training
+# objective, not a bound on a real likelihood. 4.5 reports it as a score, and measures a real likelihood on
+# binarised images.
 
 # %%
 recipe = recipes.get_recipe("vae-fashion")
@@ -119,7 +123,7 @@ assert samples.shape == (64, 1, 28, 28) and samples.min() >= -1 and samples.max(
 # %% [markdown]
 # The samples are plausible garments but blurrier than the GAN's of 4.2. Two reasons, both from the
 # objective: the decoder's mean is an average over the images that could have produced $z$, and the ELBO
-# punishes *missing* any training image (the reconstruction term is a log-likelihood) far more than it
+# punishes *missing* any training image (the reconstruction term acts as a log-likelihood) far more than it
 # punishes putting probability on blurry images in between. A GAN's discriminator punishes exactly those. 4.5
 # measures the difference.
 #
@@ -288,7 +292,7 @@ print(f"active units of the shipped vae-fashion: {shipped_active} / {vae.z_dim}"
 #
 # * A convolutional VAE: strided convolutions to $(\mu, \log\sigma^2)$, transposed convolutions back to one
 #   Bernoulli logit per pixel; loss = recon + β·KL with KL ≥ 0 for every image.
-# * Reconstructions and samples are blurry because the decoder outputs mean images and the likelihood punishes
+# * Reconstructions and samples are blurry because the decoder outputs mean images and the loss punishes
 #   missing data more than blur.
 # * A 2-D latent space shows the structure: classes form regions, similar classes overlap, and the prior keeps
 #   everything near the origin.

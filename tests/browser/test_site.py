@@ -92,6 +92,10 @@ IMAGES = """async () => {
   };
 }"""
 
+SCROLLING_CODE = """() => Array.from(document.querySelectorAll('div.cell_input pre'))
+  .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent.split('\\n')
+  .reduce((a, b) => (b.length > a.length ? b : a), '').slice(0, 80))"""
+
 SOLUTIONS = """() => {
   const boxes = Array.from(document.querySelectorAll('main details.sd-dropdown, main details.hide'));
   return {total: boxes.length, open: boxes.filter(d => d.open).length};
@@ -149,6 +153,7 @@ def test_page_as_a_reader_sees_it(offline, server, name):
     images = page.evaluate(IMAGES)
     widgets = page.evaluate(WIDGETS)
     solutions = page.evaluate(SOLUTIONS)
+    scrolling = page.evaluate(SCROLLING_CODE)
     raw = page.evaluate(RAW_TEX)
     han = page.evaluate(MARK_HAN)
     fonts = rendered_fonts(page, "[data-cjk-probe]") if han else []
@@ -176,6 +181,7 @@ def test_page_as_a_reader_sees_it(offline, server, name):
     assert images["figures"] >= expected, \
         f"{name}: the code makes {expected} figure(s) but the page shows {images['figures']}"
     assert widgets["rendered"] >= widgets["views"], f"{name}: widgets not rendered: {widgets}"
+    assert not scrolling, f"{name}: code cells that scroll sideways at 1280 px: {scrolling}"
     assert solutions["open"] == 0, f"{name}: solutions and hidden cells must start collapsed: {solutions}"
     if han:
         cjk = [f for f in fonts if re.search(r"CJK|Han|Hei|Song|Kai|Ming|SC|TC|JP", f["familyName"])

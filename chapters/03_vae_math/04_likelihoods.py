@@ -1,0 +1,678 @@
+# ---
+# jupyter:
+#   jupytext:
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 3.4 Likelihoods and variants
+#
+# The ELBO of 3.1 is a bound on $\log p(x)$ only if $p(x \mid z)$ is a real probability model of the data:
+# a probability mass function for discrete pixels, a density for continuous ones. This page looks at what
+# the common decoders assume about pixels and which of them give a number that deserves the name
+# negative log-likelihood (负对数似然, NLL). Then it turns to the variants of the objective: the β-VAE and
+# what its two terms, **rate** (码率) and **distortion** (失真), measure; **posterior collapse** (后验坍缩,
+# also 后验坍塌) and two remedies; and the importance-weighted bound, which tightens the ELBO with more
+# samples.
+
+# %%
+import math
+
+import matplotlib.pyplot as plt
+import torch
+import torch.nn.functional as F
+from myst_nb import glue
+from scipy import integrate
+from torch import nn
+from torch.distributions import ContinuousBernoulli, MultivariateNormal, Normal, kl_divergence
+
+import aigc_course as ac
+from aigc_course import data, losses, metrics, recipes
+from aigc_course.exercises import ch3
+
+ac.set_seed(0)
+ac.runtime.set_threads(1)  # small networks and batches: one CPU thread is fastest
+print(ac.describe(torch.device("cpu")))  # this page runs on the CPU, whatever the machine has
+QUICK = ac.profile() == "quick"
+train_images = data.fashion_mnist("train").images      # (60000, 1, 28, 28) uint8
+test_images = data.fashion_mnist("test").images        # (10000, 1, 28, 28) uint8
+
+# %% [markdown]
+# ## What the decoder assumes about pixels
+#
+# **Bernoulli on binarised pixels.** If every pixel is 0 or 1, a decoder that outputs one logit $\ell_i$
+# per pixel defines $p(x \mid z) = \prod_i \sigma(\ell_i)^{x_i}(1 - \sigma(\ell_i))^{1 - x_i}$, a
+# probability mass function over the $2^D$ binary images: its values sum to 1. `losses.bernoulli_log_likelihood`
+# computes its logarithm. We check the sum over all $2^{12}$ images of a 12-pixel model.
+
+# %%
+gen = torch.Generator().manual_seed(0)
+logits12 = 2 * torch.randn(1, 12, generator=gen, dtype=torch.float64)
+bits = (torch.arange(2**12)[:, None] >> torch.arange(12)) & 1   # all binary images, (4096, 12)
+pmf = losses.bernoulli_log_likelihood(logits12.expand(4096, 12), bits.double()).exp()
+print(f"sum over all 4096 binary images: {pmf.sum().item():.12f}")
+assert abs(pmf.sum().item() - 1) < 1e-12
+
+# %% [markdown]
+# **Bernoulli cross-entropy on grey levels.** Most VAE code, including this course's `vae-fashion`, feeds
+# grey levels $x_i \in [0, 1]$ into the same formula. That is a fine *loss*, but not a density on $[0, 1]$:
+# for one pixel, $\int_0^1 \lambda^x (1 - \lambda)^{1 - x}\,dx = \frac{2\lambda - 1}{\ell} =
+# \frac{\tanh(\ell / 2)}{\ell} \le \frac12$ for $\lambda = \sigma(\ell)$. The **continuous Bernoulli**
+# {cite}`loaizaganem2019continuous` divides by this integral: $p(x \mid \lambda) = C(\lambda)\,\lambda^x
+# (1-\lambda)^{1-x}$ with $C(\lambda) = \ell / \tanh(\ell / 2)$, a proper density
+# (`losses.continuous_bernoulli_log_likelihood`). We integrate both numerically and compare the second with
+# `torch.distributions.ContinuousBernoulli`.
+
+# %%
+print("  logit   ∫ Bernoulli 'density'   tanh(l/2)/l   ∫ continuous Bernoulli")
+for ell in [-6.0, -1.0, 0.0, 0.5, 3.0]:
+    lt = torch.tensor([[ell]], dtype=torch.float64)
+
+    def bern(x):
+        return losses.bernoulli_log_likelihood(lt, torch.tensor([[x]], dtype=torch.float64)).exp()
+
+    def cont(x):
+        x = torch.tensor([[x]], dtype=torch.float64)
+        return losses.continuous_bernoulli_log_likelihood(lt, x).exp()
+
+    area_b = integrate.quad(lambda x: bern(x).item(), 0, 1)[0]
+    area_c = integrate.quad(lambda x: cont(x).item(), 0, 1)[0]
+    formula = 0.5 if ell == 0 else math.tanh(ell / 2) / ell
+    print(f"{ell:7.1f}   {area_b:21.6f}   {formula:11.6f}   {area_c:22.9f}")
+    assert abs(area_b - formula) < 1e-9 and area_b <= 0.5 + 1e-12
+    assert abs(area_c - 1) < 1e-8
+    xs = torch.linspace(0, 1, 11, dtype=torch.float64)[:, None]
+    torch.testing.assert_close(losses.continuous_bernoulli_log_likelihood(lt.expand(11, 1), xs),
+                               ContinuousBernoulli(logits=lt.expand(11, 1)).log_prob(xs)[:, 0])
+
+# %% [markdown]
+# The grey-level Bernoulli "density" of a pixel integrates to at most ½ (exactly ½ at $\ell = 0$), so over a
+# 784-pixel image it leaves out all but at most $2^{-784}$ of the probability. Its value is also not
+# zero-based: even a decoder that predicts every grey level *exactly*, $\sigma(\ell_i) = x_i$, pays the
+# binary entropy $H(x_i) = -x_i\log x_i - (1-x_i)\log(1-x_i)$ for each pixel. On test images we compare
+# that floor with the reconstruction term of the shipped `vae-fashion` (decoding $z = \mu(x)$).
+
+# %%
+vae = recipes.load_or_train("vae-fashion", device="cpu")
+grey = test_images[:500].double() / 255                          # (500, 1, 28, 28) in [0, 1]
+entropy = -(torch.xlogy(grey, grey) + torch.xlogy(1 - grey, 1 - grey)).flatten(1).sum(1)
+with torch.no_grad():
+    x_model = data.to_model_space(test_images[:500])
+    recon_ce = -vae.log_px(x_model, vae.decode(vae.encode(x_model)[0])).double()
+print(f"cross-entropy of vae-fashion's reconstructions: {recon_ce.mean():.1f} nats per image")
+print(f"floor for a perfect decoder (sum of binary entropies): {entropy.mean():.1f} nats per "
+      "image")
+assert (recon_ce >= entropy - 1e-3).all()  # no decoder goes below the entropy floor
+glue("e34_ce", recon_ce.mean().item(), display=False)
+glue("e34_floor", entropy.mean().item(), display=False)
+
+# %% [markdown]
+# Of the {glue:text}`e34_ce:.0f` nats, {glue:text}`e34_floor:.0f` are the floor that no decoder can go
+# below. Numbers like these measure reconstruction, but they are not an NLL, and they cannot be compared
+# with the NLL of a model of binarised or discrete images.
+#
+# **Gaussian decoders and discrete pixels.** A Gaussian decoder $p(x \mid z) = \mathcal N(x; m(z),
+# \sigma^2 I)$, with $\sigma$ fixed or learned, is a real density on $\mathbb R^D$. But pixels take only 256
+# values, and a density on discrete data has no maximum: a decoder that predicts a pixel exactly can shrink
+# $\sigma$ and make $\log \mathcal N(x; x, \sigma^2) = -\log\sigma - \tfrac12\log 2\pi$ as large as it likes.
+# The remedy is **dequantisation** {cite}`theis2016note`: train and evaluate on $y = x + u$ with
+# $u \sim U(0, 1)$ (pixel units, levels $x \in \{0, \dots, 255\}$). For any density $p$,
+# $\mathbb E_u[\log p(x + u)] \le \log \int_0^1 p(x + u)\,du = \log P(x)$ by Jensen, where $P(x)$ is the
+# probability of the bin $[x, x + 1)$, a proper probability mass function. So the dequantised
+# log-likelihood is bounded by 0 per pixel and is a lower bound on a discrete log-likelihood. We try the
+# perfect predictor $m = x + \tfrac12$ (the bin's centre) with shrinking $\sigma$ on one pixel level.
+
+# %%
+level = torch.tensor(80.0, dtype=torch.float64)             # any pixel level 0..255
+u = torch.rand(200_000, generator=gen, dtype=torch.float64)
+print("  sigma    log N(x; x, s^2)   E_u log N(x+u; x+1/2, s^2)   log P(bin)")
+raw, deq = [], []
+for s in [1.0, 0.3, 0.1, 0.01, 1e-4]:
+    centre = Normal(level + 0.5, s)
+    raw.append(Normal(level, s).log_prob(level).item())
+    deq.append(centre.log_prob(level + u).mean().item())
+    log_bin = torch.log(centre.cdf(level + 1) - centre.cdf(level)).item()
+    print(f"{s:7.4f}   {raw[-1]:16.3f}   {deq[-1]:26.3f}   {log_bin:10.4f}")
+    assert deq[-1] <= log_bin + 1e-3 and log_bin <= 0
+best = -0.5 - 0.5 * math.log(2 * math.pi / 12)     # max over s of E_u log N, at s^2 = 1/12
+print(f"best dequantised value (s^2 = 1/12): {best:.4f} nats per pixel")
+assert raw == sorted(raw) and raw[-1] > 8 and max(deq) <= best + 1e-3
+glue("e34_deq_best", best, display=False)
+
+# %% [markdown]
+# On the raw levels the "log-likelihood" grows without bound as $\sigma$ shrinks. On dequantised data it
+# is at most {glue:text}`e34_deq_best:.3f` nats per pixel for this predictor (at $\sigma^2 = 1/12$, the
+# variance of $u$), and always below the log-probability of the bin. So:
+#
+# | decoder | data | what $-\mathcal L$ or the IWAE bound estimates |
+# |---|---|---|
+# | Bernoulli | binarised pixels | an upper bound on a real NLL (a pmf over binary images) |
+# | Bernoulli | grey levels in $[0, 1]$ | a cross-entropy: a loss, not an NLL |
+# | continuous Bernoulli | grey levels in $[0, 1]$ | a bound on the NLL of a density on $[0, 1]^D$ |
+# | Gaussian, $\sigma$ fixed or learned | raw discrete pixels | a density at discrete points: no probability, unbounded if $\sigma$ is learned |
+# | Gaussian (or any density) | dequantised pixels | an upper bound on a discrete NLL, after the change of units |
+#
+# Only rows 1, 3 and 5 give a number that can be reported as an NLL or in bits per dimension, and rows 1
+# and 5 measure different things (binary images versus 256 levels). For that reason the rest of this page
+# trains on **binarised** Fashion-MNIST: each training batch is binarised afresh (pixel $i$ is 1 with
+# probability equal to its grey level), and the test images are binarised once with a fixed seed.
+#
+# ## The β-VAE: rate, distortion and mutual information
+#
+# Write the two terms of the ELBO averaged over the data as the **distortion**
+# $D = -\mathbb E_x \mathbb E_{q(z \mid x)}[\log p(x \mid z)]$ and the **rate**
+# $R = \mathbb E_x\,\mathrm{KL}(q(z \mid x)\,\|\,p(z))$, so that $-\mathbb E_x\mathcal L = D + R$. The
+# **β-VAE** {cite}`higgins2017betavae` minimises $D + \beta R$. Alemi et al. {cite}`alemi2018fixing` read
+# this as a **rate–distortion** (率失真) trade-off and made two statements precise; we check both on the
+# linear-Gaussian model of 3.1.
+#
+# **The rate bounds the mutual information from above.** Let $q(x, z) = p_{\text{data}}(x)\, q(z \mid x)$ and
+# let $q(z) = \mathbb E_x[q(z \mid x)]$ be the **aggregate posterior**. The **mutual information**
+# (互信息) between data and code under the encoder is $I_q(x; z) = \mathbb E_{q(x,z)}[\log q(z \mid x) -
+# \log q(z)]$. Adding and subtracting $\log q(z)$ inside the rate:
+#
+# $$
+# R = \mathbb E_{q(x, z)}\Big[\log\frac{q(z \mid x)}{q(z)} + \log\frac{q(z)}{p(z)}\Big]
+#   = I_q(x; z) + \mathrm{KL}\big(q(z)\,\|\,p(z)\big) \;\ge\; I_q(x; z),
+# $$
+#
+# with equality exactly when the aggregate posterior equals the prior. The rate is the code's information
+# about $x$ plus what is wasted by not matching the prior; a dimension with zero rate carries no
+# information. (This is the bound behind 3.3's reading of the per-dimension KL.)
+#
+# On the linear-Gaussian model, with $x \sim p(x) = \mathcal N(b, C_x)$, $C_x = W W^\top + \sigma^2 I$, and a
+# linear encoder $q(z \mid x) = \mathcal N(A x + c, \Sigma)$, everything is Gaussian: $q(z) = \mathcal
+# N(A b + c, A C_x A^\top + \Sigma)$ and $I_q = \tfrac12 \log\det(A C_x A^\top + \Sigma) - \tfrac12 \log\det
+# \Sigma$. We check the decomposition for 500 random encoders, that the exact posterior's encoder has
+# $R = I_q$, and the mutual information against a Monte Carlo estimate.
+
+# %%
+torch.set_default_dtype(torch.float64)
+D_obs, d_lat, sigma_obs = 5, 2, 0.5
+W = torch.randn(D_obs, d_lat, generator=gen)
+b = torch.randn(D_obs, generator=gen)
+C_x = W @ W.T + sigma_obs**2 * torch.eye(D_obs)                   # Cov of x, (D, D)
+prior = MultivariateNormal(torch.zeros(d_lat), torch.eye(d_lat))
+
+
+def rate_info(A, c, Sigma):
+    """Rate, mutual information I_q(x; z) and KL(q(z) || p(z)) of q(z|x) = N(Ax + c, Sigma)."""
+    m = A @ b + c                                                  # mean of A x + c over x
+    cov_means = A @ C_x @ A.T                                      # Cov of A x + c over x
+    rate = 0.5 * (torch.trace(Sigma) + m @ m + torch.trace(cov_means) - d_lat
+                  - torch.logdet(Sigma))
+    info = 0.5 * (torch.logdet(cov_means + Sigma) - torch.logdet(Sigma))
+    aggregate = MultivariateNormal(m, cov_means + Sigma)
+    return rate, info, kl_divergence(aggregate, prior)
+
+
+gaps = []
+for _ in range(500):
+    A = torch.randn(d_lat, D_obs, generator=gen)
+    c = torch.randn(d_lat, generator=gen)
+    L = torch.randn(d_lat, d_lat, generator=gen).tril()
+    rate, info, kl_agg = rate_info(A, c, L @ L.T + 0.01 * torch.eye(d_lat))
+    torch.testing.assert_close(rate, info + kl_agg)
+    gaps.append((rate - info).item())
+
+S_post = torch.linalg.inv(torch.eye(d_lat) + W.T @ W / sigma_obs**2)  # exact posterior (3.1)
+A_post = S_post @ W.T / sigma_obs**2
+rate_p, info_p, kl_p = rate_info(A_post, -A_post @ b, S_post)
+
+x_s = MultivariateNormal(b, C_x).sample((200_000,))               # x ~ p(x), (S, D)
+A = torch.randn(d_lat, D_obs, generator=gen)
+Sigma = torch.diag(torch.tensor([0.3, 2.0]))
+z_s = x_s @ A.T + MultivariateNormal(torch.zeros(d_lat), Sigma).sample((200_000,))
+log_ratio = (MultivariateNormal(x_s @ A.T, Sigma).log_prob(z_s)
+             - MultivariateNormal(A @ b, A @ C_x @ A.T + Sigma).log_prob(z_s))
+info_cf = rate_info(A, torch.zeros(d_lat), Sigma)[1].item()
+info_mc, info_se = log_ratio.mean().item(), log_ratio.std().item() / math.sqrt(len(log_ratio))
+print(f"rate - I_q over 500 random encoders: min {min(gaps):.4f}, max {max(gaps):.1f} nats")
+print(f"exact-posterior encoder: rate {rate_p:.6f} = I_q {info_p:.6f} (KL(q(z) || p(z)) = "
+      f"{kl_p:.1e})")
+print(f"I_q closed form {info_cf:.4f}, Monte Carlo {info_mc:.4f} ± {info_se:.4f}")
+assert min(gaps) >= 0 and abs(rate_p - info_p) < 1e-10
+assert abs(info_mc - info_cf) < 4 * info_se
+
+# %% [markdown]
+# **The β-weighted objective bounds $\log p(x)$ only for β ≥ 1.** Write
+# $\mathcal L_\beta(x; q) = \mathbb E_q[\log p(x \mid z)] - \beta\,\mathrm{KL}(q \,\|\, p(z)) = \mathcal L(x; q)
+# - (\beta - 1)\,\mathrm{KL}(q \,\|\, p(z))$. For β ≥ 1 the second term is $\le 0$, so $\mathcal L_\beta \le
+# \mathcal L \le \log p(x)$. For β < 1 it is $\ge 0$, and nothing stops it from lifting $\mathcal L_\beta$
+# above $\log p(x)$. At the exact posterior, $\mathcal L_\beta = \log p(x) + (1 - \beta)\,\mathrm{KL}(p(z
+# \mid x) \,\|\, p(z))$, which exceeds $\log p(x)$ whenever $x$ is informative about $z$. The best Gaussian
+# $q$ for $\mathcal L_\beta$ is the **tempered posterior** $q \propto p(z)\,p(x \mid z)^{1/\beta}$: here
+# $\mathcal N(m_\beta, S_\beta)$ with $S_\beta^{-1} = I + W^\top W/(\beta\sigma^2)$. We evaluate both, for
+# 1 000 data points and a range of β, and check that no random Gaussian $q$ beats the tempered posterior.
+
+# %%
+def l_beta(x, mu, cov, beta):
+    """E_q[log p(x|z)] - beta KL(q || p(z)) for q = N(mu, cov), closed form (3.1), (N,)."""
+    resid = x - b - mu @ W.T
+    recon = (-0.5 * D_obs * math.log(2 * math.pi * sigma_obs**2)
+             - (resid.pow(2).sum(-1) + torch.trace(W @ cov @ W.T)) / (2 * sigma_obs**2))
+    kl = kl_divergence(MultivariateNormal(mu, cov), prior)
+    return losses.elbo(recon, kl, beta=beta)
+
+
+def tempered(x, beta):
+    S_b = torch.linalg.inv(torch.eye(d_lat) + W.T @ W / (beta * sigma_obs**2))
+    return (x - b) @ W @ S_b / (beta * sigma_obs**2), S_b
+
+
+x_lg = MultivariateNormal(b, C_x).sample((1000,))
+log_px = MultivariateNormal(b, C_x).log_prob(x_lg)
+m_post = (x_lg - b) @ A_post.T
+betas = [0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 4.0]
+excess = {}
+for beta in betas:
+    best_q = l_beta(x_lg, *tempered(x_lg, beta), beta)
+    for _ in range(20):  # random perturbations of the tempered posterior never do better
+        m_t, S_t = tempered(x_lg, beta)
+        L_t = 0.3 * torch.randn(d_lat, d_lat, generator=gen)
+        m_other = m_t + 0.3 * torch.randn(d_lat, generator=gen)
+        other = l_beta(x_lg, m_other, S_t + L_t @ L_t.T, beta)
+        assert (other <= best_q + 1e-9).all()
+    excess[beta] = (best_q - log_px).mean().item()
+at_post = l_beta(x_lg, m_post, S_post, 0.5) - log_px
+kl_post_prior = kl_divergence(MultivariateNormal(m_post, S_post), prior)
+torch.testing.assert_close(at_post, 0.5 * kl_post_prior)
+print("  beta   mean over x of max_q L_beta - log p(x)  (nats)")
+for beta, e in excess.items():
+    print(f"{beta:6.2f}   {e:+.6f}")
+assert excess[0.5] > 0.1 and abs(excess[1.0]) < 1e-8
+assert all(e <= 1e-8 for beta, e in excess.items() if beta >= 1)
+assert all(e > 0 for beta, e in excess.items() if beta < 1)
+glue("e34_excess_half", excess[0.5], display=False)
+glue("e34_excess_quarter", excess[0.25], display=False)
+
+# %% [markdown]
+# With β = 0.5 the best value of the objective lies {glue:text}`e34_excess_half:.2f` nats *above*
+# $\log p(x)$ on average ({glue:text}`e34_excess_quarter:.2f` nats for β = 0.25): a β < 1 objective is not a
+# lower bound on the evidence, and its value must not be reported as one. At β = 1 the maximum is
+# $\log p(x)$ itself, reached at the posterior; for β > 1 it stays below.
+#
+# ### Rate and distortion of trained models
+#
+# Now real models: an MLP VAE (`ac.vae.MLPVAE`, two hidden layers of 128 units, 16 latent dimensions) on
+# 10 000 training images, binarised afresh every batch. The training loop is on the page, because the
+# remedies below change one line each. All models start from the same initial weights and see the same
+# batches. We measure, on 1 000 binarised test images, the rate $R$ (closed-form KL), the distortion $D$
+# (one sample $z$ per image), $D + R$ (the negative ELBO, a bound on the NLL because the likelihood is a
+# real pmf), and how many latent dimensions carry information: Burda's active units
+# ($\operatorname{Var}_x \mu_j > 0.01$, 3.3) and the dimensions whose average KL exceeds 0.05 nats.
+
+# %%
+torch.set_default_dtype(torch.float32)
+Z_DIM, HIDDEN, BATCH = 16, 128, 64
+STEPS = 500 if QUICK else 5000
+grey_train = train_images[:10_000].float() / 255                  # binarisation probabilities
+x_test = data.to_model_space(data.binarize(test_images[:1000], seed=0))  # (1000, 1, 28, 28), ±1
+cfg = ac.VAEConfig(kind="mlp", z_dim=Z_DIM, hidden=HIDDEN)
+
+
+def decoder_logits(model, z, x):
+    """Bernoulli logits of p(x | z); the autoregressive decoder below also looks at x."""
+    return model.logits(z, x) if hasattr(model, "logits") else model.decode(z)
+
+
+def train_on_page(model, beta=1.0, warmup=0, free_bits=0.0, steps=STEPS, seed=0):
+    """Minimise distortion + weight * KL on dynamically binarised batches; returns the model."""
+    gen = torch.Generator().manual_seed(seed)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    for step in range(steps):
+        p = grey_train[torch.randint(0, len(grey_train), (BATCH,), generator=gen)]
+        x = torch.where(torch.rand(p.shape, generator=gen) < p, 1.0, -1.0)  # fresh binarisation
+        mu, logvar = model.encode(x)
+        z = mu + torch.exp(0.5 * logvar) * torch.randn(mu.shape, generator=gen)
+        log_px = model.log_px(x, decoder_logits(model, z, x))             # (B,)
+        kl_dim = 0.5 * (mu**2 + logvar.exp() - 1 - logvar)                  # (B, Z)
+        weight = beta * min(1.0, step / warmup) if warmup else beta         # KL warm-up
+        kl = kl_dim.mean(0).clamp(min=free_bits).sum()                  # free bits (0: plain KL)
+        loss = -log_px.mean() + weight * kl
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return model.eval()
+
+
+@torch.no_grad()
+def measure(model, x=x_test):
+    mu, logvar = model.encode(x)
+    eps = torch.randn(mu.shape, generator=torch.Generator().manual_seed(1))
+    z = mu + torch.exp(0.5 * logvar) * eps
+    kl_dim = (0.5 * (mu**2 + logvar.exp() - 1 - logvar)).mean(0)           # (Z,)
+    distortion = -model.log_px(x, decoder_logits(model, z, x)).mean().item()
+    return {"rate": kl_dim.sum().item(), "distortion": distortion, "kl_dim": kl_dim,
+            "active": int((mu.var(0) > 0.01).sum()), "informative": int((kl_dim > 0.05).sum())}
+
+
+def new_model(cls=ac.vae.MLPVAE):
+    torch.manual_seed(0)  # the same initial weights for every run
+    return cls(cfg)
+
+
+def row(name, r):
+    nelbo = r["rate"] + r["distortion"]
+    return (f"{name:24s} {r['rate']:8.2f} {r['distortion']:11.2f} {nelbo:9.2f}"
+            f" {r['active']:7d} {r['informative']:12d}")
+
+
+HEADER = (f"{'':24s} {'rate R':>8s} {'distortion':>11s} {'D + R':>9s} {'active':>7s} "
+          f"{'KL_j > 0.05':>12s}")
+sweep, models = {}, {}
+for beta in [0.5, 1.0, 2.0, 4.0]:
+    models[beta] = train_on_page(new_model(), beta=beta)
+    sweep[beta] = measure(models[beta])
+print(f"{STEPS} steps each; measured on 1 000 binarised test images (nats per image)")
+print(HEADER)
+for beta, r in sweep.items():
+    print(row(f"beta = {beta}", r))
+rates = [r["rate"] for r in sweep.values()]
+dists = [r["distortion"] for r in sweep.values()]
+assert rates == sorted(rates, reverse=True) and dists == sorted(dists)
+glue("e34_rate_b1", sweep[1.0]["rate"], display=False)
+glue("e34_rate_b4", sweep[4.0]["rate"], display=False)
+glue("e34_info_b4", sweep[4.0]["informative"], display=False)
+nelbo = {beta: r["rate"] + r["distortion"] for beta, r in sweep.items()}
+glue("e34_nelbo_gap", abs(nelbo[0.5] - nelbo[1.0]), display=False)
+
+# %% [markdown]
+# Larger β buys a smaller rate with a larger distortion: from {glue:text}`e34_rate_b1:.1f` nats at β = 1
+# to {glue:text}`e34_rate_b4:.1f` nats at β = 4, where only {glue:text}`e34_info_b4` of the 16
+# dimensions keep more than 0.05 nats. The column $D + R$ is the negative ELBO. Only β = 1 optimises it,
+# and the β = 0.5 model's *training objective* $D + 0.5R$ is not a bound on anything (see above); yet
+# after these short trainings the β = 0.5 model's $D + R$ is within {glue:text}`e34_nelbo_gap:.1f` nats of
+# the β = 1 model's: far from convergence, a cheap code helps the decoder learn faster, the idea behind
+# the KL warm-up below. The trainings are short; the ordering of rate and distortion is the point.
+#
+# ## Posterior collapse
+#
+# **Posterior collapse** is the extreme end of the same trade-off: $q(z \mid x) = p(z)$ for every $x$, in
+# all or in some dimensions, so the rate there is 0 and, by the bound above, so is the information. It
+# appears with a large β, and also at β = 1 when the decoder is strong enough to model $x$ without $z$:
+# then the cheapest way to raise the ELBO is to stop paying for the code {cite}`bowman2016generating`. To
+# see this, give the MLP decoder an **autoregressive** path: pixel $(r, c)$ also sees the two rows above it
+# and the pixels to its left (a linear map, masked so that no pixel sees itself or anything after it in
+# reading order). The product of its Bernoulli conditionals is still a pmf over binary images, so $D + R$
+# is still a bound on a real NLL.
+
+# %%
+class RowARVAE(ac.vae.MLPVAE):
+    """MLPVAE whose decoder adds a causal linear function of the pixels above and to the left."""
+
+    def __init__(self, cfg, rows_above=2):
+        super().__init__(cfg)
+        side = cfg.img_size
+        self.above = nn.Parameter(torch.zeros(rows_above, side, side))   # row r-k -> row r
+        self.left = nn.Parameter(torch.zeros(side, side))                # pixels left in row r
+        self.register_buffer("causal", torch.ones(side, side).triu(1))   # column i -> columns > i
+
+    def logits(self, z, x):
+        img = x[:, 0]                                                    # (B, 28, 28)
+        out = img @ (self.left * self.causal)                            # same row, to the left
+        for k in range(1, len(self.above) + 1):
+            out = out + F.pad(img, (0, 0, k, 0))[:, :-k] @ self.above[k - 1]  # k rows above
+        return self.decode(z) + out[:, None]                            # (B, 1, 28, 28)
+
+
+# the mask works: the logit of pixel (r, c) does not change when (r, c) or a later pixel changes
+probe = RowARVAE(cfg)
+with torch.no_grad():
+    for param in (probe.above, probe.left):
+        param.normal_()
+    x0 = torch.where(torch.rand(1, 1, 28, 28, generator=gen) < 0.5, 1.0, -1.0)
+    z0 = torch.zeros(1, Z_DIM)
+    x1 = x0.clone()
+    x1[0, 0, 10, 5:] *= -1                                     # flip (10, 5) and later pixels
+    x1[0, 0, 11:] *= -1
+    change = (probe.logits(z0, x1) - probe.logits(z0, x0)).abs()[0, 0].flatten()
+assert change[: 10 * 28 + 6].max() == 0 and change[10 * 28 + 6:].max() > 0
+
+ar = {"autoregressive decoder": train_on_page(new_model(RowARVAE))}
+ar["  + KL warm-up"] = train_on_page(new_model(RowARVAE), warmup=STEPS // 2)
+ar["  + free bits (0.25)"] = train_on_page(new_model(RowARVAE), free_bits=0.25)
+collapse = {"MLP decoder (beta = 1)": sweep[1.0]} | {k: measure(m) for k, m in ar.items()}
+print(HEADER)
+for name, r in collapse.items():
+    print(row(name, r))
+plain, warm, free = (collapse[k] for k in list(collapse)[1:])
+mlp = sweep[1.0]
+assert plain["rate"] < 0.6 * mlp["rate"] and plain["informative"] < mlp["informative"]
+assert free["informative"] == Z_DIM and free["rate"] > plain["rate"]
+assert free["rate"] + free["distortion"] > plain["rate"] + plain["distortion"]
+assert plain["rate"] + plain["distortion"] < mlp["rate"] + mlp["distortion"]
+assert plain["active"] > plain["informative"]
+for key, value in [("mlp_rate", mlp["rate"]), ("ar_rate", plain["rate"]),
+                   ("ar_active", plain["active"]),
+                   ("ar_info", plain["informative"]), ("mlp_info", mlp["informative"]),
+                   ("warm_rate", warm["rate"]), ("warm_info", warm["informative"]),
+                   ("free_rate", free["rate"]), ("free_info", free["informative"]),
+                   ("ar_nelbo", plain["rate"] + plain["distortion"]),
+                   ("mlp_nelbo", mlp["rate"] + mlp["distortion"]),
+                   ("free_nelbo", free["rate"] + free["distortion"]),
+                   ("warm_nelbo", warm["rate"] + warm["distortion"])]:
+    glue(f"e34_{key}", value, display=False)
+
+# %%
+fig, ax = plt.subplots(figsize=(7, 3.6))
+for name, r in collapse.items():
+    ax.plot(r["kl_dim"].sort(descending=True).values, "o-", ms=3, label=name.strip())
+ax.axhline(0.05, color="0.5", ls=":", lw=1)
+ax.set_yscale("log")
+ax.set_xlabel("latent dimension, sorted by its KL")
+ax.set_ylabel("average KL_j (nats)")
+ax.set_title("Posterior collapse: a strong decoder switches latent dimensions off")
+ax.legend(fontsize=8)
+plt.show()
+
+# %% [markdown]
+# With the autoregressive path the rate falls from {glue:text}`e34_mlp_rate:.1f` to
+# {glue:text}`e34_ar_rate:.1f` nats and only {glue:text}`e34_ar_info` dimensions keep more than 0.05 nats
+# (against {glue:text}`e34_mlp_info` with the MLP decoder). Burda's looser criterion still counts
+# {glue:text}`e34_ar_active` active units, because the means of the switched-off dimensions still vary a
+# little, but those dimensions carry almost no information. And the model is *better*: its negative ELBO
+# is {glue:text}`e34_ar_nelbo:.1f` nats against {glue:text}`e34_mlp_nelbo:.1f`. Collapse here is not a
+# failure of the optimiser to find a good ELBO; it is what the ELBO asks for once the decoder can do
+# without $z$. Two remedies, each one line of `train_on_page`:
+#
+# * **KL warm-up** (KL annealing) {cite}`bowman2016generating`: multiply the KL by a weight that grows from 0
+#   to 1 over the first steps (here half of them), so that the encoder learns to use $z$ before the KL
+#   is charged in full. Measured: rate {glue:text}`e34_warm_rate:.1f` nats,
+#   {glue:text}`e34_warm_info` informative dimensions, negative ELBO {glue:text}`e34_warm_nelbo:.1f`. It
+#   changes the path, not the objective: once the weight is 1, the pressure to collapse is back.
+# * **Free bits** {cite}`kingma2016iaf`: replace the KL by $\sum_j \max\big(\lambda,
+#   \overline{\mathrm{KL}}_j\big)$, where $\overline{\mathrm{KL}}_j$ is dimension $j$'s KL averaged over the
+#   minibatch. Below $\lambda$ nats a dimension's KL costs nothing, so there is no gradient pushing it to
+#   zero. Measured with $\lambda = 0.25$: rate {glue:text}`e34_free_rate:.1f` nats, all
+#   {glue:text}`e34_free_info` dimensions informative, and a negative ELBO of
+#   {glue:text}`e34_free_nelbo:.1f` nats. The code carries more information, and the ELBO, the quantity the
+#   objective no longer optimises, is worse for it.
+#
+# Which is "right" depends on the use: for density estimation the ELBO (better, an NLL estimate) is the
+# score; for representation learning, the information in $z$. Alemi et al. {cite}`alemi2018fixing` show
+# that models with the same ELBO can sit anywhere from zero rate to a rate that makes the decoder
+# irrelevant, which is why the rate should be reported next to the ELBO.
+#
+# ## Tighter bounds with more samples: IWAE
+#
+# Jensen's inequality in 3.1 was applied to an average of **one** weight $w = p(x, z)/q(z \mid x)$. Averaging
+# $K$ independent weights before taking the log gives the **importance-weighted bound** (重要性加权下界)
+# {cite}`burda2016iwae`
+#
+# $$
+# \mathcal L_K(x) = \mathbb E_{z_1, \dots, z_K \sim q}\Big[\log \frac1K \sum_{k=1}^K w_k\Big],
+# \qquad \mathcal L_1 = \mathcal L \;\le\; \mathcal L_K \;\le\; \mathcal L_{K'} \;\le\; \log p(x)
+# \quad (K \le K'),
+# $$
+#
+# and $\mathcal L_K \to \log p(x)$ as $K \to \infty$ when the weights are bounded. The inequalities are
+# between **expectations**. One draw of the $K$-sample estimate $\hat{\mathcal L}_K$ can be below one draw of
+# $\hat{\mathcal L}_{K'}$ or above it, and it can even exceed $\log p(x)$; what grows with $K$ is its mean,
+# while its spread shrinks. We measure this on the β = 1 MLP model above (a real pmf on binary images), for
+# 200 binarised test images: 1 500 log-weights per image, split into disjoint groups of $K$, so each group
+# is one independent draw of $\hat{\mathcal L}_K$ (1 500 draws for $K = 1$, 3 for $K = 500$). First, the
+# log-weights written out on the page must equal the package's `log_weights` with the same noise.
+
+# %%
+def log_weights_by_hand(model, x, eps):
+    """log p(x|z_k) + log p(z_k) - log q(z_k|x) with z_k = mu + sigma * eps_k: (K, B)."""
+    mu, logvar = model.encode(x)                                      # (B, Z) each
+    z = mu + torch.exp(0.5 * logvar) * eps                            # (K, B, Z)
+    K = len(eps)
+    log_px_z = model.log_px(x.repeat(K, 1, 1, 1), model.decode(z.reshape(-1, Z_DIM))).view(K, -1)
+    log_pz = Normal(0.0, 1.0).log_prob(z).sum(-1)
+    log_qz = Normal(mu, torch.exp(0.5 * logvar)).log_prob(z).sum(-1)
+    return log_px_z + log_pz - log_qz
+
+
+vae_b1, x_iw = models[1.0], x_test[:200]
+with torch.no_grad():
+    eps = torch.randn(7, 200, Z_DIM, generator=torch.Generator().manual_seed(3))
+    ours = log_weights_by_hand(vae_b1, x_iw, eps)
+    package = vae_b1.log_weights(x_iw, 7, generator=torch.Generator().manual_seed(3))
+torch.testing.assert_close(ours, package, rtol=1e-5, atol=1e-3)
+
+N_WEIGHTS = 1500
+with torch.no_grad():
+    log_w = torch.cat([vae_b1.log_weights(x_iw, 250, generator=torch.Generator().manual_seed(s))
+                       for s in range(N_WEIGHTS // 250)])             # (1500, 200)
+table = {}
+for K in [1, 5, 50, 500]:
+    draws = losses.iwae_bound(log_w.view(N_WEIGHTS // K, K, -1).transpose(0, 1).reshape(K, -1))
+    draws = draws.view(N_WEIGHTS // K, -1)                           # (draws, images)
+    per_image = draws.mean(0)                                         # (images,)
+    table[K] = {"draws": draws, "mean": per_image.mean().item(),
+                "se": (per_image.std() / math.sqrt(per_image.numel())).item(),
+                "spread": draws.std(0).mean().item()}
+print("   K   draws   mean L_K (nats)   ± s.e. over images   spread of one draw (std)")
+for K, t in table.items():
+    print(f"{K:4d}   {len(t['draws']):5d}   {t['mean']:15.2f}   {t['se']:18.2f}   "
+          f"{t['spread']:12.2f}")
+
+means = [t["mean"] for t in table.values()]
+spreads = [t["spread"] for t in table.values()]
+paired = (table[500]["draws"].mean(0) - table[50]["draws"].mean(0))   # same images, (200,)
+assert means == sorted(means) and spreads == sorted(spreads, reverse=True)
+assert paired.mean() > 3 * paired.std() / math.sqrt(len(paired))
+# independent pairs: L_5 draws 0..199 use weights 0..999, L_1 draws 1000..1199 use others
+reversals = (table[1]["draws"][1000:1200] > table[5]["draws"][:200]).float().mean().item()
+assert reversals > 0.01
+nll_pkg = metrics.nll_iwae(vae_b1, data.binarize(test_images[:200], seed=0), K=50,
+                           generator=torch.Generator().manual_seed(7))
+assert abs(nll_pkg + table[50]["mean"]) < 4 * table[50]["se"]
+nll_bits = metrics.bits_per_dim(-table[500]["mean"], (1, 28, 28))
+print(f"draws of L_1 above a draw of L_5 (same image): {reversals:.1%};  "
+      f"metrics.nll_iwae(K=50) = {nll_pkg:.2f} nats")
+print(f"NLL <= {-table[500]['mean']:.1f} nats per image = {nll_bits:.3f} bits per (binary) pixel")
+glue("e34_L1", table[1]["mean"], display=False)
+glue("e34_L500", table[500]["mean"], display=False)
+glue("e34_spread1", table[1]["spread"], display=False)
+glue("e34_spread500", table[500]["spread"], display=False)
+glue("e34_reversals", reversals, display=False)
+glue("e34_nll_bits", nll_bits, display=False)
+
+# %%
+fig, ax = plt.subplots(figsize=(6.5, 3.8))
+Ks = list(table)
+ax.errorbar(Ks, means, yerr=[t["spread"] for t in table.values()], fmt="o-", capsize=4,
+            label="mean over images; bars: spread of one draw")
+ax.set_xscale("log")
+ax.set_xlabel("number of samples K")
+ax.set_ylabel(r"$\mathcal{L}_K$ (nats per image)")
+ax.set_title("The IWAE bound rises with K in expectation; single draws scatter")
+ax.legend(fontsize=8)
+plt.show()
+
+# %% [markdown]
+# The mean bound rises from {glue:text}`e34_L1:.1f` nats ($K = 1$, the ELBO) to {glue:text}`e34_L500:.1f`
+# nats ($K = 500$), and the spread of a single draw falls from {glue:text}`e34_spread1:.1f` to
+# {glue:text}`e34_spread500:.2f` nats. Single draws do not obey the inequality: for
+# {glue:text}`e34_reversals:.0%` of the pairs, a one-sample draw lies above a five-sample draw of the same
+# image. With $K = 500$ this model's NLL on binarised test images is at most about
+# {glue:text}`e34_nll_bits:.3f` bits per pixel (an upper bound in expectation, since
+# $\mathbb E[\hat{\mathcal L}_K] \le \log p(x)$). Training with $\mathcal L_K$ instead of $\mathcal L$ gives the
+# IWAE itself, whose encoder no longer has to match the posterior as closely {cite}`burda2016iwae`.
+#
+# ## Exercises
+#
+# **Exercise 3.4a: the IWAE bound.** Write `iwae(log_w)`: $\mathcal L_K$ of each image from the log-weights
+# of shape (K, B), stable for log-weights around $-800$ (a real image's).
+
+# %%
+def iwae(log_w):
+    ...  # your code
+
+
+ch3.q34a.check(iwae);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# ```python
+# def iwae(log_w):
+#     return torch.logsumexp(log_w, dim=0) - math.log(log_w.shape[0])
+# ```
+# $\log \frac1K\sum_k e^{a_k} = \operatorname{logsumexp}(a) - \log K$. `logsumexp` subtracts the largest
+# $a_k$ before exponentiating, so nothing underflows; `exp(log_w).mean(0).log()` gives $-\infty$.
+# :::
+
+# %% tags=["hide-cell"]
+def iwae_reference(log_w):
+    return torch.logsumexp(log_w, dim=0) - math.log(log_w.shape[0])
+
+
+assert ch3.q34a.check(iwae_reference, quiet=True)
+torch.testing.assert_close(iwae_reference(log_w[:50]), losses.iwae_bound(log_w[:50]))
+
+# %% [markdown]
+# **Exercise 3.4b: free bits.** Write `free_bits_kl(kl_per_dim, lam)`: from the KL of each image and
+# dimension, shape (B, Z), the free-bits term $\sum_j \max(\lambda, \overline{\mathrm{KL}}_j)$ with
+# $\overline{\mathrm{KL}}_j$ the batch average of dimension $j$.
+
+# %%
+def free_bits_kl(kl_per_dim, lam):
+    ...  # your code
+
+
+ch3.q34b.check(free_bits_kl);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# ```python
+# def free_bits_kl(kl_per_dim, lam):
+#     return kl_per_dim.mean(dim=0).clamp(min=lam).sum()
+# ```
+# Average over the batch first, then clamp each dimension from below, then sum. Clamping from above
+# (`max=lam`) would cap the rate instead, and clamping the total would let the model collapse every
+# dimension but one.
+# :::
+
+# %% tags=["hide-cell"]
+def free_bits_kl_reference(kl_per_dim, lam):
+    return kl_per_dim.mean(dim=0).clamp(min=lam).sum()
+
+
+assert ch3.q34b.check(free_bits_kl_reference, quiet=True)
+
+# %% [markdown]
+# ## Summary
+#
+# * A Bernoulli decoder is a real pmf on **binarised** pixels; on grey levels it is a cross-entropy whose
+#   "density" integrates to at most ½ per pixel. The continuous Bernoulli normalises it. A Gaussian
+#   decoder on raw discrete pixels has an unbounded likelihood; on **dequantised** data it bounds a discrete
+#   NLL. Report NLL or bits per dimension only for those cases, and say which.
+# * Rate $R = \mathbb E_x \mathrm{KL}(q(z \mid x) \,\|\, p(z)) = I_q(x; z) + \mathrm{KL}(q(z) \,\|\, p(z))
+#   \ge I_q(x; z)$. The β-VAE trades rate for distortion; its objective bounds $\log p(x)$ only for β ≥ 1,
+#   and with β < 1 it exceeded $\log p(x)$ on the linear-Gaussian model.
+# * Posterior collapse (zero rate) follows from a large β or from a decoder that needs no $z$. KL warm-up
+#   changes the path of training; free bits changes the objective, keeping information in $z$ at a cost in
+#   ELBO.
+# * The IWAE bound $\mathcal L_K$ rises towards $\log p(x)$ with $K$ in expectation, not draw by draw.
