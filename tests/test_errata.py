@@ -16,8 +16,11 @@ ERRATA = ROOT / "chapters" / "appendix" / "errata.py"
 GLOSSARY = ROOT / "chapters" / "appendix" / "glossary.md"
 BIB = ROOT / "references.bib"
 
-ARTICLES = {"A": range(1, 25), "B": range(25, 41), "C": range(41, 58), "D": range(58, 75), "E": range(75, 99)}
-SEVERITY = {"A": (19, 5), "B": (9, 7), "C": (12, 5), "D": (16, 1), "E": (12, 12)}  # (major, minor)
+# E01-E98 follow the order of the articles; later entries are numbered on from E99 (see the page's intro)
+ARTICLES = {"A": [*range(1, 25), 99], "B": [*range(25, 41)], "C": [*range(41, 58)],
+            "D": [*range(58, 75), 100, 101], "E": [*range(75, 99)]}
+SEVERITY = {"A": (20, 5), "B": (9, 7), "C": (12, 5), "D": (16, 3), "E": (12, 12)}  # (major, minor)
+ENTRY_ID = r"E\d{2,3}"
 CJK_RUN = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]+")
 MAX_QUOTE = 12  # longest Chinese run allowed: a term or a few words, never copied sentences
 
@@ -59,14 +62,16 @@ def entries() -> dict[str, list[str]]:
     rows = {}
     for table in tables("\n".join(cells("markdown"))):
         for row in table[1:]:
-            if re.fullmatch(r"E\d\d", row[0]):
+            if re.fullmatch(ENTRY_ID, row[0]):
                 assert row[0] not in rows, f"{row[0]} has two rows"
                 rows[row[0]] = row
     return rows
 
 
 def test_every_error_has_one_row_in_its_article(entries):
-    assert sorted(entries) == [f"E{i:02d}" for i in range(1, 99)]
+    numbers = sorted(n for ids in ARTICLES.values() for n in ids)
+    assert sorted(entries, key=lambda e: int(e[1:])) == [f"E{i:02d}" for i in numbers]
+    assert numbers == list(range(1, len(numbers) + 1)), "entry numbers must have no gaps"
     for eid, row in entries.items():
         article = next(a for a, ids in ARTICLES.items() if int(eid[1:]) in ids)
         assert row[1] == article, f"{eid} belongs to Article {article}, the table says {row[1]}"
@@ -82,10 +87,29 @@ def test_severity_counts_match_the_overview(entries):
 
 def test_checks_claimed_in_tables_are_the_ones_the_code_runs(entries):
     code = "\n".join(cells("code"))
-    in_code = set(re.findall(r"\"(E\d\d)\"", code))
+    in_code = set(re.findall(rf"\"({ENTRY_ID})\"", code))
     claimed = {eid for eid, row in entries.items() if re.search(r"\bCheck\b", row[-1])}
     assert claimed == in_code, f"claimed only: {sorted(claimed - in_code)}, run only: {sorted(in_code - claimed)}"
     assert f"len(CHECKED) == {len(in_code)}" in code  # the summary cell's count is up to date
+
+
+def test_counts_typed_in_the_text_match_the_tables(entries):
+    """The intro's total, the article table's entries and major/minor, and each section's count."""
+    markdown = "\n".join(cells("markdown"))
+    (total,) = re.findall(r"\*\*(\d+) in all\*\*", markdown)
+    assert int(total) == len(entries)
+    articles = next(t for t in tables(markdown) if t[0][0] == "Article")
+    for row in articles[1:]:
+        article, ids = row[0], ARTICLES[row[0]]
+        sev = [entries[f"E{i:02d}"][2] for i in ids]
+        assert row[-2].endswith(f"({len(ids)})"), f"Article {article}: {row[-2]!r}"
+        assert row[-1] == f"{sev.count('major')} / {sev.count('minor')}", f"Article {article}"
+    sections = re.split(r"^## ", markdown, flags=re.M)
+    for section in sections:
+        heading = re.match(r"\d\. .*\((\d+) entries\)", section)
+        if heading:
+            rows = [r for t in tables(section) for r in t[1:] if re.fullmatch(ENTRY_ID, r[0])]
+            assert len(rows) == int(heading.group(1)), heading.group(0)
 
 
 @pytest.mark.parametrize("path", [ERRATA, GLOSSARY], ids=lambda p: p.name)

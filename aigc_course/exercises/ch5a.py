@@ -1,0 +1,240 @@
+"""Exercises of Part V, first half: latent walks (5.1), denoising and inpainting (5.2). Introduced in 5.1.
+
+Usage in a notebook::
+
+    from aigc_course.exercises import ch5a
+    ch5a.q51a.check(slerp)   # prints a verdict, returns True/False, never raises
+    ch5a.q51a.hint()
+    ch5a.q51a.solution()
+
+Questions are named by section: ``q51a`` is the first exercise of 5.1. Each checker runs the answer
+on its own random inputs (a private generator: the global RNG is left alone), compares it with the
+reference and, when it differs, names the common wrong answer it matches.
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import torch
+from scipy import stats
+
+from aigc_course.exercises import CheckFailed, Question, as_tensor, judge
+
+__all__ = ["q51a", "q51b", "q52a", "q52b"]
+
+
+def _normal(gen: torch.Generator, *shape: int) -> torch.Tensor:
+    return torch.randn(*shape, generator=gen, dtype=torch.float64)
+
+
+# --------------------------------------------------------------------------------------------------
+# 5.1 Latent walks
+# --------------------------------------------------------------------------------------------------
+
+def _omega(z0: torch.Tensor, z1: torch.Tensor) -> torch.Tensor:
+    """Angle between the rows of z0 and z1, (B, 1)."""
+    cos = (z0 * z1).sum(1) / (z0.norm(dim=1) * z1.norm(dim=1))
+    return torch.arccos(cos.clamp(-1, 1))[:, None]
+
+
+def _check_slerp(fn: Callable) -> None:
+    gen = torch.Generator().manual_seed(51)
+    B, d = 6, 12
+    scale = torch.tensor([0.5, 1.0, 2.0, 3.0, 1.5, 4.0], dtype=torch.float64)[:, None]
+    z0 = _normal(gen, B, d) * scale                 # rows of different norms
+    z1 = _normal(gen, B, d) * scale.flip(0)
+    omega = _omega(z0, z1)                          # (B, 1), none of them near 0 or pi
+    u0, u1 = z0 / z0.norm(dim=1, keepdim=True), z1 / z1.norm(dim=1, keepdim=True)
+    for t in (0.3, 0.8):
+        expected = (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / torch.sin(omega)
+        directions = (torch.sin((1 - t) * omega) * u0 + torch.sin(t * omega) * u1) / torch.sin(omega)
+        norms = (1 - t) * z0.norm(dim=1, keepdim=True) + t * z1.norm(dim=1, keepdim=True)
+        wrong = {
+            f"this is the straight line (1 − t) z0 + t z1, linear interpolation (lerp). Slerp moves along "
+            f"the arc: its weights are sin((1 − t)Ω)/sin Ω and sin(tΩ)/sin Ω.": (1 - t) * z0 + t * z1,
+            "the two weights are swapped: slerp must return z0 at t = 0, so z0 gets sin((1 − t)Ω)/sin Ω.":
+                (torch.sin(t * omega) * z0 + torch.sin((1 - t) * omega) * z1) / torch.sin(omega),
+            "the weights are not divided by sin Ω: then slerp(z0, z1; 1) = sin(Ω) z1, not z1.":
+                torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1,
+            "you interpolated the unit vectors z/‖z‖ only: the result has norm 1. The formula weights z0 "
+            "and z1 themselves.": directions,
+            "you interpolated the directions and the norms separately: a reasonable curve, but not "
+            "Shoemake's slerp when the norms differ. Apply the formula to z0 and z1 directly.":
+                directions / directions.norm(dim=1, keepdim=True) * norms,
+        }
+        value = as_tensor(fn(z0.clone(), z1.clone(), t), f"slerp at t = {t}")
+        if value.shape == expected.shape and not torch.isfinite(value).all():
+            raise CheckFailed("nan or inf for rows that are far from parallel. Ω is the angle between the "
+                              "vectors: arccos of the NORMALISED dot product (the cosine similarity), "
+                              "clamped to [−1, 1]. The raw dot product z0·z1 is usually outside [−1, 1], "
+                              "where arccos is nan (or 0 or π after clamping, and sin Ω = 0).")
+        judge(value, expected, wrong, what=f"slerp at t = {t}")
+    same = _normal(gen, 2, d)
+    parallel = torch.cat([same, 2.5 * same])          # rows 2, 3 are multiples of rows 0, 1: Ω = 0
+    value = as_tensor(fn(torch.cat([same, same]), parallel, 0.4), "slerp of parallel rows")
+    if not torch.isfinite(value).all():
+        raise CheckFailed("right formula, but for parallel rows (Ω = 0) it divides 0 by 0 and returns "
+                          "nan. Where sin Ω is (nearly) 0, return the linear interpolation: slerp tends "
+                          "to lerp as Ω → 0.")
+    judge(value, 0.6 * torch.cat([same, same]) + 0.4 * parallel, {}, what="slerp of parallel rows",
+          atol=1e-4)
+
+
+q51a = Question(
+    name="q51a",
+    prompt="Write `slerp(z0, z1, t)`: spherical linear interpolation of each row of z0 and z1 (B, d) at "
+           "the number t, sin((1 − t)Ω)/sin Ω · z0 + sin(tΩ)/sin Ω · z1 with Ω the angle between the rows; "
+           "the linear interpolation where the rows are parallel. Return shape (B, d).",
+    checker=_check_slerp,
+    hints=["cos Ω = z0·z1 / (‖z0‖ ‖z1‖) row by row (`torch.cosine_similarity(z0, z1, dim=1)`); clamp it "
+           "to [−1, 1] before `torch.arccos`, and keep a trailing dimension to broadcast over d.",
+           "Divide by `sin(omega).clamp(min=1e-7)` and pick the lerp with `torch.where(sin > 1e-7, ...)`."],
+    solution_code="""
+def my_slerp(z0, z1, t):
+    cos = torch.cosine_similarity(z0, z1, dim=1).clamp(-1, 1)[:, None]
+    omega = torch.arccos(cos)
+    sin = torch.sin(omega)
+    curved = (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / sin.clamp(min=1e-7)
+    return torch.where(sin > 1e-7, curved, (1 - t) * z0 + t * z1)
+""",
+)
+
+
+def _check_prob_norm_below(fn: Callable) -> None:
+    r = torch.tensor([0.3, 1.0, 1.7, 2.5, 4.0, 5.7, 8.0, 9.5], dtype=torch.float64)
+    for d in (1, 2, 5, 64):
+        rn, r2 = r.numpy(), (r**2).numpy()
+        expected = torch.as_tensor(stats.chi2.cdf(r2, d))
+        wrong = {
+            "the norm is not χ²-distributed, its SQUARE is: ‖z‖² ~ χ²_d, so P(‖z‖ ≤ r) = "
+            "P(‖z‖² ≤ r²). You evaluated the χ² distribution function at r instead of r².":
+                torch.as_tensor(stats.chi2.cdf(rn, d)),
+            "this is the probability of a norm ABOVE r (the survival function); the question asks for "
+            "at most r.": torch.as_tensor(stats.chi2.sf(r2, d)),
+            "‖z‖² is a sum of d squares: d degrees of freedom, not d − 1.":
+                torch.as_tensor(stats.chi2.cdf(r2, max(d - 1, 1))) if d > 1 else torch.full_like(r, -1.0),
+            "this is the normal approximation ‖z‖ ≈ N(√d, 1/2): close in high dimensions, wrong in low "
+            "ones. The exact answer is the χ² distribution function at r².":
+                torch.as_tensor(stats.norm.cdf(rn, loc=math.sqrt(d), scale=math.sqrt(0.5))),
+            "this is the normal approximation ‖z‖² ≈ N(d, 2d): the exact answer is the χ²_d "
+            "distribution function at r².": torch.as_tensor(stats.norm.cdf(r2, loc=d, scale=math.sqrt(2 * d))),
+            "this is a density (pdf), not a probability: use the distribution function (cdf).":
+                torch.as_tensor(stats.chi.pdf(rn, d)),
+        }
+        judge(fn(r.clone(), d), expected, wrong, what=f"P(‖z‖ ≤ r) in d = {d}", atol=1e-7, rtol=1e-5)
+
+
+q51b = Question(
+    name="q51b",
+    prompt="Write `prob_norm_below(r, d)`: the probability that z ~ N(0, I_d) has norm ‖z‖ ≤ r, for a "
+           "float64 tensor of radii r and a whole number d. Return a tensor of the same shape as r.",
+    checker=_check_prob_norm_below,
+    hints=["‖z‖² = Σ z_j² is a sum of d squared standard normals: a χ² variable with d degrees of "
+           "freedom. P(‖z‖ ≤ r) = P(‖z‖² ≤ r²).",
+           "`torch.as_tensor(scipy.stats.chi2.cdf(r**2, d))`, or `torch.special.gammainc(d / 2, r**2 / 2)` "
+           "(the χ² distribution function is a regularised incomplete gamma function)."],
+    solution_code="""
+def prob_norm_below(r, d):
+    return torch.special.gammainc(torch.tensor(d / 2, dtype=r.dtype), r**2 / 2)
+""",
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# 5.2 Denoising and inpainting
+# --------------------------------------------------------------------------------------------------
+
+def _image_pairs(gen: torch.Generator, B: int = 5, side: int = 8) -> tuple[torch.Tensor, torch.Tensor]:
+    """Clean images in [-1, 1] and degraded copies with a different error level each: (B, 1, side, side)."""
+    clean = (torch.rand(B, 1, side, side, generator=gen, dtype=torch.float64) * 2 - 1)
+    level = torch.tensor([0.02, 0.05, 0.1, 0.3, 0.6], dtype=torch.float64)[:B].view(B, 1, 1, 1)
+    return clean, (clean + level * _normal(gen, B, 1, side, side)).clamp(-1, 1)
+
+
+def _check_psnr(fn: Callable) -> None:
+    gen = torch.Generator().manual_seed(52)
+    clean, restored = _image_pairs(gen)
+    mse = (clean - restored).pow(2).flatten(1).mean(dim=1)          # (B,)
+    expected = 10 * torch.log10(4 / mse)
+    value = as_tensor(fn(restored.clone(), clean.clone()), "PSNR per image")
+    if value.dim() == 0:
+        raise CheckFailed("you returned one number for the whole batch: return one PSNR per image, "
+                          "shape (B,). (Averages of PSNRs and PSNRs of the average MSE also differ.)")
+    wrong = {
+        "the peak is the RANGE of the pixel values: images in [−1, 1] have range 2, so the numerator is "
+        "2² = 4. With peak 1 every PSNR is 6.02 dB too low.": 10 * torch.log10(1 / mse),
+        "peak 255 is for uint8 images in {0, ..., 255}; these images are floats in [−1, 1], range 2.":
+            10 * torch.log10(255**2 / mse),
+        "decibels use the base-10 logarithm: 10 log10(peak² / MSE). You used the natural log.":
+            10 * torch.log(4 / mse),
+        "the peak must be squared: PSNR = 10 log10(peak² / MSE) = 20 log10(peak / √MSE).":
+            10 * torch.log10(2 / mse),
+        "20 log10 goes with the ROOT mean square error: 20 log10(peak / √MSE). With the MSE itself, "
+        "use 10 log10(peak² / MSE).": 20 * torch.log10(2 / mse),
+        "MSE is the MEAN squared error over the pixels, not the sum.":
+            10 * torch.log10(4 / (clean - restored).pow(2).flatten(1).sum(dim=1)),
+        "PSNR = 10 log10(peak² / MSE), not peak² / MSE in dB without the logarithm.": 4 / mse,
+    }
+    judge(value, expected, wrong, what="PSNR per image", atol=1e-6, rtol=1e-6)
+
+
+q52a = Question(
+    name="q52a",
+    prompt="Write `psnr(restored, clean)`: the peak signal-to-noise ratio in dB of each image, for image "
+           "batches (B, 1, H, W) with values in [−1, 1]. Return shape (B,).",
+    checker=_check_psnr,
+    hints=["PSNR = 10 log10(peak² / MSE), with MSE the mean over the pixels of one image and peak the "
+           "range of the values.",
+           "The range of [−1, 1] is 2: `10 * torch.log10(4 / (restored - clean).pow(2).flatten(1).mean(1))`."],
+    solution_code="""
+def psnr(restored, clean):
+    mse = (restored - clean).pow(2).flatten(1).mean(dim=1)
+    return 10 * torch.log10(2.0**2 / mse)
+""",
+)
+
+
+def _check_masked_mse(fn: Callable) -> None:
+    gen = torch.Generator().manual_seed(521)
+    B, side = 4, 10
+    target = torch.rand(B, 1, side, side, generator=gen, dtype=torch.float64) * 2 - 1
+    mask = torch.ones(B, 1, side, side, dtype=torch.float64)         # 1 = observed
+    for b, hole in enumerate([2, 4, 6, 8]):                          # holes of different sizes
+        mask[b, :, :hole, side - hole:] = 0
+    observed = torch.where(mask > 0, target, torch.full_like(target, 3.0))   # junk in the hole
+    guess = (target + 0.3 * _normal(gen, B, 1, side, side)).clamp(-1, 1)
+    sq = (guess - observed) ** 2
+    n_obs = mask.flatten(1).sum(dim=1)                               # (B,)
+    expected = (mask * sq).flatten(1).sum(dim=1) / n_obs
+    value = as_tensor(fn(guess.clone(), observed.clone(), mask.clone()), "masked MSE per image")
+    if value.dim() == 0:
+        raise CheckFailed("you returned one number for the batch: each image has its own mask, so "
+                          "return one masked MSE per image, shape (B,).")
+    wrong = {
+        "the mask is ignored: the missing pixels hold junk, and the loss must not look at them. Sum "
+        "mask·(x − y)² and divide by the number of OBSERVED pixels.": sq.flatten(1).mean(dim=1),
+        "you divided by all the pixels, observed or not: that is the MSE over the observed pixels times "
+        "the observed fraction, which differs from image to image. Divide by mask.sum() per image.":
+            (mask * sq).flatten(1).mean(dim=1),
+        "the mask is the wrong way round: 1 marks an OBSERVED pixel; you measured the error in the hole.":
+            ((1 - mask) * sq).flatten(1).sum(dim=1) / (1 - mask).flatten(1).sum(dim=1),
+        "that is the sum of squared errors over the observed pixels: divide it by their number.":
+            (mask * sq).flatten(1).sum(dim=1),
+    }
+    judge(value, expected, wrong, what="masked MSE per image")
+
+
+q52b = Question(
+    name="q52b",
+    prompt="Write `masked_mse(x, y, mask)`: the mean squared error between x and the observed image y over "
+           "the observed pixels only (mask 1 = observed, 0 = missing; the missing pixels of y hold junk), "
+           "for batches (B, 1, H, W). Return one value per image, shape (B,).",
+    checker=_check_masked_mse,
+    hints=["Only pixels with mask 1 count, in the sum and in the count.",
+           "`(mask * (x - y)**2).flatten(1).sum(1) / mask.flatten(1).sum(1)`."],
+    solution_code="""
+def masked_mse(x, y, mask):
+    return (mask * (x - y) ** 2).flatten(1).sum(dim=1) / mask.flatten(1).sum(dim=1)
+""",
+)

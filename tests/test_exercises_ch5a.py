@@ -1,0 +1,172 @@
+"""The chapter 5 (first half) exercises accept correct answers in several forms and reject the common
+wrong ones by name."""
+from __future__ import annotations
+
+import inspect
+import math
+
+import pytest
+import torch
+from scipy import stats
+
+from aigc_course import metrics
+from aigc_course.exercises import ch5a
+from exercise_helpers import rejected
+
+QUESTIONS = [ch5a.q51a, ch5a.q51b, ch5a.q52a, ch5a.q52b]
+
+
+def _solution(question):
+    """The function the shown solution code defines."""
+    namespace = {"torch": torch, "math": math}
+    exec(question.solution_code, namespace)
+    (fn,) = [v for v in namespace.values() if inspect.isfunction(v)]
+    return fn
+
+
+@pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.name)
+def test_shown_solution_is_accepted(question):
+    verdict = question.check(_solution(question), quiet=True)
+    assert verdict, verdict.message
+
+
+@pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.name)
+def test_stub_and_crash_give_a_verdict_not_an_exception(question):
+    assert not question.check(None, quiet=True)
+    assert not question.check(..., quiet=True)
+
+    def crashes(*args):
+        raise ZeroDivisionError("boom")
+
+    verdict = question.check(crashes, quiet=True)
+    assert not verdict and "ZeroDivisionError" in verdict.message
+    verdict = question.check(lambda *args: None, quiet=True)
+    assert not verdict and "None" in verdict.message
+
+
+def _angle(z0, z1):
+    cos = (z0 * z1).sum(1, keepdim=True) / (z0.norm(dim=1, keepdim=True) * z1.norm(dim=1, keepdim=True))
+    return torch.arccos(cos.clamp(-1, 1))
+
+
+def _with_fallback(curve):
+    """Wrap a slerp-like formula curve(z0, z1, t, omega) with the lerp fallback for parallel rows."""
+    def fn(z0, z1, t):
+        omega = _angle(z0, z1)
+        out = curve(z0, z1, t, omega.clamp(min=1e-6))
+        return torch.where(torch.sin(omega) > 1e-7, out, (1 - t) * z0 + t * z1)
+    return fn
+
+
+def test_q51a_slerp():
+    q = ch5a.q51a
+
+    def via_atan2(z0, z1, t):  # an equivalent form: the angle from atan2(|z0 x z1|, z0 . z1)
+        dot = (z0 * z1).sum(1, keepdim=True)
+        cross = torch.sqrt((z0.norm(dim=1, keepdim=True) * z1.norm(dim=1, keepdim=True)) ** 2 - dot**2)
+        omega = torch.atan2(cross.clamp(min=0), dot)
+        w0 = torch.where(omega > 1e-6, torch.sin((1 - t) * omega) / torch.sin(omega).clamp(min=1e-12),
+                         torch.full_like(omega, 1 - t))
+        w1 = torch.where(omega > 1e-6, torch.sin(t * omega) / torch.sin(omega).clamp(min=1e-12),
+                         torch.full_like(omega, t))
+        return w0 * z0 + w1 * z1
+
+    def per_row(z0, z1, t):  # a loop over rows with a Python-level fallback
+        rows = []
+        for a, b in zip(z0, z1):
+            cos = float(torch.dot(a, b) / (a.norm() * b.norm()))
+            omega = math.acos(max(-1.0, min(1.0, cos)))
+            if math.sin(omega) < 1e-6:
+                rows.append((1 - t) * a + t * b)
+            else:
+                rows.append((math.sin((1 - t) * omega) * a + math.sin(t * omega) * b) / math.sin(omega))
+        return torch.stack(rows)
+
+    assert q.check(via_atan2, quiet=True)
+    assert q.check(per_row, quiet=True)
+    rejected(q, lambda z0, z1, t: (1 - t) * z0 + t * z1, "linear interpolation (lerp)")
+    rejected(q, lambda z0, z1, t: torch.lerp(z0, z1, t), "lerp")
+    rejected(q, _with_fallback(lambda z0, z1, t, w: (torch.sin(t * w) * z0 + torch.sin((1 - t) * w) * z1)
+                               / torch.sin(w)), "swapped")
+    rejected(q, _with_fallback(lambda z0, z1, t, w: torch.sin((1 - t) * w) * z0 + torch.sin(t * w) * z1),
+             "not divided by sin Ω")
+
+    def raw_dot(z0, z1, t):
+        w = torch.arccos((z0 * z1).sum(1, keepdim=True).clamp(-1, 1))
+        return (torch.sin((1 - t) * w) * z0 + torch.sin(t * w) * z1) / torch.sin(w)
+
+    rejected(q, raw_dot, "NORMALISED dot product")
+
+    def unit_vectors(z0, z1, t):
+        u0, u1 = z0 / z0.norm(dim=1, keepdim=True), z1 / z1.norm(dim=1, keepdim=True)
+        w = _angle(z0, z1)
+        return (torch.sin((1 - t) * w) * u0 + torch.sin(t * w) * u1) / torch.sin(w)
+
+    rejected(q, unit_vectors, "unit vectors")
+
+    def direction_and_norm(z0, z1, t):
+        u = unit_vectors(z0, z1, t)
+        r = (1 - t) * z0.norm(dim=1, keepdim=True) + t * z1.norm(dim=1, keepdim=True)
+        return u / u.norm(dim=1, keepdim=True) * r
+
+    rejected(q, direction_and_norm, "directions and the norms separately")
+    rejected(q, lambda z0, z1, t: (torch.sin((1 - t) * _angle(z0, z1)) * z0
+                                   + torch.sin(t * _angle(z0, z1)) * z1) / torch.sin(_angle(z0, z1)),
+             "divides 0 by 0")
+
+
+def test_q51b_prob_norm_below():
+    q = ch5a.q51b
+    assert q.check(lambda r, d: torch.as_tensor(stats.chi2.cdf(r**2, d)), quiet=True)
+    assert q.check(lambda r, d: torch.as_tensor(stats.chi.cdf(r, d)), quiet=True)
+    assert q.check(lambda r, d: 1 - torch.as_tensor(stats.chi2.sf(r.numpy() ** 2, d)), quiet=True)
+    rejected(q, lambda r, d: torch.as_tensor(stats.chi2.cdf(r, d)), "instead of r²")
+    rejected(q, lambda r, d: torch.as_tensor(stats.chi2.sf(r**2, d)), "ABOVE r")
+    rejected(q, lambda r, d: torch.as_tensor(stats.chi2.cdf(r**2, max(d - 1, 1))), "not d − 1")
+    rejected(q, lambda r, d: torch.as_tensor(stats.norm.cdf(r, math.sqrt(d), math.sqrt(0.5))),
+             "normal approximation")
+    rejected(q, lambda r, d: torch.as_tensor(stats.norm.cdf(r**2, d, math.sqrt(2 * d))),
+             "normal approximation")
+    rejected(q, lambda r, d: torch.as_tensor(stats.chi.pdf(r, d)), "density")
+    rejected(q, lambda r, d: torch.as_tensor(stats.chi2.cdf(r**2, d)).float().sum(), "shape")
+
+
+def test_q52a_psnr():
+    q = ch5a.q52a
+    assert q.check(lambda a, b: metrics.psnr(a, b, reduction="none"), quiet=True)
+    assert q.check(lambda a, b: 20 * torch.log10(2 / (a - b).pow(2).flatten(1).mean(1).sqrt()), quiet=True)
+    # the same PSNR on images rescaled to [0, 1] with peak 1
+    assert q.check(lambda a, b: metrics.psnr((a + 1) / 2, (b + 1) / 2, data_range=1.0, reduction="none"),
+                   quiet=True)
+    mse = lambda a, b: (a - b).pow(2).flatten(1).mean(1)  # noqa: E731
+    rejected(q, lambda a, b: 10 * torch.log10(1 / mse(a, b)), "range 2")
+    rejected(q, lambda a, b: metrics.psnr(a, b, data_range=1.0, reduction="none"), "6.02 dB")
+    rejected(q, lambda a, b: 10 * torch.log10(255**2 / mse(a, b)), "peak 255")
+    rejected(q, lambda a, b: 10 * torch.log(4 / mse(a, b)), "natural log")
+    rejected(q, lambda a, b: 10 * torch.log10(2 / mse(a, b)), "must be squared")
+    rejected(q, lambda a, b: 20 * torch.log10(2 / mse(a, b)), "ROOT mean square")
+    rejected(q, lambda a, b: 10 * torch.log10(4 / (a - b).pow(2).flatten(1).sum(1)), "not the sum")
+    rejected(q, lambda a, b: metrics.psnr(a, b), "one number for the whole batch")
+
+
+def test_q52b_masked_mse():
+    q = ch5a.q52b
+    assert q.check(lambda x, y, m: torch.stack([((xi - yi)[mi.bool()] ** 2).mean()
+                                                for xi, yi, mi in zip(x, y, m)]), quiet=True)
+    assert q.check(lambda x, y, m: torch.where(m > 0, (x - y) ** 2, 0.0).sum((1, 2, 3)) / m.sum((1, 2, 3)),
+                   quiet=True)
+    rejected(q, lambda x, y, m: ((x - y) ** 2).flatten(1).mean(1), "mask is ignored")
+    rejected(q, lambda x, y, m: (m * (x - y) ** 2).flatten(1).mean(1), "divided by all the pixels")
+    rejected(q, lambda x, y, m: ((1 - m) * (x - y) ** 2).flatten(1).sum(1) / (1 - m).flatten(1).sum(1),
+             "wrong way round")
+    rejected(q, lambda x, y, m: (m * (x - y) ** 2).flatten(1).sum(1), "divide it by their number")
+    rejected(q, lambda x, y, m: (m * (x - y) ** 2).sum() / m.sum(), "one masked MSE per image")
+
+
+def test_checkers_leave_the_global_rng_alone():
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    for question in QUESTIONS:
+        question.check(_solution(question), quiet=True)
+    torch.testing.assert_close(torch.rand(3), expected)
