@@ -6,7 +6,8 @@
   ``aigc_course.losses``. Class-conditional discriminators use the projection of Miyato & Koyama
   (2018): ``logit = w . h(x) + b + <embed(y), h(x)>``.
 
-Introduced in 2.1 (MLP GAN on 2-D data), 4.2 (DCGAN), 2.4 (critic, spectral norm) and 4.3 (conditional).
+Introduced in 2.1 (the MLP discriminator, on 1-D data), 2.2 (the MLP GAN, 1-D), 2.3 (the MLP GAN on
+2-D toy data), 2.4 (critic, spectral norm), 4.2 (DCGAN) and 4.3 (conditional GAN, WGAN-GP critic).
 """
 from __future__ import annotations
 
@@ -130,8 +131,8 @@ class _Discriminator(nn.Module):
 
 class MLPGenerator(_Generator):
     """z -> ``depth`` hidden ReLU layers of ``hidden`` units -> a ``data_dim`` vector (no output
-    activation: toy data is unbounded). PyTorch's default initialisation (N(0, 0.02) would shrink the
-    signal through a deep, narrow MLP). Introduced in 2.1."""
+    activation: toy data is unbounded). It keeps PyTorch's default initialisation: the DCGAN
+    initialisation N(0, 0.02) would shrink the signal through a deep, narrow MLP. Introduced in 2.2."""
 
     def __init__(self, cfg: GANConfig):
         super().__init__(cfg, (cfg.data_dim,))
@@ -183,7 +184,8 @@ class DCDiscriminator(_Discriminator):
     penalty), then a linear layer to one logit, shape (B,).
 
     28x28: (B, C, 28, 28) -> (B, w, 14, 14) -> (B, 2w, 7, 7) -> (B, 4w, 4, 4) (a 3x3 conv for 7 -> 4);
-    32x32 likewise to (B, 4w, 4, 4); 64x64 to (B, 8w, 4, 4). Introduced in 4.2 (critic, spectral norm: 2.4, 4.3).
+    32x32 likewise to (B, 4w, 4, 4); 64x64 to (B, 8w, 4, 4). Introduced in 4.2; as a WGAN-GP critic in 4.3
+    (spectral normalisation, an option here too, is introduced on the MLP in 2.4).
     """
 
     def __init__(self, cfg: GANConfig):
@@ -204,17 +206,17 @@ _MODELS = {"mlp": (MLPGenerator, MLPDiscriminator), "dcgan": (DCGenerator, DCDis
 
 
 def build_generator(cfg: GANConfig) -> _Generator:
-    """The generator ``cfg.kind`` asks for. Introduced in 2.1."""
+    """The generator ``cfg.kind`` asks for. Introduced in 2.2."""
     return _MODELS[cfg.kind][0](cfg)
 
 
 def build_discriminator(cfg: GANConfig) -> _Discriminator:
-    """The discriminator (or critic) ``cfg.kind`` asks for. Introduced in 2.1."""
+    """The discriminator (or critic) ``cfg.kind`` asks for. Introduced in 2.2 (a critic: 2.4)."""
     return _MODELS[cfg.kind][1](cfg)
 
 
 def build_gan(cfg: GANConfig) -> tuple[_Generator, _Discriminator]:
-    """``(G, D)`` for a ``GANConfig``. Introduced in 2.1."""
+    """``(G, D)`` for a ``GANConfig``. Introduced in 2.2."""
     return build_generator(cfg), build_discriminator(cfg)
 
 

@@ -58,8 +58,11 @@ def gan_g_nonsaturating(fake_logits: Tensor) -> Tensor:
 
     .. math:: L_G = -\mathbb{E}_z[\log D(G(z))] = \overline{\operatorname{softplus}(-f)}
 
-    Same fixed point as the minimax loss, but strong gradients when D rejects the fakes.
-    Introduced in 2.2.
+    Its gradient is strong when D rejects the fakes (the minimax loss's vanishes there). It is not the
+    same objective as the minimax loss: against the optimal D, held fixed during the generator's step,
+    its expected gradient is that of :math:`\mathrm{KL}(p_g \| p_{data}) - 2\,\mathrm{JSD}(p_g \| p_{data})
+    = 2\,\mathrm{KL}(\tfrac12(p_g + p_{data}) \| p_{data})` (Arjovsky & Bottou 2017, Theorem 2.5), not
+    that of the JSD. Both are smallest only at :math:`p_g = p_{data}`. Introduced in 2.2.
     """
     return F.softplus(-fake_logits).mean()
 

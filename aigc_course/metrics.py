@@ -229,7 +229,8 @@ def ssim(a: Tensor, b: Tensor, data_range: float = 2.0, reduction: str = "mean",
 
 def mode_coverage(samples: Tensor | np.ndarray, modes: Tensor | np.ndarray, std: float,
                   k: float = 3.0) -> dict:
-    """How many modes of a 2-D mixture the samples reach, and how many samples are good (Metz et al. 2017).
+    """How many modes of a 2-D mixture the samples reach, and how many samples are good (the protocol of
+    VEEGAN, Srivastava et al. 2017, and PacGAN; the ring of Gaussians is from Metz et al. 2017).
 
     Thresholds: a sample is *high quality* if it lies within ``k * std`` of its nearest mode
     (k = 3 by default; for exact samples of an isotropic 2-D Gaussian that holds with probability

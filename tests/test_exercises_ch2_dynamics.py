@@ -1,8 +1,10 @@
 """The exercises of 2.3 and 2.4 accept the right answers and name the common wrong ones."""
 import math
 
+import numpy as np
 import pytest
 import torch
+from scipy.optimize import linprog
 
 from aigc_course.exercises import ch2_dynamics as ex
 
@@ -12,9 +14,10 @@ def _verdict(question, answer):
 
 
 def _solution(question):
-    namespace = {"torch": torch, "math": math}
+    given = {"torch": torch, "math": math, "np": np, "linprog": linprog}
+    namespace = dict(given)
     exec(question.solution_code, namespace)
-    return next(v for k, v in namespace.items() if callable(v) and k not in ("torch", "math"))
+    return next(v for k, v in namespace.items() if callable(v) and k not in given)
 
 
 @pytest.mark.parametrize("question", [ex.q23a, ex.q23b, ex.q24a, ex.q24b], ids=lambda q: q.name)
@@ -97,20 +100,49 @@ def test_q23b_values_and_mistakes():
         assert not verdict and words in verdict.message, verdict.message
 
 
-# --- 2.4 a: 1-D earth mover's distance --------------------------------------------------------
+# --- 2.4 a: W1 as a linear program, primal and dual ---------------------------------------------
 
-def test_q24a_matches_scipy_and_rejects_mistakes():
+def _costs(x, y):
+    return np.linalg.norm(x[:, None, :] - y[None, :, :], axis=-1)
+
+
+def test_q24a_reference_matches_scipy_in_1d_and_strong_duality():
     from scipy.stats import wasserstein_distance
 
-    emd_1d = _solution(ex.q24a)
-    x, y = torch.randn(500, dtype=torch.float64), 2 * torch.rand(500, dtype=torch.float64)
-    assert float(emd_1d(x, y)) == pytest.approx(wasserstein_distance(x.numpy(), y.numpy()), rel=1e-9)
-    srt = lambda t: torch.sort(t).values  # noqa: E731
-    for wrong, words in [(lambda x, y: (x - y).abs().mean(), "order the samples came"),
-                         (lambda x, y: (srt(x) - srt(y)).pow(2).mean(), "SQUARED"),
-                         (lambda x, y: (srt(x) - srt(y)).pow(2).mean().sqrt(), "W2"),
-                         (lambda x, y: (srt(x) - y).abs().mean(), "sorted only one"),
-                         (lambda x, y: (x.mean() - y.mean()).abs(), "lower bound")]:
+    w1_primal_dual = _solution(ex.q24a)
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(12, 1)), 2 + 0.5 * rng.normal(size=(9, 1))
+    a, b = rng.uniform(0.1, 1, 12), rng.uniform(0.1, 1, 9)
+    a, b = a / a.sum(), b / b.sum()
+    primal, dual = w1_primal_dual(x, a, y, b)
+    assert primal == pytest.approx(wasserstein_distance(x[:, 0], y[:, 0], a, b), abs=1e-9)
+    assert dual == pytest.approx(primal, abs=1e-9)
+
+
+def _primal_only(cost_fn, masses="given"):
+    """A primal LP with another cost or without the masses, and the right dual."""
+    right = _solution(ex.q24a)
+
+    def fn(x, a, y, b):
+        n, m = len(x), len(y)
+        if masses == "uniform":
+            a, b = np.full(n, 1 / n), np.full(m, 1 / m)
+        eq = np.vstack([np.kron(np.eye(n), np.ones((1, m))), np.kron(np.ones((1, n)), np.eye(m))])
+        res = linprog(cost_fn(x, y).ravel(), A_eq=eq, b_eq=np.concatenate([a, b]), method="highs")
+        return res.fun, right(x, a, y, b)[1]
+    return fn
+
+
+def test_q24a_rejects_common_mistakes():
+    right = _solution(ex.q24a)
+    cases = [
+        (_primal_only(lambda x, y: _costs(x, y) ** 2), "SQUARED"),
+        (_primal_only(_costs, masses="uniform"), "masses are missing"),
+        (lambda x, a, y, b: (float(a @ _costs(x, y) @ b),) * 2, "independent plan"),
+        (lambda x, a, y, b: (right(x, a, y, b)[0], -right(x, a, y, b)[1]), "wrong sign"),
+        (lambda x, a, y, b: right(x, a, y, b)[0], "return a pair"),
+    ]
+    for wrong, words in cases:
         verdict = _verdict(ex.q24a, wrong)
         assert not verdict and words in verdict.message, verdict.message
 

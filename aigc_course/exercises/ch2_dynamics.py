@@ -16,7 +16,9 @@ from __future__ import annotations
 import math
 from typing import Callable
 
+import numpy as np
 import torch
+from scipy.optimize import linprog
 from torch import nn
 
 from aigc_course.exercises import CheckFailed, Question, as_tensor, judge
@@ -167,41 +169,104 @@ def jsd_partial(m, M):
 # 2.4 Wasserstein GANs
 # --------------------------------------------------------------------------------------------------
 
-def _check_emd(fn: Callable) -> None:
-    gen = torch.Generator().manual_seed(24)
-    x = 1.5 * torch.randn(300, generator=gen, dtype=torch.float64) + 0.5            # a wide Gaussian
-    y = torch.where(torch.rand(300, generator=gen) < 0.3, -2.0, 1.0).double() \
-        + 0.3 * torch.randn(300, generator=gen, dtype=torch.float64)              # two bumps
-    xs, ys = x.sort().values, y.sort().values
-    expected = (xs - ys).abs().mean()
-    wrong = {
-        "you paired x_i with y_i in the order the samples came: that is a transport plan, but not the "
-        "cheapest one. In 1-D the optimal plan matches the sorted samples (x_(i) with y_(i)).":
-            (x - y).abs().mean(),
-        "you sorted only one of the two samples: sort both, then pair them in order.": (xs - y).abs().mean(),
-        "this is the mean SQUARED distance (W2², the cost of the 2-Wasserstein distance). The earth "
-        "mover's distance W1 uses |x_(i) − y_(i)|.": (xs - ys).pow(2).mean(),
-        "this is W2 = sqrt(mean (x_(i) − y_(i))²), the 2-Wasserstein distance; W1 averages the absolute "
-        "differences without squaring.": (xs - ys).pow(2).mean().sqrt(),
-        "this is |mean x − mean y|, only a lower bound on W1 (equal when one sample is a shift of the other).":
-            (x.mean() - y.mean()).abs(),
-        "average over the pairs (mean), do not sum.": (xs - ys).abs().sum(),
-    }
-    judge(fn(x.clone(), y.clone()), expected, wrong, what="earth mover's distance W1", rtol=1e-6)
-    judge(fn(y.clone(), x.clone()), expected, {}, what="W1 with the arguments swapped (it is symmetric)",
-           rtol=1e-6)
+def _lp_case(seed: int, n: int, m: int, d: int) -> tuple[np.ndarray, ...]:
+    """Points x (n, d) with masses a (n,) and y (m, d) with masses b (m,): unequal masses, n != m."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, d))
+    y = rng.normal(size=(m, d)) + np.array([1.5] + [0.0] * (d - 1))
+    a, b = rng.uniform(0.2, 1.0, n), rng.uniform(0.2, 1.0, m)
+    return x, a / a.sum(), y, b / b.sum()
+
+
+def _distances(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.linalg.norm(x[:, None, :] - y[None, :, :], axis=-1)  # (n, m)
+
+
+def _primal(cost: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+    """min sum_ij gamma_ij cost_ij over plans gamma >= 0 with row sums a and column sums b."""
+    n, m = cost.shape
+    a_eq = np.zeros((n + m, n * m))
+    for i in range(n):
+        a_eq[i, i * m:(i + 1) * m] = 1    # sum_j gamma_ij = a_i
+    for j in range(m):
+        a_eq[n + j, j::m] = 1             # sum_i gamma_ij = b_j
+    res = linprog(cost.ravel(), A_eq=a_eq, b_eq=np.concatenate([a, b]), bounds=(0, None),
+                  method="highs")
+    return float(res.fun)
+
+
+def _dual(cost: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+    """max sum_i a_i f_i - sum_j b_j g_j subject to f_i - g_j <= cost_ij (f, g free)."""
+    n, m = cost.shape
+    a_ub = np.zeros((n * m, n + m))
+    for i in range(n):
+        for j in range(m):
+            a_ub[i * m + j, i], a_ub[i * m + j, n + j] = 1.0, -1.0
+    res = linprog(-np.concatenate([a, -b]), A_ub=a_ub, b_ub=cost.ravel(), bounds=(None, None),
+                  method="highs")
+    return float(-res.fun)
+
+
+def _check_w1_lp(fn: Callable) -> None:
+    for seed, n, m, d in [(24, 7, 5, 2), (241, 6, 9, 3)]:
+        x, a, y, b = _lp_case(seed, n, m, d)
+        cost = _distances(x, y)
+        expected = _primal(cost, a, b)
+        answer = fn(x.copy(), a.copy(), y.copy(), b.copy())
+        try:
+            primal, dual = answer
+        except (TypeError, ValueError):
+            raise CheckFailed("return a pair (primal, dual): the optimal transport cost and the value of "
+                              "the dual linear program.")
+        what = f"for {n} points against {m} in {d}-D"
+        wrong_primal = {
+            "the primal uses SQUARED distances: that is W2², the cost of the 2-Wasserstein distance. The "
+            "earth mover's distance W1 pays the distance ‖x_i − y_j‖ itself.":
+                torch.tensor(_primal(cost**2, a, b)),
+            "this is the cost of the independent plan γ_ij = a_i b_j: a transport plan, but not the "
+            "cheapest one. Minimise over all plans with the given marginals.":
+                torch.tensor(float(a @ cost @ b)),
+            "the masses are missing: you used 1/n and 1/m for every point. The marginal constraints are "
+            "sum_j γ_ij = a_i and sum_i γ_ij = b_j.":
+                torch.tensor(_primal(cost, np.full(n, 1 / n), np.full(m, 1 / m))),
+        }
+        judge(as_tensor(primal, "primal value").reshape(()), torch.tensor(expected), wrong_primal,
+              what="primal value (the cheapest transport cost) " + what, atol=1e-6, rtol=1e-6)
+        wrong_dual = {
+            "the dual value has the wrong sign: linprog MINIMISES, so to maximise sum a_i f_i − sum b_j g_j "
+            "minimise its negative and return −res.fun.": torch.tensor(-expected),
+            "the dual is not allowed to use squared distances either: its constraints are "
+            "f_i − g_j ≤ ‖x_i − y_j‖.": torch.tensor(_primal(cost**2, a, b)),
+        }
+        judge(as_tensor(dual, "dual value").reshape(()), torch.tensor(expected), wrong_dual,
+              what="dual value (strong duality: it equals the primal) " + what, atol=1e-6, rtol=1e-6)
 
 
 q24a = Question(
     name="q24a",
-    prompt="Write `emd_1d(x, y)`: the earth mover's distance W1 between two 1-D samples of equal size n "
-           "(each point has mass 1/n), by the closed form for one dimension.",
-    checker=_check_emd,
-    hints=["In 1-D the cheapest transport plan never crosses: the smallest x goes to the smallest y, and so on.",
-           "`(torch.sort(x).values - torch.sort(y).values).abs().mean()`."],
+    prompt="Write `w1_primal_dual(x, a, y, b)`: points x (n, d) with masses a (n,), points y (m, d) with "
+           "masses b (m,) (each set of masses sums to 1). Solve the earth mover's distance W1 as a linear "
+           "program twice with `scipy.optimize.linprog`: the primal over transport plans γ (n, m) and the "
+           "dual over potentials f (n,), g (m,). Return the pair (primal value, dual value).",
+    checker=_check_w1_lp,
+    hints=["Primal: minimise sum_ij γ_ij c_ij with c_ij = ‖x_i − y_j‖, γ ≥ 0, row sums a, column sums b. "
+           "Flatten γ to n·m variables: row i's constraint has ones at positions i·m ... i·m + m − 1, "
+           "column j's at j, j + m, j + 2m, ...",
+           "Dual: maximise a·f − b·g subject to f_i − g_j ≤ c_ij for every pair, with f and g free "
+           "(`bounds=(None, None)`). linprog minimises: pass the costs −(a, −b) and return −res.fun."],
     solution_code="""
-def emd_1d(x, y):
-    return (torch.sort(x).values - torch.sort(y).values).abs().mean()
+def w1_primal_dual(x, a, y, b):
+    n, m = len(x), len(y)
+    cost = np.linalg.norm(x[:, None, :] - y[None, :, :], axis=-1)   # (n, m)
+    rows = np.kron(np.eye(n), np.ones((1, m)))                      # sum_j gamma_ij = a_i
+    cols = np.kron(np.ones((1, n)), np.eye(m))                      # sum_i gamma_ij = b_j
+    primal = linprog(cost.ravel(), A_eq=np.vstack([rows, cols]), b_eq=np.concatenate([a, b]),
+                     bounds=(0, None), method="highs")
+    # f_i - g_j <= cost_ij: one row per pair (i, j), +1 at f_i and -1 at g_j
+    pairs = np.hstack([np.kron(np.eye(n), np.ones((m, 1))), -np.kron(np.ones((n, 1)), np.eye(m))])
+    dual = linprog(-np.concatenate([a, -b]), A_ub=pairs, b_ub=cost.ravel(), bounds=(None, None),
+                   method="highs")
+    return primal.fun, -dual.fun
 """,
 )
 

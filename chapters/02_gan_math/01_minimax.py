@@ -25,7 +25,7 @@
 # numbers on one-dimensional Gaussians, where every density and integral can be computed:
 #
 # 1. the **value function** $V(D, G)$ and the **minimax game** (极小极大博弈) $\min_G \max_D V(D, G)$;
-# 2. the **optimal discriminator** $D^*_G(x) = \dfrac{p_{\text{data}}(x)}{p_{\text{data}}(x) + p_g(x)}$,
+# 2. the **optimal discriminator** (最优判别器) $D^*_G(x) = \dfrac{p_{\text{data}}(x)}{p_{\text{data}}(x) + p_g(x)}$,
 #    found once by maximising on a grid and once by training a real network;
 # 3. the **virtual training criterion** $C(G) = \max_D V(D, G) = -\log 4 + 2\,\mathrm{JSD}(p_{\text{data}}
 #    \,\|\, p_g)$, checked by numerical integration, with its minimum at $p_g = p_{\text{data}}$.
@@ -41,6 +41,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from scipy import integrate, stats
+from myst_nb import glue
 from scipy.spatial.distance import jensenshannon
 
 import aigc_course as ac
@@ -389,7 +390,8 @@ print(f"sigma_g = 0.5: minimum {curves[0.5].min():.6f}, never reaches -log 4")
 print(f"|dC/dmu_g|: largest {slope.max():.3f}, at mu_g = 6 only {slope[-1]:.4f}")
 assert abs(best) < 1e-9 and abs(curves[1.0].min() + math.log(4)) < 1e-9
 assert curves[0.5].min() > -math.log(4) + 0.05
-assert slope[-1] < 0.05 * slope.max()
+assert slope[-1] < 0.05 * slope.max()  # "under 5% of the largest slope", as the text says
+glue("e21_slope_ratio", float(100 * slope[-1] / slope.max()), display=False)
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 3.6))
@@ -412,10 +414,12 @@ plt.show()
 #   right mean but the wrong spread ($\sigma_g = 0.5$) stays strictly above it. The criterion sees the whole
 #   distribution, not just its mean.
 # * **$C$ is flat far away.** Once the two distributions barely overlap, the JSD is stuck near $\log 2$ and
-#   $C(G)$ near 0, whatever the distance. Its slope at $\mu_g = 6$ is a few percent of the largest slope, and
-#   it keeps shrinking like a Gaussian tail. A generator far from the data gets almost no signal about which
+#   $C(G)$ near 0, whatever the distance. Its slope at $\mu_g = 6$ is
+#   {glue:text}`e21_slope_ratio:.1f`% of the largest slope (under 5%), and it keeps shrinking like a
+#   Gaussian tail. A generator far from the data gets almost no signal about which
 #   way to move. This is the seed of the vanishing-gradient problem (2.2) and the reason for replacing the
-#   JSD by the Wasserstein distance (2.4) {cite}`arjovsky2017wgan`.
+#   JSD by the Wasserstein distance (2.4) {cite}`arjovsky2017wgan`. (The non-saturating generator loss of
+#   2.2 follows a different criterion, derived there.)
 # * **$C$ is convex in $p_g$,** because the JSD is. This gives Proposition 2 of {cite}`goodfellow2014gan`: if
 #   $D$ reaches $D^*_G$ after every change of $G$, and $p_g$ itself is updated to lower $C(G)$, then $p_g$
 #   converges to $p_{\text{data}}$. Real training breaks each assumption: $D$ takes a few gradient steps and
@@ -455,11 +459,16 @@ ch2.q21a.check(value_fn);
 # :::
 
 # %% tags=["hide-cell"]
-def value_fn(d_real, d_fake):
+# The reference solution, under its own name: `value_fn` above stays the learner's.
+def value_fn_solution(d_real, d_fake):
     return torch.log(d_real).mean() + torch.log1p(-d_fake).mean()
 
 
-assert ch2.q21a.check(value_fn, quiet=True)
+assert ch2.q21a.check(value_fn_solution, quiet=True)
+# it is -gan_d_loss on the same discriminator, written with probabilities
+torch.testing.assert_close(
+    value_fn_solution(torch.sigmoid(torch.from_numpy(fixed_logit(x_real))),
+                      torch.sigmoid(torch.from_numpy(fixed_logit(x_fake)))), -d_loss)
 
 # %% [markdown]
 # **Exercise 2.1b: the optimal discriminator.** Write `optimal_d(p_data, p_g)`. It takes the two densities
@@ -483,11 +492,13 @@ ch2.q21b.check(optimal_d);
 # :::
 
 # %% tags=["hide-cell"]
-def optimal_d(p_data, p_g):
+def optimal_d_solution(p_data, p_g):
     return p_data / (p_data + p_g)
 
 
-assert ch2.q21b.check(optimal_d, quiet=True)
+assert ch2.q21b.check(optimal_d_solution, quiet=True)
+# the same D* as the brute-force maximisation above
+np.testing.assert_allclose(optimal_d_solution(p_data.pdf(xs), p_g.pdf(xs)), d_star, rtol=1e-12)
 
 # %% [markdown]
 # **Exercise 2.1c: disjoint supports.** Suppose $p_{\text{data}}$ and $p_g$ never put mass in the same place,
@@ -509,8 +520,10 @@ ch2.q21c.check(answer);
 # :::
 
 # %% tags=["hide-cell"]
-answer = 0.0
-assert ch2.q21c.check(answer, quiet=True)
+answer_solution = 0.0
+assert ch2.q21c.check(answer_solution, quiet=True)
+# C(G) by quadrature for two Gaussians 12 standard deviations apart: almost disjoint
+assert abs(c_of_g(stats.norm(12.0, 1.0)) - answer_solution) < 1e-6
 
 # %% [markdown]
 # ## Summary

@@ -22,8 +22,9 @@
 #
 # 1. the losses written as functions of the discriminator's **logit**, and why the course computes them
 #    with `softplus`;
-# 2. **saturating vs non-saturating** generator losses: the gradients derived, measured with autograd, and
-#    seen in a small training run;
+# 2. **saturating vs non-saturating** (饱和与非饱和) generator losses: the gradients derived, measured
+#    with autograd, seen in a small training run, and what each one minimises against the optimal
+#    discriminator;
 # 3. the **chain rule** from the loss through $D$ into the generator's parameters, written out by hand and
 #    checked against autograd;
 # 4. **Algorithm 1** of Goodfellow et al. {cite}`goodfellow2014gan` in a few lines, trained on 1-D data and
@@ -40,6 +41,10 @@ import torch
 import torch.nn.functional as F
 
 import aigc_course as ac
+from myst_nb import glue
+from numpy.polynomial.hermite_e import hermegauss
+from scipy import integrate, stats
+
 from aigc_course import gan, losses, plotting, train
 from aigc_course.exercises import ch2
 
@@ -66,8 +71,8 @@ print(ac.describe(torch.device("cpu")))  # this page runs on the CPU, whatever t
 # | $G$, **non-saturating** | $-\log D(G(z))$ | $\operatorname{softplus}(-\ell)$ | `gan_g_nonsaturating` |
 #
 # The two forms are equal on paper but not in float32. $\sigma(\ell)$ rounds to exactly 1 once $\ell$ is above
-# about 17, so $\log(1 - \sigma(\ell)) = \log 0 = -\infty$. Below about $-88$, $e^{-\ell}$ overflows and
-# $\sigma(\ell)$ becomes exactly 0. `softplus` never forms $\sigma(\ell)$, so it has neither problem. First we
+# {glue:text}`e22_sig_one:.1f`, so $\log(1 - \sigma(\ell)) = \log 0 = -\infty$. Below
+# {glue:text}`e22_sig_zero:.1f`, $e^{-\ell}$ overflows and `torch.sigmoid` returns exactly 0. `softplus` never forms $\sigma(\ell)$, so it has neither problem. First we
 # check that the package's losses are the formulas in the table, then we compare the two forms at large logits.
 
 # %%
@@ -97,27 +102,62 @@ assert torch.isinf(torch.log(1 - torch.sigmoid(big[3:]))).all()  # logits 30, 12
 assert torch.isinf(torch.log(torch.sigmoid(big[:1]))).all()      # logit -120
 assert torch.isfinite(torch.stack([losses.gan_g_saturating(big), losses.gan_g_nonsaturating(big),
                                    losses.gan_d_loss(big, big)])).all()
+grid = torch.arange(0, 120, 0.01)                       # float32 logits
+sig_one = grid[torch.sigmoid(grid) == 1][0].item()      # the first logit where sigma(l) == 1
+sig_zero = -grid[torch.sigmoid(-grid) == 0][0].item()   # the first negative logit where it is 0
+assert abs(sig_zero + math.log(torch.finfo(torch.float32).max)) < 0.02  # where e^{-l} overflows
+glue("e22_sig_one", float(sig_one), display=False)
+glue("e22_sig_zero", float(sig_zero), display=False)
 
 # %% [markdown]
 # A discriminator that ends in `nn.Sigmoid` and is trained with `nn.BCELoss` does not return $-\infty$:
-# PyTorch clamps each log at $-100$. Several of the source articles use this combination. The clamp, though,
-# takes away the **gradient**. Take the generator's non-saturating loss on fakes that $D$ rejects with logits
-# $-30$ and $-120$. The correct gradient with respect to the logit is $-(1 - D) \approx -1$. The
-# sigmoid-then-BCE version gives a smaller gradient at $-30$ and exactly zero at $-120$, in the very cases
-# where the generator needs it most.
+# PyTorch clamps each log at $-100$. Several of the source articles use this combination. It does lose the
+# **gradient**, though, and for two different reasons. Take the generator's non-saturating loss
+# $-\log D$ (label 1) on fakes that $D$ rejects with logits $-30$ and $-120$. The correct gradient with
+# respect to the logit is $-(1 - D) \approx -1$.
+#
+# * At $\ell = -30$, $D = \sigma(-30) =$ {glue:text}`e22_d_m30:.1e` is an ordinary float32 number and
+#   $\log D = -30$ is far from the clamp at $-100$: the forward pass is exact. The gradient is lost in
+#   the **backward** pass. To avoid dividing by zero, PyTorch computes
+#   $\partial\,\mathrm{BCE}/\partial D = (D - y) / \max\big(D(1 - D), \epsilon\big)$ with
+#   $\epsilon = 10^{-12}$. Once $D(1 - D) < \epsilon$, that is for logits below
+#   $\operatorname{logit}(10^{-12}) =$ {glue:text}`e22_clamp_logit:.1f`, the denominator is clamped.
+#   The chain rule through the sigmoid then multiplies by $\sigma'(\ell) = D(1 - D)$, and instead of
+#   $-1$ the gradient is $(D - 1)\,D(1-D)/\epsilon \approx -D/\epsilon$: {glue:text}`e22_grad_m30:.3f`
+#   at $\ell = -30$. It shrinks by a factor $e$ with every unit the logit falls.
+# * At $\ell = -120$, $\sigma(\ell) \approx 10^{-52}$ is below the smallest positive float32 number
+#   (about $1.4\cdot10^{-45}$) and **underflows** to exactly 0. Now the forward pass does hit the log clamp
+#   (the loss is exactly 100), and the sigmoid's derivative $\sigma(1 - \sigma)$ is exactly 0: nothing
+#   flows back, whatever the loss does with its denominator.
+#
+# `binary_cross_entropy_with_logits` never forms $\sigma(\ell)$ and returns the exact $\sigma(\ell) - 1$
+# at both logits. In each case the gradient is lost where the generator needs it most.
 
 # %%
-logits = torch.tensor([-120.0, -30.0, -5.0], requires_grad=True)
-ones = torch.ones(3)
-(grad_probs,) = torch.autograd.grad(
-    F.binary_cross_entropy(torch.sigmoid(logits), ones, reduction="sum"), logits)
+logits = torch.tensor([-120.0, -30.0, -28.0, -5.0], requires_grad=True)  # float32
+ones = torch.ones(len(logits))
+probs = torch.sigmoid(logits)
+(grad_probs,) = torch.autograd.grad(F.binary_cross_entropy(probs, ones, reduction="sum"), logits)
 (grad_logits,) = torch.autograd.grad(
     F.binary_cross_entropy_with_logits(logits, ones, reduction="sum"), logits)
-print("logit                    ", logits.tolist())
-print("Sigmoid + BCELoss        ", [round(g, 4) for g in grad_probs.tolist()])
-print("BCE with logits (softplus)", [round(g, 4) for g in grad_logits.tolist()])
-assert grad_probs[0] == 0 and abs(grad_probs[1]) < 0.5
-torch.testing.assert_close(grad_logits, -(1 - torch.sigmoid(logits.detach())))
+EPS_BCE = 1e-12  # the clamp in PyTorch's backward of binary_cross_entropy
+d, d_prime = probs.detach(), (probs * (1 - probs)).detach()  # D and sigma'(l) = D(1 - D)
+predicted = (d - 1) / torch.clamp(d_prime, min=EPS_BCE) * d_prime  # dBCE/dD * dD/dl
+print("logit                      ", logits.tolist())
+print("sigmoid(logit) in float32  ", [f"{p:.2e}" for p in probs.tolist()])
+print("Sigmoid + BCELoss          ", [round(g, 4) for g in grad_probs.tolist()])
+print("predicted from the clamp   ", [round(g, 4) for g in predicted.tolist()])
+print("BCE with logits (softplus) ", [round(g, 4) for g in grad_logits.tolist()])
+torch.testing.assert_close(grad_logits, torch.sigmoid(logits.detach()) - 1)  # exact everywhere
+torch.testing.assert_close(grad_probs, predicted)  # the backward clamp explains every value
+assert probs[0] == 0 and grad_probs[0] == 0       # -120: sigmoid underflowed, so did the gradient
+assert probs[1] > 0 and torch.log(probs[1]) > -100  # -30: D representable, log not clamped
+assert F.binary_cross_entropy(probs[:1], ones[:1]).item() == 100.0  # -120: the log clamp, forward
+torch.testing.assert_close(grad_probs[1], -torch.sigmoid(torch.tensor(-30.0)) / EPS_BCE)
+clamp_logit = math.log(EPS_BCE / (1 - EPS_BCE))  # below this logit D(1 - D) < eps
+glue("e22_clamp_logit", float(clamp_logit), display=False)
+glue("e22_grad_m30", float(grad_probs[1].item()), display=False)
+glue("e22_d_m30", float(probs[1].item()), display=False)
 
 # %% [markdown]
 # ## Saturating and non-saturating generator losses
@@ -187,6 +227,7 @@ for ax in (ax1, ax2):
     ax.axvspan(1e-5, 1e-2, color="0.92", zorder=0)
     ax.legend(fontsize=8)
 ax1.text(1.5e-5, 6, "early training:\nD rejects the fakes", fontsize=8)
+fig.suptitle("The two generator losses (left) and their gradients with respect to the logit")
 plt.show()
 
 # %% [markdown]
@@ -218,16 +259,19 @@ torch.testing.assert_close(g_total, 2 * d_values - 1)
 #
 # The weights differ in two ways. The saturating loss has a small *overall scale* when $D$ wins. It also
 # *reweights* the samples: it learns mostly from the fakes that already fool $D$, while the non-saturating
-# loss learns mostly from those $D$ rejects. Both losses have the same fixed points: at $D(G(z)) = \tfrac12$
-# the two weights are equal.
+# loss learns mostly from those $D$ rejects. At $D(G(z)) = \tfrac12$ the two weights are equal, but that
+# does not make the two losses interchangeable: away from the equilibrium they follow different
+# objectives, as the next subsection shows.
 #
 # We recreate the start of training on 1-D data, $p_{\text{data}} = \mathcal N(2, 0.5^2)$, with the course's
 # MLPs: two hidden layers of 32 units, and an 8-dimensional noise vector $z$. (With a single noise dimension,
 # the ReLU generator is a piecewise-linear function of one number, and in our runs it tended to cut off a
 # tail of the distribution.) The generator starts with its samples near 0. First we train the discriminator
-# for 200 steps until it rejects them ($D(G(z)) \approx 0.02$). Then we run the alternating updates with
-# **plain SGD**, as Goodfellow et al. did (they added momentum), once with each generator loss, starting from
-# identical copies. We record how many steps the generator needs to bring its mean past 1, halfway to the data.
+# for 200 steps until it rejects them. Then we run the alternating updates with **plain SGD**, once with each
+# generator loss, starting from identical copies. (Goodfellow et al. used SGD *with momentum*; we leave the
+# momentum out so that every step is proportional to the current gradient and the difference in gradient
+# size shows directly.) We record how many steps the generator needs to bring its mean past 1, halfway to
+# the data.
 
 # %%
 MU, SIGMA = 2.0, 0.5  # p_data = N(2, 0.5^2) for the rest of this page
@@ -247,7 +291,12 @@ for _ in range(200):  # let D win first, as it does early in real training
     d_loss.backward()
     opt.step()
 with torch.no_grad():
-    print(f"after 200 D steps: mean D(G(z)) = {torch.sigmoid(D0(G0.sample(4000))).mean():.4f}")
+    d_fake0 = torch.sigmoid(D0(G0.sample(4000)))  # (4000,): how D judges the generator's samples
+print(f"after 200 D steps: mean D(G(z)) = {d_fake0.mean():.4f}")
+assert d_fake0.mean() < 0.05  # D rejects the fakes, as early in real training
+glue("e22_d_fake0", float(d_fake0.mean().item()), display=False)
+# mean per-sample weight of the non-saturating loss over that of the saturating one
+glue("e22_weight_ratio", float(((1 - d_fake0).mean() / d_fake0.mean()).item()), display=False)
 
 
 
@@ -279,6 +328,12 @@ halfway = {name: int(np.argmax(means > 1.0)) if (means > 1.0).any() else len(mea
            for name, (means, _) in runs.items()}
 print("steps until the mean of G(z) passes 1:", halfway)
 assert halfway["saturating"] > 3 * halfway["non-saturating"]
+sat_means = runs["saturating"][0]
+assert halfway["saturating"] < len(sat_means)  # the saturating generator gets there too,
+assert sat_means.max() > MU                    # and overshoots the data mean
+glue("e22_halfway_sat", int(halfway["saturating"]), display=False)
+glue("e22_halfway_ns", int(halfway["non-saturating"]), display=False)
+glue("e22_sat_peak", float(sat_means.max()), display=False)
 
 # %%
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.4))
@@ -291,20 +346,174 @@ ax2.set_ylabel("mean $D(G(z))$")
 for ax in (ax1, ax2):
     ax.set_xlabel("step (plain SGD)")
     ax.legend(fontsize=8)
+fig.suptitle("Same start, plain SGD: the saturating generator waits, then overshoots")
 plt.show()
 
 # %% [markdown]
-# With plain SGD the saturating generator barely moves for about a hundred steps. $D(G(z))$ is about 0.02,
-# so its gradient is about 50 times weaker. The non-saturating generator crosses the halfway mark within
-# about ten steps. The saturating one does get there in the end: as it creeps towards the data, $D(G(z))$
-# grows, its gradient grows with it, and it catches up abruptly and overshoots. In high dimensions a
+# After the 200 discriminator steps, the mean of $D(G(z))$ is {glue:text}`e22_d_fake0:.3f`, so the
+# per-sample weights $1 - D$ of the non-saturating loss are on average {glue:text}`e22_weight_ratio:.0f`
+# times the weights $D$ of the saturating one. With plain SGD the non-saturating generator crosses the
+# halfway mark after {glue:text}`e22_halfway_ns` steps, the saturating one only after
+# {glue:text}`e22_halfway_sat`. It does get there: as it creeps towards the data, $D(G(z))$ grows, its
+# gradient grows with it, and it catches up abruptly and overshoots (its batch mean peaks at
+# {glue:text}`e22_sat_peak:.2f`, beyond the data mean 2). In high dimensions a
 # discriminator can separate the fakes almost perfectly, and then this slow start can become a stall.
 #
 # **Adam** changes the picture somewhat. It divides each parameter's step by a running estimate of that
-# parameter's gradient size, so a *uniform* scale factor cancels out. On this 1-D problem both losses
-# converge with Adam. The reweighting of the samples stays, and so does the risk from gradients that shrink
-# over time. The course trainer uses the non-saturating loss by default (`TrainConfig(loss="bce")`).
+# parameter's gradient size, so a *uniform* scale factor cancels out. What stays is the reweighting of the
+# samples, and the risk from gradients that shrink over time. (Try it: put `torch.optim.Adam` into
+# `alternate_sgd`.) The course trainer uses the non-saturating loss by default (`TrainConfig(loss="bce")`).
 # `loss="saturating"` is available for comparison.
+#
+# ### Same target, different objectives
+#
+# Against the optimal discriminator, section 2.1 found what the *saturating* generator faces:
+# $C(G) = -\log 4 + 2\,\mathrm{JSD}(p_{\text{data}} \,\|\, p_g)$. What the generator actually uses is a
+# gradient, taken with $D^*$ held fixed during its step. Because $D^*$ maximises $V$, a small change of
+# $D$ has no first-order effect on $V$ (the envelope theorem), so the frozen-$D^*$ gradient is the
+# gradient of the criterion:
+#
+# $$
+# \nabla_\theta\, \mathbb E_z\big[\log\big(1 - D^*(G_\theta(z))\big)\big]
+# = \nabla_\theta\, C(G_\theta) = 2\,\nabla_\theta\, \mathrm{JSD}(p_{\text{data}} \,\|\, p_{g_\theta}).
+# $$
+#
+# The non-saturating loss is a different function. Since $(1 - D^*)/D^* = p_g/p_{\text{data}}$,
+#
+# $$
+# -\log D^*(x) = \log\frac{p_g(x)}{p_{\text{data}}(x)} - \log\big(1 - D^*(x)\big).
+# $$
+#
+# Average over $x = G_\theta(z)$ and differentiate, with $D^*$ (and so the $p_g$ inside the first log)
+# frozen at the current generator. The second term gives $-2\nabla_\theta \mathrm{JSD}$, as above. The
+# first gives $\nabla_\theta \mathrm{KL}(p_{g_\theta} \,\|\, p_{\text{data}})$: differentiating the KL
+# itself produces one more term, $\mathbb E_{p_g}[\nabla_\theta \log p_{g_\theta}]
+# = \nabla_\theta \int p_{g_\theta} = 0$. This is Theorem 2.5 of Arjovsky and Bottou
+# {cite}`arjovsky2017towards`:
+#
+# $$
+# \nabla_\theta\, \mathbb E_z\big[-\log D^*(G_\theta(z))\big]
+# = \nabla_\theta \Big[\mathrm{KL}(p_{g_\theta} \,\|\, p_{\text{data}})
+#   - 2\,\mathrm{JSD}(p_{g_\theta} \,\|\, p_{\text{data}})\Big].
+# $$
+#
+# Written as one integral, with the mixture $m = \tfrac12(p_g + p_{\text{data}})$, the bracket is itself
+# a divergence:
+#
+# $$
+# \mathrm{KL}(p_g \,\|\, p_{\text{data}}) - 2\,\mathrm{JSD}(p_g \,\|\, p_{\text{data}})
+# = \int \big(p_g + p_{\text{data}}\big) \log\frac{p_g + p_{\text{data}}}{2\,p_{\text{data}}}\,dx
+# = 2\,\mathrm{KL}(m \,\|\, p_{\text{data}}) \;\ge\; 0 .
+# $$
+#
+# What follows from this:
+#
+# * **The target is the same.** Both criteria are smallest exactly at $p_g = p_{\text{data}}$, where
+#   $D^* \equiv \tfrac12$.
+# * **The objectives are not.** Away from the target, $2\,\mathrm{JSD}$ and $2\,\mathrm{KL}(m \,\|\,
+#   p_{\text{data}})$ are different functions of the generator, so their gradients differ in direction,
+#   not only in size, and in parameter space, where neither is convex, the points where training stalls
+#   need not be the same. The equal weights at $D = \tfrac12$ do not make the two losses equivalent.
+# * **The non-saturating objective is lopsided**, like the reverse KL in it. A generated sample where
+#   $p_{\text{data}} \approx 0$ makes the integrand $p_g \log\big(p_g / 2p_{\text{data}}\big)$ as large
+#   as you like. Data that $p_g$ misses contributes $p_{\text{data}} \log\tfrac12$: missing a part of the
+#   data costs a bounded amount. Section 2.3 measures how much this weakens the incentive to cover every
+#   mode.
+#
+# We check both gradient identities on Gaussians. The generator is $G_\theta(z) = \mu + s z$, so
+# $p_{g_\theta} = \mathcal N(\mu, s^2)$, against $p_{\text{data}} = \mathcal N(2, 0.5^2)$. The left-hand
+# sides are what backpropagation through the frozen $D^*$ computes, averaged over $z$ exactly by
+# Gauss–Hermite quadrature. The right-hand sides are finite differences of the divergences, computed by
+# adaptive quadrature (the KL in closed form).
+
+# %%
+p_data = stats.norm(MU, SIGMA)
+nodes, weights = hermegauss(150)                 # E f(z), z ~ N(0, 1) = sum(weights * f(nodes))
+Z_NODES = torch.from_numpy(nodes)
+Z_WEIGHTS = torch.from_numpy(weights / math.sqrt(2 * math.pi))
+
+
+def log_normal(x, mu, sd):
+    return -0.5 * ((x - mu) / sd) ** 2 - math.log(sd) - 0.5 * math.log(2 * math.pi)
+
+
+def frozen_d_star_gradients(mu0, sd0):
+    """Gradients w.r.t. (mu, sd), at (mu0, sd0), of E_z of both generator losses for
+    G(z) = mu + sd z against D* of N(mu0, sd0^2), held fixed: what backprop computes."""
+    theta = torch.tensor([mu0, sd0], dtype=torch.float64, requires_grad=True)
+    x = theta[0] + theta[1] * Z_NODES                           # G(z) at the nodes
+    logit = log_normal(x, MU, SIGMA) - log_normal(x, mu0, sd0)  # l* = log p_data - log p_g(frozen)
+    nonsat = (Z_WEIGHTS * F.softplus(-logit)).sum()             # E_z[-log D*(G(z))]
+    sat = -(Z_WEIGHTS * F.softplus(logit)).sum()                # E_z[log(1 - D*(G(z)))]
+    return [torch.autograd.grad(loss, theta, retain_graph=True)[0].numpy()
+            for loss in (nonsat, sat)]
+
+
+def by_quadrature(integrand, mu, sd):
+    lo, hi = min(MU, mu) - 12 * max(SIGMA, sd), max(MU, mu) + 12 * max(SIGMA, sd)
+    return integrate.quad(integrand, lo, hi, points=[MU, mu], limit=200, epsabs=1e-13)[0]
+
+
+def divergences(mu, sd):
+    """(KL(p_g || p_data), JSD, KL(m || p_data)) for p_g = N(mu, sd^2), in nats."""
+    q = stats.norm(mu, sd)
+
+    def logs(x):
+        lp, lq = p_data.logpdf(x), q.logpdf(x)
+        return lp, lq, np.logaddexp(lp, lq) - math.log(2)  # log p_data, log p_g, log m
+
+    def jsd_integrand(x):
+        lp, lq, lm = logs(x)
+        return 0.5 * (np.exp(lq) * (lq - lm) + np.exp(lp) * (lp - lm))
+
+    def kl_m_integrand(x):
+        lp, _, lm = logs(x)
+        return np.exp(lm) * (lm - lp)
+
+    kl = math.log(SIGMA / sd) + (sd**2 + (mu - MU) ** 2) / (2 * SIGMA**2) - 0.5  # closed form
+    return kl, by_quadrature(jsd_integrand, mu, sd), by_quadrature(kl_m_integrand, mu, sd)
+
+
+def finite_difference(f, mu, sd, h=1e-4):
+    return np.array([(f(mu + h, sd) - f(mu - h, sd)) / (2 * h),
+                     (f(mu, sd + h) - f(mu, sd - h)) / (2 * h)])
+
+
+def ns_criterion(mu, sd):
+    kl, js, _ = divergences(mu, sd)
+    return kl - 2 * js
+
+
+print("generator      backprop: non-sat   d/dθ [KL - 2 JSD]    backprop: sat   d/dθ 2 JSD")
+for mu0, sd0 in [(0.0, 1.0), (1.5, 0.3), (2.5, 0.8)]:
+    g_nonsat, g_sat = frozen_d_star_gradients(mu0, sd0)
+    fd_nonsat = finite_difference(ns_criterion, mu0, sd0)
+    fd_sat = finite_difference(lambda m, s: 2 * divergences(m, s)[1], mu0, sd0)
+    print(f"N({mu0}, {sd0}^2)   {np.round(g_nonsat, 4)}  {np.round(fd_nonsat, 4)}   "
+          f"{np.round(g_sat, 4)}  {np.round(fd_sat, 4)}")
+    np.testing.assert_allclose(g_nonsat, fd_nonsat, atol=1e-5)  # Arjovsky & Bottou, Thm 2.5
+    np.testing.assert_allclose(g_sat, fd_sat, atol=1e-5)        # the saturating loss: 2 grad JSD
+    kl, js, kl_m = divergences(mu0, sd0)
+    assert abs((kl - 2 * js) - 2 * kl_m) < 1e-8 and kl_m > 0    # the bracket is 2 KL(m || p_data)
+    if (mu0, sd0) == (0.0, 1.0):
+        start = (g_nonsat, g_sat)
+# at N(0, 1), wider than the data: the non-saturating step narrows the generator, the saturating
+# one widens it (a descent step moves the spread against the sign of its gradient)
+assert start[0][1] > 0 > start[1][1]
+cosine = start[0] @ start[1] / (np.linalg.norm(start[0]) * np.linalg.norm(start[1]))
+glue("e22_cosine", float(cosine), display=False)
+glue("e22_ns_grad_mu", float(-start[0][0]), display=False)
+glue("e22_sat_grad_mu", float(-start[1][0]), display=False)
+assert divergences(MU, SIGMA)[2] < 1e-12  # and both criteria vanish at p_g = p_data
+
+# %% [markdown]
+# Both identities hold to the accuracy of the quadratures. Look at the first row, the generator
+# $\mathcal N(0, 1)$: wider than the data and far from it. Both losses move the mean towards the data,
+# the non-saturating one with a rate {glue:text}`e22_ns_grad_mu:.2f` against
+# {glue:text}`e22_sat_grad_mu:.2f`. But they disagree about the spread: the non-saturating gradient
+# narrows the generator towards the data's $0.5$, while the saturating one, following the JSD, widens it
+# first. The cosine between the two gradient directions is {glue:text}`e22_cosine:.2f`. Same target,
+# different paths.
 #
 # ## The chain rule from the loss to the generator's parameters
 #
@@ -373,7 +582,8 @@ assert not torch.allclose(without, autograd, rtol=0.5)
 # huge, because of the $1/D$ of samples that $D$ rejects, and they carry no information about where the data
 # is. A mirror test makes this clear. Put the data at $-2$ instead of $+2$, which flips the sign of $w_1$.
 # The true $\partial\mathcal L_G/\partial b$ must change sign. The version without $\partial D/\partial x$
-# cannot, because it never looks at $D$'s slope.
+# cannot: it is $-\frac1m\sum_i 1/D_i < 0$ whatever $D$'s slope, so it always says "increase $b$". With the
+# data at $-2$ a step along it *raises* the generator's loss.
 
 # %%
 w_mirror = w_star * torch.tensor([1.0, -1.0, 1.0], dtype=torch.float64)  # data at -2 instead of +2
@@ -382,7 +592,21 @@ print(f"data at +2: dL/db = {autograd[1]: .4f} (without dD/dx: {without[1]:.3e})
 print(f"data at -2: dL/db = {autograd_m[1]: .4f} (without dD/dx: {without_m[1]:.3e})")
 torch.testing.assert_close(by_hand_m, autograd_m)
 assert autograd[1] < 0 < autograd_m[1]           # the true gradient follows the data
-assert without[1] < 0 and without_m[1] < 0       # the formula without dD/dx does not
+
+
+def true_loss(theta, w, m=256, seed=0):
+    """The non-saturating loss for x = a z + b against the quadratic-logit D (same z as above)."""
+    z = torch.randn(m, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    x = theta[0] * z + theta[1]
+    return losses.gan_g_nonsaturating(w[0] + w[1] * x + w[2] * x**2).item()
+
+
+# one small descent step along each "gradient", with the data at -2: does the loss go down?
+theta0, step = torch.tensor([1.0, 0.0], dtype=torch.float64), 1e-3
+change = {name: true_loss(theta0 - step * g / g.norm(), w_mirror) - true_loss(theta0, w_mirror)
+          for name, g in [("true gradient", autograd_m), ("without dD/dx", without_m)]}
+print("change of the loss after a step of length 1e-3:", change)
+assert change["true gradient"] < 0 < change["without dD/dx"]  # the wrong formula climbs the loss
 
 # %% [markdown]
 # The same split works for a real discriminator network. Autograd gives $\partial\mathcal L_G/\partial x_i$
@@ -435,7 +659,7 @@ print(f"dL/dx from autograd, dx/dtheta by hand: dL/da = {by_parts[0]: .5f}, "
 # in DCGAN {cite}`radford2016dcgan`, a generator learning rate four times smaller than the discriminator's
 # (a two time-scale update rule {cite}`heusel2017fid`), and learning rates that decay linearly to 0. Near the
 # equilibrium, GAN training tends to circle instead of settling (2.3). The slower generator and the decay
-# damp these oscillations, and over 26 seeds the final spread stayed within 0.03 of the data's.
+# damp these oscillations.
 
 # %%
 def algorithm1(G, D, sample_data, steps, k=5, m=256, lr_g=5e-4, lr_d=2e-3, callback=None):
@@ -516,22 +740,50 @@ def draw(ax, step, samples, d_curve):
 
 
 frames = []
-for snapshot in snapshots:
+for snapshot in snapshots[::2] + snapshots[-1:]:  # a frame every 40 steps, and the last one
     fig, ax = plt.subplots(figsize=(6, 3.2), dpi=80)
     draw(ax, *snapshot)
     fig.tight_layout()
     frames.append(plotting.figure_to_array(fig))
     plt.close(fig)
-plotting.animate(frames, f"{tempfile.mkdtemp()}/algorithm1.gif", fps=8)
+plotting.animate(frames, f"{tempfile.mkdtemp()}/algorithm1.gif", fps=4)
+
+# %%
+on_data = np.abs(x_np - MU) < 2 * SIGMA  # where 95% of the data lies
+
+
+def settled(snapshot):
+    """p_g has the data's mean and spread, to within 0.1."""
+    _, samples, _ = snapshot
+    return bool(abs(samples.mean() - MU) < 0.1 and abs(samples.std() - SIGMA) < 0.1)
+
+
+flags = [settled(snapshot) for snapshot in snapshots]
+i_settled = next(i for i in range(len(snapshots)) if all(flags[i:]))
+first_settled = snapshots[i_settled][0]
+d_off = max(np.abs(d_curve[on_data] - 0.5).max() for _, _, d_curve in snapshots[i_settled:])
+d_range = {step: np.ptp(d_curve) for step, _, d_curve in snapshots[:2]}  # max - min of D(x)
+print(f"range of D(x) on the grid: step 0 {d_range[0]:.2f}, step 20 {d_range[20]:.2f}; "
+      f"p_g settled from step {first_settled} on; after that |D(x) - 1/2| <= {d_off:.2f} "
+      "on the data")
+assert d_range[0] < 0.5 < 0.9 < d_range[20]  # a gentle slope at first, then a sharp step
+assert first_settled <= STEPS // 4 and d_off < 0.2
+glue("e22_range0", float(d_range[0]), display=False)
+glue("e22_range20", float(d_range[20]), display=False)
+glue("e22_d_off", float(d_off), display=False)
+glue("e22_settled", int(first_settled), display=False)
 
 # %% [markdown]
 # At step 0 the generator's samples sit in a narrow spike near 0, and the discriminator, after its first
-# five steps, is still almost flat. Twenty steps later $D$ is a sharp step: near 0 over the spike, near 1
-# over the data. The generator climbs that slope towards the data and spreads out on the way, and $D$'s
-# boundary moves ahead of it. From about step 150, $p_g$ covers $p_{\text{data}}$ and $D(x)$ hovers around
-# $\tfrac12$ wherever there are samples. The discriminator can no longer tell the two apart, as 2.1 predicts
-# for the equilibrium. (Far from all samples, $D$'s value means nothing, as in 2.1.) The discriminator's loss
-# tends to $\log 4$ and the generator's to $\log 2$, the value of $-\log D$ at $D = \tfrac12$.
+# five steps, is still a gentle slope: $D(x)$ varies by {glue:text}`e22_range0:.2f` over the plotted
+# range. Twenty steps later $D$ is a sharp step, with a range of {glue:text}`e22_range20:.2f`: near 0
+# over the spike, near 1 over the data. The generator climbs that slope towards the data and spreads out
+# on the way, and $D$'s boundary moves ahead of it. From step {glue:text}`e22_settled` on, every snapshot
+# has the data's mean and spread to within 0.1, and $D(x)$ stays within {glue:text}`e22_d_off:.2f` of
+# $\tfrac12$ wherever the data is; averaged over the data, $D$ is {glue:text}`e22_d_mean:.3f` at the end.
+# The discriminator can no longer tell the two apart, as 2.1 predicts for the equilibrium. (Far from all
+# samples, $D$'s value means nothing, as in 2.1.) The discriminator's loss tends to $\log 4$ and the
+# generator's to $\log 2$, the value of $-\log D$ at $D = \tfrac12$.
 
 # %%
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.4))
@@ -553,10 +805,13 @@ with torch.no_grad():
 mean, std = samples.mean().item(), samples.std().item()
 print(f"p_g: mean {mean:.3f} (data {MU}), std {std:.3f} (data {SIGMA})")
 print(f"mean D(x) on real data {d_on_data.mean():.3f};  D loss over the last 100 steps "
-      f"{np.mean(history['d_loss'][-100:]):.3f} (log 4 = {math.log(4):.3f})")
+      f"{np.mean(history['d_loss'][-100:]):.3f} (log 4 = {math.log(4):.3f}), G loss "
+      f"{np.mean(history['g_loss'][-100:]):.3f} (log 2 = {math.log(2):.3f})")
 assert abs(mean - MU) < 0.1 and abs(std - SIGMA) < 0.1
 assert abs(d_on_data.mean().item() - 0.5) < 0.1
+glue("e22_d_mean", float(d_on_data.mean().item()), display=False)
 assert abs(np.mean(history["d_loss"][-100:]) - math.log(4)) < 0.05
+assert abs(np.mean(history["g_loss"][-100:]) - math.log(2)) < 0.05
 
 # %% [markdown]
 # ### The same algorithm in the course trainer
@@ -630,11 +885,13 @@ ch2.q22a.check(nonsat_g_loss);
 # :::
 
 # %% tags=["hide-cell"]
-def nonsat_g_loss(fake_logits):
+# The reference solutions carry their own names: the learner's functions above stay theirs.
+def nonsat_g_loss_solution(fake_logits):
     return F.softplus(-fake_logits).mean()
 
 
-assert ch2.q22a.check(nonsat_g_loss, quiet=True)
+assert ch2.q22a.check(nonsat_g_loss_solution, quiet=True)
+torch.testing.assert_close(nonsat_g_loss_solution(big), losses.gan_g_nonsaturating(big))
 
 # %% [markdown]
 # **Exercise 2.2b: the chain rule by hand.** For the linear generator $x = a z + b$ and the quadratic-logit
@@ -662,14 +919,17 @@ ch2.q22b.check(grad_generator);
 # :::
 
 # %% tags=["hide-cell"]
-def grad_generator(z, a, b, w):
+def grad_generator_solution(z, a, b, w):
     x = a * z + b
     d = torch.sigmoid(w[0] + w[1] * x + w[2] * x**2)
     dL_dx = -(1 - d) * (w[1] + 2 * w[2] * x)
     return torch.stack([(dL_dx * z).mean(), dL_dx.mean()])
 
 
-assert ch2.q22b.check(grad_generator, quiet=True)
+assert ch2.q22b.check(grad_generator_solution, quiet=True)
+# the same numbers as autograd in the chain-rule section (same z, same D*)
+z_check = torch.randn(256, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+torch.testing.assert_close(grad_generator_solution(z_check, 1.0, 0.0, w_star), autograd)
 
 # %% [markdown]
 # **Exercise 2.2c: one discriminator step.** Write `discriminator_step(D, G, x_real, z, opt_d)`, the inner
@@ -700,7 +960,7 @@ ch2.q22c.check(discriminator_step);
 # :::
 
 # %% tags=["hide-cell"]
-def discriminator_step(D, G, x_real, z, opt_d):
+def discriminator_step_solution(D, G, x_real, z, opt_d):
     loss = losses.gan_d_loss(D(x_real), D(G(z).detach()))
     opt_d.zero_grad()
     loss.backward()
@@ -708,7 +968,7 @@ def discriminator_step(D, G, x_real, z, opt_d):
     return loss.item()
 
 
-assert ch2.q22c.check(discriminator_step, quiet=True)
+assert ch2.q22c.check(discriminator_step_solution, quiet=True)
 
 # %% [markdown]
 # ## Summary
@@ -717,6 +977,9 @@ assert ch2.q22c.check(discriminator_step, quiet=True)
 #   `Sigmoid` + `BCELoss` loses the gradient exactly when $D$ is confident.
 # * With respect to the logit, the saturating generator loss has gradient $-D$ and the non-saturating one
 #   $-(1 - D)$. Their ratio is $(1 - D)/D$, huge when $D$ rejects the fakes. Use the non-saturating loss.
+# * Against the optimal $D$, the saturating loss follows the gradient of $2\,\mathrm{JSD}$ and the
+#   non-saturating one that of $\mathrm{KL}(p_g\|p_{\text{data}}) - 2\,\mathrm{JSD}
+#   = 2\,\mathrm{KL}(m\|p_{\text{data}})$ (Arjovsky and Bottou): the same target, different objectives.
 # * $\partial\mathcal L_G/\partial\theta_g = \sum_i \partial\mathcal L_G/\partial D_i \cdot \partial D_i/\partial x_i
 #   \cdot \partial x_i/\partial\theta_g$: the generator climbs the slope of $D$'s logit. Without the middle
 #   factor the generator has no direction.
