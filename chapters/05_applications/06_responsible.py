@@ -521,7 +521,7 @@ plt.show()
 # %% [markdown] On {glue:text}`r56_wm_n_clean:,` clean images the sign score has mean
 # {glue:text}`r56_wm_clean_mean:+.2f` and standard deviation {glue:text}`r56_wm_clean_sd:.2f`, and the
 # threshold {glue:text}`r56_wm_threshold:.2f` flags {glue:text}`r56_wm_fpr:.3%` of them against the nominal
-# {glue:text}`r56_alpha:.1%`. The Binomial argument holds for a
+# {glue:text}`r56_wm_alpha:.1%`. The Binomial argument holds for a
 # *random* key; for one fixed key, images that share structure (every garment is centred, edges fall in
 # similar places) can share a small correlation with it. A deployed detector therefore checks, and if needed
 # calibrates, its threshold on a large set of clean images.
