@@ -12,7 +12,7 @@ from scipy import linalg
 from aigc_course.exercises import ch4
 from exercise_helpers import rejected
 
-QUESTIONS = [ch4.q42a, ch4.q42b, ch4.q43a, ch4.q43b, ch4.q44a, ch4.q44b, ch4.q45a, ch4.q45b]
+QUESTIONS = [ch4.q42a, ch4.q42b, ch4.q43a, ch4.q44a, ch4.q44b, ch4.q45a, ch4.q45b, ch4.q45c]
 
 
 def _solution(question):
@@ -62,18 +62,8 @@ def test_q42b_block_parameters():
     rejected(q, lambda i, o, k: (i + o) * k * k + 2 * o, "c_in · c_out · k²")
 
 
-def test_q43a_one_row_per_class():
+def test_q43a_wasserstein_estimate():
     q = ch4.q43a
-    assert q.check(lambda n, c: torch.arange(c).repeat_interleave(n), quiet=True)
-    assert q.check(lambda n, c: torch.arange(n * c) // n, quiet=True)
-    rejected(q, lambda n, c: torch.arange(n * c) % c, "one class per COLUMN")
-    rejected(q, lambda n, c: torch.arange(c).repeat_interleave(n).float(), "int64")
-    rejected(q, lambda n, c: list(range(c)), "tensor")
-    rejected(q, lambda n, c: torch.arange(c), "n images of each class")
-
-
-def test_q43b_wasserstein_estimate():
-    q = ch4.q43b
     assert q.check(lambda r, f: r.mean() - f.mean(), quiet=True)
     rejected(q, lambda r, f: f.mean() - r.mean(), "sign flipped")
     rejected(q, lambda r, f: torch.sigmoid(r).mean() - torch.sigmoid(f).mean(), "not probabilities")
@@ -95,6 +85,9 @@ def test_q44b_active_units():
     rejected(q, lambda mu, t: int((mu.var(dim=1) > t).sum()), "over the data")
     rejected(q, lambda mu, t: int((mu.std(dim=0) > t).sum()), "not the standard deviation")
     rejected(q, lambda mu, t: int((mu.mean(dim=0).abs() > t).sum()), "VARIES")
+    # a hard-coded threshold passed when the checker tried only threshold=0.01
+    rejected(q, lambda mu, t: int((mu.var(dim=0) > 0.01).sum()), "`threshold` argument")
+    rejected(q, lambda mu, t=0.01: 3, "threshold")
 
 
 def test_q45a_frechet_distance():
@@ -128,6 +121,31 @@ def test_q45b_iwae_bound():
     rejected(q, lambda lw: torch.logsumexp(lw, 0), "log K")
     rejected(q, lambda lw: torch.log(torch.exp(lw).mean(0)), "underflows")
     rejected(q, lambda lw: torch.logsumexp(lw, 1) - math.log(lw.shape[1]), "dim 0")
+
+
+def test_q45c_fid_at_infinity():
+    q = ch4.q45c
+
+    def lstsq(ns, fids):
+        ns = np.asarray(ns, dtype=float)
+        return np.linalg.lstsq(np.stack([np.ones_like(ns), 1 / ns], 1), fids, rcond=None)[0][0]
+
+    assert q.check(lstsq, quiet=True)
+    assert q.check(lambda ns, f: np.polyfit(1 / np.asarray(ns, float), f, 1)[1], quiet=True)
+    rejected(q, lambda ns, f: f[-1], "largest n")
+    rejected(q, lambda ns, f: np.polyfit(ns, f, 1)[1], "not linearly in n")
+    rejected(q, lambda ns, f: np.mean(f), "mean of the FIDs")
+    rejected(q, lambda ns, f: np.polyfit(1 / np.asarray(ns, float), f, 1)[0], "slope")
+    rejected(q, lambda ns, f: 0.0, "intercept")
+    # two points only (the two largest n): not the least-squares fit of all of them
+    rejected(q, lambda ns, f: (f[-1] * ns[-1] - f[-2] * ns[-2]) / (ns[-1] - ns[-2]))
+
+
+def test_q45c_fit_recovers_a_known_intercept():
+    from aigc_course.exercises.ch4 import _fit_infinity
+
+    ns = np.array([100, 400, 1600])
+    assert abs(_fit_infinity(ns, 2.5 + 300 / ns) - 2.5) < 1e-9
 
 
 def test_q46a_mfu_accepts_reference_and_names_wrong_answers():

@@ -23,7 +23,7 @@ from torch import nn
 
 from aigc_course.exercises import CheckFailed, Question, as_tensor, judge
 
-__all__ = ["q42a", "q42b", "q43a", "q43b", "q44a", "q44b", "q45a", "q45b", "q46a", "q46b"]
+__all__ = ["q42a", "q42b", "q43a", "q44a", "q44b", "q45a", "q45b", "q45c", "q46a", "q46b"]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -114,41 +114,6 @@ def block_params(c_in, c_out, k):
 # 4.3 Conditional GAN and WGAN-GP
 # --------------------------------------------------------------------------------------------------
 
-def _check_row_labels(fn: Callable) -> None:
-    for n, n_classes in [(8, 10), (3, 4), (1, 5)]:
-        expected = torch.arange(n_classes).repeat_interleave(n)
-        answer = fn(n, n_classes)
-        if answer is None:
-            raise CheckFailed("your function returned None: did you forget `return`?")
-        if not torch.is_tensor(answer):
-            raise CheckFailed(f"return a torch tensor (the generator takes labels as a tensor), got "
-                              f"{type(answer).__name__}.")
-        if answer.dtype != torch.int64:
-            raise CheckFailed(f"labels must be int64 (they index an nn.Embedding), got {answer.dtype}; "
-                              "use torch.arange (integers) or .long().")
-        wrong = {
-            "this is arange(n · n_classes) % n_classes, which cycles through the classes: laid out with n "
-            "images per row it gives one class per COLUMN. Each class must repeat n times in a row.":
-                torch.arange(n * n_classes) % n_classes,
-            "one label per class is not enough: the grid has n images of each class.": torch.arange(n_classes),
-        }
-        judge(answer, expected, wrong, what=f"label vector for n={n}, n_classes={n_classes}", atol=0, rtol=0)
-
-
-q43a = Question(
-    name="q43a",
-    prompt="Write `row_labels(n, n_classes)`: the int64 labels for a grid with one row per class and n "
-           "samples in each row (read row by row), e.g. [0, 0, 0, 1, 1, 1, ...] for n = 3.",
-    checker=_check_row_labels,
-    hints=["A grid with n images per row is read row by row: the first n labels fill the first row.",
-           "`torch.arange(n_classes).repeat_interleave(n)`."],
-    solution_code="""
-def row_labels(n, n_classes=10):
-    return torch.arange(n_classes).repeat_interleave(n)
-""",
-)
-
-
 def _check_wasserstein(fn: Callable) -> None:
     gen = torch.Generator().manual_seed(43)
     real, fake = 2 + torch.randn(64, generator=gen), -1 + 3 * torch.randn(48, generator=gen)
@@ -163,8 +128,8 @@ def _check_wasserstein(fn: Callable) -> None:
     judge(fn(real.clone(), fake.clone()), expected, wrong, what="Wasserstein estimate")
 
 
-q43b = Question(
-    name="q43b",
+q43a = Question(
+    name="q43a",
     prompt="Write `wasserstein_estimate(real_scores, fake_scores)`: the critic's estimate of W1(p_data, p_g) "
            "from its scores on a real batch and a generated batch (1-D tensors, possibly of different sizes).",
     checker=_check_wasserstein,
@@ -216,18 +181,36 @@ def beta_vae_loss(recon, kl, beta):
 def _check_active_units(fn: Callable) -> None:
     gen = torch.Generator().manual_seed(441)
     spread = torch.tensor([1.0, 0.5, 0.3, 0.05, 0.02, 0.001, 0.0])  # per latent dimension
-    mu = torch.randn(500, 7, generator=gen) * spread + torch.tensor([0.0, 3.0, -1.0, 0.0, 2.0, 5.0, -4.0])
-    variances = mu.var(dim=0)
-    assert int((variances > 0.01).sum()) == 3  # dims 0-2 active: 1, 0.25, 0.09 > 0.01 > 0.0025, ...
-    wrong = {
-        "the variance must be taken over the data (dim=0, one value per latent dimension), not over the "
-        "latent dimensions of each image.": torch.tensor(float((mu.var(dim=1) > 0.01).sum())),
-        "a unit is active when its posterior mean VARIES with x; a large mean alone (an offset) says "
-        "nothing about whether the decoder uses it.": torch.tensor(float((mu.mean(dim=0).abs() > 0.01).sum())),
-        "compare the variance (not the standard deviation) with the threshold.":
-            torch.tensor(float((mu.std(dim=0) > 0.01).sum())),
-    }
-    judge(fn(mu.clone(), 0.01), torch.tensor(3.0), wrong, what="number of active units", atol=0, rtol=0)
+    offset = torch.tensor([0.0, 3.0, -1.0, 0.0, 2.0, 5.0, -4.0])
+    cases = []
+    for n, perm in [(500, list(range(7))), (300, [6, 2, 0, 4, 1, 5, 3])]:
+        mu = (torch.randn(n, 7, generator=gen) * spread + offset)[:, perm]
+        for threshold in (0.01, 0.5, 0.001):
+            cases.append((mu, threshold))
+    first = None
+    for mu, threshold in cases:
+        variances = mu.var(dim=0)
+        # variances are about 1, 0.25, 0.09, 0.0025, 0.0004, 1e-6, 0: far from every threshold
+        assert ((variances - threshold).abs() > threshold / 3).all()
+        expected = int((variances > threshold).sum())
+        answer = fn(mu.clone(), threshold)
+        if first is None:
+            first = answer
+        wrong = {
+            "the variance must be taken over the data (dim=0, one value per latent dimension), not over the "
+            "latent dimensions of each image.": torch.tensor(float((mu.var(dim=1) > threshold).sum())),
+            "a unit is active when its posterior mean VARIES with x; a large mean alone (an offset) says "
+            "nothing about whether the decoder uses it.":
+                torch.tensor(float((mu.mean(dim=0).abs() > threshold).sum())),
+            "compare the variance (not the standard deviation) with the threshold.":
+                torch.tensor(float((mu.std(dim=0) > threshold).sum())),
+        }
+        if threshold != 0.01:
+            wrong[f"with threshold={threshold} your function still counts the dimensions above 0.01: use the "
+                  f"`threshold` argument instead of a fixed number."] = \
+                torch.tensor(float((variances > 0.01).sum()))
+        judge(answer, torch.tensor(float(expected)), wrong,
+              what=f"number of active units for threshold={threshold}", atol=0, rtol=0)
 
 
 q44b = Question(
@@ -337,6 +320,55 @@ q45b = Question(
     solution_code="""
 def iwae_bound(log_w):
     return torch.logsumexp(log_w, dim=0) - math.log(log_w.shape[0])
+""",
+)
+
+
+def _fit_infinity(ns, values) -> float:
+    """Intercept a of the least-squares fit values ~ a + b / n."""
+    ns, values = np.asarray(ns, dtype=np.float64), np.asarray(values, dtype=np.float64)
+    design = np.stack([np.ones_like(ns), 1.0 / ns], axis=1)
+    return float(np.linalg.lstsq(design, values, rcond=None)[0][0])
+
+
+def _check_fid_infinity(fn: Callable) -> None:
+    rng = np.random.default_rng(452)
+    cases = [
+        (np.array([250, 500, 1000, 2000]), 3.0, 900.0, 0.0),      # exact: a + b / n
+        (np.array([500, 1000, 2000, 4000, 8000]), 0.4, 2500.0, 0.02),
+        (np.array([100, 200, 300, 600]), 12.0, 400.0, 0.05),
+    ]
+    for ns, a, b, noise in cases:
+        values = a + b / ns + noise * rng.normal(size=len(ns))
+        expected = _fit_infinity(ns, values)
+        slope = np.polyfit(1.0 / ns, values, 1)[0]
+        wrong = {
+            "this is the FID at the largest n, which still contains the bias c/n: fit FID_n = a + c/n and "
+            "return the intercept a, the value at 1/n = 0.": torch.tensor(float(values[-1])),
+            "the bias shrinks like 1/n, not linearly in n: regress the FIDs on 1/n (a straight line in 1/n), "
+            "then read it off at 1/n = 0.": torch.tensor(float(np.polyfit(ns, values, 1)[1])),
+            "the mean of the FIDs is not an extrapolation: fit a + c/n and take a.":
+                torch.tensor(float(values.mean())),
+            "that is the slope c (how fast the bias shrinks); FID at n → ∞ is the intercept a.":
+                torch.tensor(float(slope)),
+            "a line through the origin forces FID_∞ = 0: the fit needs an intercept (np.polyfit(1/n, fid, 1) "
+            "or a column of ones in the design matrix).": torch.tensor(0.0),
+        }
+        judge(fn(ns.copy(), values.copy()), torch.tensor(expected), wrong,
+              what=f"FID_∞ from n = {ns.tolist()}", atol=1e-6, rtol=1e-6)
+
+
+q45c = Question(
+    name="q45c",
+    prompt="Write `fid_at_infinity(ns, fids)`: from FIDs computed with n samples per set (arrays of equal "
+           "length), fit FID_n = FID_∞ + c / n by least squares and return FID_∞ (Chong & Forsyth 2020).",
+    checker=_check_fid_infinity,
+    hints=["The bias of FID falls like 1/n, so FID_n is a straight line in x = 1/n.",
+           "`np.polyfit(1 / np.asarray(ns), fids, 1)` returns (slope, intercept); FID_∞ is the intercept."],
+    solution_code="""
+def fid_at_infinity(ns, fids):
+    slope, intercept = np.polyfit(1 / np.asarray(ns, dtype=float), fids, 1)
+    return intercept
 """,
 )
 
