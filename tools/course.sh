@@ -110,7 +110,13 @@ case "$cmd" in
     OMP_NUM_THREADS=1 AIGC_THREADS=1 run_pytest tests chapters --nbval-lax --nbval-current-env --nbval-cell-timeout=900 \
       --nbval-sanitize-with nbval_sanitize.cfg --durations=20
     if ! wait "$build_pid"; then
-      cat "$build_log"; echo "error: the website build failed (log above: $build_log)" >&2; exit 1
+      cat "$build_log"
+      # the cause, again at the end (CI logs keep only their tail): Sphinx's warnings and errors, and the
+      # reports of notebooks whose execution failed
+      echo "== what failed in the website build:"
+      grep -a -E "WARNING|ERROR|Error|Traceback|failed" "$build_log" | grep -v "copying images" | tail -n 40 || true
+      ls _build/html/reports 2>/dev/null && tail -n 30 _build/html/reports/*.err.log 2>/dev/null || true
+      echo "error: the website build failed (log above: $build_log)" >&2; exit 1
     fi
     trap - EXIT
     tail -n 5 "$build_log"
