@@ -4,42 +4,22 @@ from __future__ import annotations
 
 import math
 
-import pytest
 import torch
 import torch.nn.functional as F
 from torch.distributions import Normal
 
 from aigc_course.exercises import ch1
-from exercise_helpers import rejected
+from exercise_helpers import checker_tests, rejected, solution_of
 
 QUESTIONS = [getattr(ch1, name) for name in ch1.__all__]
 
 
 def _solution(question):
-    """The function the shown solution code defines."""
-    namespace = {"torch": torch, "Normal": Normal}
-    exec(question.solution_code, namespace)
-    (value,) = [v for k, v in namespace.items() if k not in ("torch", "Normal", "__builtins__")]
-    return value
+    return solution_of(question, torch=torch, Normal=Normal)
 
 
-@pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.name)
-def test_shown_solution_is_accepted(question):
-    verdict = question.check(_solution(question), quiet=True)
-    assert verdict, verdict.message
-
-
-@pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.name)
-def test_stub_and_crash_give_a_verdict_not_an_exception(question):
-    assert not question.check(None, quiet=True)
-    assert not question.check(..., quiet=True)
-
-    def crashes(*args):
-        raise ZeroDivisionError("boom")
-
-    verdict = question.check(crashes, quiet=True)
-    assert not verdict and "ZeroDivisionError" in verdict.message
-    rejected(question, lambda *args: None, "")
+(test_shown_solution_is_accepted, test_stub_and_crash_give_a_verdict_not_an_exception,
+ test_checkers_leave_the_global_rng_alone) = checker_tests(QUESTIONS, _solution, none_phrases=("",))
 
 
 # --- 1.1 ------------------------------------------------------------------------------------------
@@ -283,12 +263,3 @@ def test_q14c_causal_mask():
     rejected(q, lambda t: torch.ones(t, t, dtype=torch.bool).tril(-1), "diagonal is missing")
     rejected(q, lambda t: torch.ones(t, t, dtype=torch.bool), "allows everything")
     rejected(q, lambda t: torch.ones(t, t).tril(), "boolean")
-
-
-def test_checkers_leave_the_global_rng_alone():
-    torch.manual_seed(123)
-    expected = torch.rand(3)
-    torch.manual_seed(123)
-    for question in QUESTIONS:
-        question.check(_solution(question), quiet=True)
-    torch.testing.assert_close(torch.rand(3), expected)

@@ -3,42 +3,22 @@ from __future__ import annotations
 
 import math
 
-import pytest
 import torch
 import torch.nn.functional as F
 
 from aigc_course import losses
 from aigc_course.exercises import ch2
-from exercise_helpers import rejected
+from exercise_helpers import checker_tests, rejected, solution_of
 
 QUESTIONS = [ch2.q21a, ch2.q21b, ch2.q21c, ch2.q22a, ch2.q22b, ch2.q22c]
 
 
 def _solution(question):
-    """The object the shown solution code defines (a function, or ``answer``)."""
-    namespace = {"torch": torch, "losses": losses}
-    exec(question.solution_code, namespace)
-    (value,) = [v for k, v in namespace.items() if k not in ("torch", "losses", "__builtins__")]
-    return value
+    return solution_of(question, torch=torch, losses=losses)
 
 
-@pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.name)
-def test_shown_solution_is_accepted(question):
-    verdict = question.check(_solution(question), quiet=True)
-    assert verdict, verdict.message
-
-
-@pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.name)
-def test_stub_and_crash_give_a_verdict_not_an_exception(question):
-    assert not question.check(None, quiet=True)
-    assert not question.check(..., quiet=True)
-
-    def crashes(*args):
-        raise ZeroDivisionError("boom")
-
-    if question is not ch2.q21c:  # q21c takes a number
-        verdict = question.check(crashes, quiet=True)
-        assert not verdict and "ZeroDivisionError" in verdict.message
+(test_shown_solution_is_accepted, test_stub_and_crash_give_a_verdict_not_an_exception,
+ test_checkers_leave_the_global_rng_alone) = checker_tests(QUESTIONS, _solution, numeric=[ch2.q21c])
 
 
 def test_q21a_value_estimate():
@@ -137,12 +117,3 @@ def test_q22c_discriminator_step():
         return loss
 
     rejected(q, also_moves_g, "update D only")
-
-
-def test_checkers_leave_the_global_rng_alone():
-    torch.manual_seed(123)
-    expected = torch.rand(3)
-    torch.manual_seed(123)
-    for question in QUESTIONS:
-        question.check(_solution(question), quiet=True)
-    torch.testing.assert_close(torch.rand(3), expected)

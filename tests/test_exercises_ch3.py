@@ -1,46 +1,24 @@
 """The chapter 3 exercises accept the reference solution and reject the common wrong answers by name."""
 from __future__ import annotations
 
-import inspect
 import math
 
-import pytest
 import torch
 import torch.nn.functional as F
 
 from aigc_course import losses
 from aigc_course.exercises import ch3
-from exercise_helpers import rejected
+from exercise_helpers import checker_tests, rejected, solution_of
 
 QUESTIONS = [ch3.q31a, ch3.q31b, ch3.q32a, ch3.q32b, ch3.q33a, ch3.q33b, ch3.q34a, ch3.q34b]
 
 
 def _solution(question):
-    """The function the shown solution code defines."""
-    namespace = {"torch": torch, "math": math}
-    exec(question.solution_code, namespace)
-    (fn,) = [v for v in namespace.values() if inspect.isfunction(v)]
-    return fn
+    return solution_of(question, torch=torch, math=math)
 
 
-@pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.name)
-def test_shown_solution_is_accepted(question):
-    verdict = question.check(_solution(question), quiet=True)
-    assert verdict, verdict.message
-
-
-@pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.name)
-def test_stub_and_crash_give_a_verdict_not_an_exception(question):
-    assert not question.check(None, quiet=True)
-    assert not question.check(..., quiet=True)
-
-    def crashes(*args):
-        raise ZeroDivisionError("boom")
-
-    verdict = question.check(crashes, quiet=True)
-    assert not verdict and "ZeroDivisionError" in verdict.message
-    verdict = question.check(lambda *args: None, quiet=True)
-    assert not verdict and "None" in verdict.message
+(test_shown_solution_is_accepted, test_stub_and_crash_give_a_verdict_not_an_exception,
+ test_checkers_leave_the_global_rng_alone) = checker_tests(QUESTIONS, _solution)
 
 
 def test_q31a_elbo_estimate():
@@ -176,12 +154,3 @@ def test_q34b_free_bits():
     rejected(q, lambda kl, lam: kl.mean(0).clamp(max=lam).sum(), "BELOW λ")
     rejected(q, lambda kl, lam: kl.mean(0).sum() - lam * kl.shape[1], "shifts the loss")
     rejected(q, lambda kl, lam: kl.mean(0).sum(), "nothing is free")
-
-
-def test_checkers_leave_the_global_rng_alone():
-    torch.manual_seed(123)
-    expected = torch.rand(3)
-    torch.manual_seed(123)
-    for question in QUESTIONS:
-        question.check(_solution(question), quiet=True)
-    torch.testing.assert_close(torch.rand(3), expected)

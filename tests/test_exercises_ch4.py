@@ -1,46 +1,24 @@
 """The chapter 4 exercises accept the reference solution and reject the common wrong answers by name."""
 from __future__ import annotations
 
-import inspect
 import math
 
 import numpy as np
-import pytest
 import torch
 from scipy import linalg
 
 from aigc_course.exercises import ch4
-from exercise_helpers import rejected
+from exercise_helpers import checker_tests, rejected, solution_of
 
 QUESTIONS = [ch4.q42a, ch4.q42b, ch4.q43a, ch4.q44a, ch4.q44b, ch4.q45a, ch4.q45b, ch4.q45c]
 
 
 def _solution(question):
-    """The function the shown solution code defines."""
-    namespace = {"torch": torch, "math": math, "np": np}
-    exec(question.solution_code, namespace)
-    (fn,) = [v for v in namespace.values() if inspect.isfunction(v)]
-    return fn
+    return solution_of(question, torch=torch, math=math, np=np)
 
 
-@pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.name)
-def test_shown_solution_is_accepted(question):
-    verdict = question.check(_solution(question), quiet=True)
-    assert verdict, verdict.message
-
-
-@pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.name)
-def test_stub_and_crash_give_a_verdict_not_an_exception(question):
-    assert not question.check(None, quiet=True)
-    assert not question.check(..., quiet=True)
-
-    def crashes(*args):
-        raise ZeroDivisionError("boom")
-
-    verdict = question.check(crashes, quiet=True)
-    assert not verdict and "ZeroDivisionError" in verdict.message
-    verdict = question.check(lambda *args: None, quiet=True)
-    assert not verdict and ("None" in verdict.message or "tensor" in verdict.message)
+(test_shown_solution_is_accepted, test_stub_and_crash_give_a_verdict_not_an_exception,
+ test_checkers_leave_the_global_rng_alone) = checker_tests(QUESTIONS, _solution, none_phrases=("None", "tensor"))
 
 
 def test_q42a_transposed_conv_size():

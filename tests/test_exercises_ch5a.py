@@ -2,46 +2,24 @@
 wrong ones by name."""
 from __future__ import annotations
 
-import inspect
 import math
 
-import pytest
 import torch
 from scipy import stats
 
 from aigc_course import metrics
 from aigc_course.exercises import ch5a
-from exercise_helpers import rejected
+from exercise_helpers import checker_tests, rejected, solution_of
 
 QUESTIONS = [ch5a.q51a, ch5a.q51b, ch5a.q52a, ch5a.q52b]
 
 
 def _solution(question):
-    """The function the shown solution code defines."""
-    namespace = {"torch": torch, "math": math}
-    exec(question.solution_code, namespace)
-    (fn,) = [v for v in namespace.values() if inspect.isfunction(v)]
-    return fn
+    return solution_of(question, torch=torch, math=math)
 
 
-@pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.name)
-def test_shown_solution_is_accepted(question):
-    verdict = question.check(_solution(question), quiet=True)
-    assert verdict, verdict.message
-
-
-@pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.name)
-def test_stub_and_crash_give_a_verdict_not_an_exception(question):
-    assert not question.check(None, quiet=True)
-    assert not question.check(..., quiet=True)
-
-    def crashes(*args):
-        raise ZeroDivisionError("boom")
-
-    verdict = question.check(crashes, quiet=True)
-    assert not verdict and "ZeroDivisionError" in verdict.message
-    verdict = question.check(lambda *args: None, quiet=True)
-    assert not verdict and "None" in verdict.message
+(test_shown_solution_is_accepted, test_stub_and_crash_give_a_verdict_not_an_exception,
+ test_checkers_leave_the_global_rng_alone) = checker_tests(QUESTIONS, _solution)
 
 
 def _angle(z0, z1):
@@ -161,12 +139,3 @@ def test_q52b_masked_mse():
              "wrong way round")
     rejected(q, lambda x, y, m: (m * (x - y) ** 2).flatten(1).sum(1), "divide it by their number")
     rejected(q, lambda x, y, m: (m * (x - y) ** 2).sum() / m.sum(), "one masked MSE per image")
-
-
-def test_checkers_leave_the_global_rng_alone():
-    torch.manual_seed(123)
-    expected = torch.rand(3)
-    torch.manual_seed(123)
-    for question in QUESTIONS:
-        question.check(_solution(question), quiet=True)
-    torch.testing.assert_close(torch.rand(3), expected)

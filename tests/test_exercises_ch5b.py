@@ -2,48 +2,26 @@
 the common wrong answers by name."""
 from __future__ import annotations
 
-import inspect
 import math
 
 import numpy as np
-import pytest
 import torch
 from scipy import stats
 from sklearn import metrics as skm
 
 from aigc_course import metrics
 from aigc_course.exercises import ch5b
-from exercise_helpers import rejected
+from exercise_helpers import checker_tests, rejected, solution_of
 
 QUESTIONS = [ch5b.q53a, ch5b.q53b, ch5b.q55a, ch5b.q55b]
 
 
 def _solution(question):
-    """The function the shown solution code defines."""
-    namespace = {"torch": torch, "math": math}
-    exec(question.solution_code, namespace)
-    (fn,) = [v for v in namespace.values() if inspect.isfunction(v)]
-    return fn
+    return solution_of(question, torch=torch, math=math)
 
 
-@pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.name)
-def test_shown_solution_is_accepted(question):
-    verdict = question.check(_solution(question), quiet=True)
-    assert verdict, verdict.message
-
-
-@pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.name)
-def test_stub_and_crash_give_a_verdict_not_an_exception(question):
-    assert not question.check(None, quiet=True)
-    assert not question.check(..., quiet=True)
-
-    def crashes(*args):
-        raise ZeroDivisionError("boom")
-
-    verdict = question.check(crashes, quiet=True)
-    assert not verdict and "ZeroDivisionError" in verdict.message
-    verdict = question.check(lambda *args: None, quiet=True)
-    assert not verdict and "None" in verdict.message
+(test_shown_solution_is_accepted, test_stub_and_crash_give_a_verdict_not_an_exception,
+ test_checkers_leave_the_global_rng_alone) = checker_tests(QUESTIONS, _solution)
 
 
 def test_q53a_roc_auc():
@@ -186,12 +164,3 @@ def test_q55b_psnr_uint8():
              "wraps around")
     rejected(q, psnr(per_image=False), "not over the batch")
     rejected(q, lambda a, b: metrics.psnr(a, b, data_range=2.0), "shape")
-
-
-def test_checkers_leave_the_global_rng_alone():
-    torch.manual_seed(123)
-    expected = torch.rand(3)
-    torch.manual_seed(123)
-    for question in QUESTIONS:
-        question.check(_solution(question), quiet=True)
-    torch.testing.assert_close(torch.rand(3), expected)

@@ -1,46 +1,24 @@
 """The 5.4 and 5.6 exercises accept the reference solution and reject the common wrong answers by name."""
 from __future__ import annotations
 
-import inspect
 import math
 from statistics import NormalDist
 
 import numpy as np
-import pytest
 import torch
 
 from aigc_course.exercises import ch5c
-from exercise_helpers import rejected
+from exercise_helpers import checker_tests, rejected, solution_of
 
 QUESTIONS = [ch5c.q54a, ch5c.q54b, ch5c.q56a, ch5c.q56b, ch5c.q56c]
 
 
 def _solution(question):
-    """The function the shown solution code defines."""
-    namespace = {"torch": torch, "math": math}
-    exec(question.solution_code, namespace)
-    (fn,) = [v for v in namespace.values() if inspect.isfunction(v)]
-    return fn
+    return solution_of(question, torch=torch, math=math)
 
 
-@pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.name)
-def test_shown_solution_is_accepted(question):
-    verdict = question.check(_solution(question), quiet=True)
-    assert verdict, verdict.message
-
-
-@pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.name)
-def test_stub_and_crash_give_a_verdict_not_an_exception(question):
-    assert not question.check(None, quiet=True)
-    assert not question.check(..., quiet=True)
-
-    def crashes(*args):
-        raise ZeroDivisionError("boom")
-
-    verdict = question.check(crashes, quiet=True)
-    assert not verdict and "ZeroDivisionError" in verdict.message
-    verdict = question.check(lambda *args: None, quiet=True)
-    assert not verdict and "None" in verdict.message
+(test_shown_solution_is_accepted, test_stub_and_crash_give_a_verdict_not_an_exception,
+ test_checkers_leave_the_global_rng_alone) = checker_tests(QUESTIONS, _solution)
 
 
 def test_q54a_standard_error():
@@ -154,12 +132,3 @@ def test_q56c_detector_accuracy():
         return ((~predict(real)).float().mean() + predict(fake).float().mean()) / 2
 
     rejected(q, everything, "training ones included")
-
-
-def test_checkers_leave_the_global_rng_alone():
-    torch.manual_seed(123)
-    expected = torch.rand(3)
-    torch.manual_seed(123)
-    for question in QUESTIONS:
-        question.check(_solution(question), quiet=True)
-    torch.testing.assert_close(torch.rand(3), expected)
