@@ -8,6 +8,8 @@
 * Removes scripts that the toolchain adds twice to every page (a JavaScript error otherwise).
 * Adds a ``.py`` entry (the jupytext percent script a chapter is edited as) to each chapter's download
   menu, next to ``.ipynb``, and copies the scripts into the built site.
+* Copies the ONNX exports of the live demos' models (``aigc_course.export``, SHA-256 checked against the
+  weights manifest) into ``_static/models/``, where ``_site/demos.js`` loads them.
 * ``AIGC_JUPYTERHUB_URL`` (e.g. ``https://hub.example.edu``) turns on the JupyterHub launch button for
   whoever hosts the course with a hub; Binder and Colab buttons come from ``_config.yml``.
 """
@@ -18,9 +20,10 @@ import shutil
 from pathlib import Path
 
 from sphinx.application import Sphinx
-from sphinx.errors import ConfigError
+from sphinx.errors import ConfigError, ExtensionError
 
-VENDORED = ("mathjax/tex-mml-chtml.js", "widgets/require.js", "widgets/embed-amd.js")
+VENDORED = ("mathjax/tex-mml-chtml.js", "widgets/require.js", "widgets/embed-amd.js", "ort/ort.wasm.min.js",
+            "ort/ort-wasm-simd-threaded.mjs", "ort/ort-wasm-simd-threaded.wasm")
 
 
 def _check_vendor(app: Sphinx, config) -> None:
@@ -93,10 +96,28 @@ def _copy_scripts(app: Sphinx, exception) -> None:
             shutil.copyfile(script, target)
 
 
+def _copy_models(app: Sphinx, exception) -> None:
+    """The demos' ONNX files, verified, into the site (a missing or stale export stops the build)."""
+    if exception is not None or app.builder.format != "html":
+        return
+    from aigc_course import export
+    from aigc_course.errors import CourseError
+
+    target = Path(app.outdir) / "_static" / "models"
+    target.mkdir(parents=True, exist_ok=True)
+    for name in sorted(export.DEMO_MODELS):
+        try:
+            source = export.shipped_onnx(name)
+        except CourseError as err:
+            raise ExtensionError(f"live demo model {name!r}: {err}") from err
+        shutil.copyfile(source, target / f"{name}.onnx")
+
+
 def setup(app: Sphinx) -> dict:
     app.connect("config-inited", _check_vendor)
     app.connect("html-page-context", _add_script_download, priority=502)  # after the theme's buttons
     # (not later than 503: a later theme handler returns a template name, which ends the event)
     app.connect("html-page-context", _dedupe_scripts, priority=503)
     app.connect("build-finished", _copy_scripts)
+    app.connect("build-finished", _copy_models)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

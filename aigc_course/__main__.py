@@ -1,4 +1,4 @@
-"""Command line: ``python -m aigc_course {data,train,sample,weights,bench} ...``.
+"""Command line: ``python -m aigc_course {data,train,sample,weights,export,bench} ...``.
 
 Each sub-command's handler lives beside the code it drives (``data.cmd_data``,
 ``commands.cmd_train``...); this file only parses arguments. Known errors (missing data, a bad
@@ -78,6 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
     w = sub.add_parser("weights", help="list or verify the shipped pretrained weights")
     w.add_argument("action", choices=["list", "verify"])
     w.set_defaults(handler="commands:cmd_weights")
+
+    e = sub.add_parser("export", help="export a shipped image model to ONNX (for the website's live demos)")
+    e.add_argument("format", choices=["onnx"])
+    e.add_argument("name", help="a shipped GAN or VAE (e.g. dcgan-fashion), or 'all' for the demos' models")
+    e.add_argument("--out", default=None,
+                   help="folder to write NAME.onnx into (default: the weights folder, recorded in its manifest)")
+    e.set_defaults(handler="export:cmd_export")
 
     b = sub.add_parser("bench", help="speed (images/s) or, with --quality, quality per minute vs reference loops")
     b.add_argument("--recipe", default="dcgan-fashion")

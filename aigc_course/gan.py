@@ -42,7 +42,9 @@ def _check_labels(who: str, n_classes: int, labels, batch: int) -> torch.Tensor 
         raise ValueError(f"{who} expects labels as an int64 tensor of shape ({batch},); got {got}")
     # A range check needs the values on the host: free on CPU, a sync on GPUs (there an
     # out-of-range label raises a device-side assert in the embedding instead).
-    if labels.device.type == "cpu" and labels.numel() and (labels.min() < 0 or labels.max() >= n_classes):
+    # (Not while torch.export/torch.compile trace the model: the values are symbolic there.)
+    if (labels.device.type == "cpu" and not torch.compiler.is_compiling() and labels.numel()
+            and (labels.min() < 0 or labels.max() >= n_classes)):
         raise ValueError(f"{who}: labels must lie in [0, {n_classes}), got values in "
                          f"[{int(labels.min())}, {int(labels.max())}]")
     return labels

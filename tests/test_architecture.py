@@ -27,7 +27,7 @@ LAYERS = [
     {"gan", "vae", "classifier", "text"},
     {"metrics", "train"},
     {"recipes"},
-    {"commands", "bench", "quality", "__main__", "exercises", "__init__"},
+    {"commands", "bench", "quality", "export", "demos", "__main__", "exercises", "__init__"},
 ]
 LAYER_OF = {name: i for i, layer in enumerate(LAYERS) for name in layer}
 

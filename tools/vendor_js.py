@@ -5,7 +5,7 @@
 
 ``_config.yml`` lists ``_vendor`` in ``html_static_path``, so the build copies it to
 ``_build/html/_static/``: MathJax (typeset maths), RequireJS and the ipywidgets HTML manager (embedded
-widgets) then load from the site itself, and pages work offline, from ``file://`` or a local server.
+widgets) and ONNX Runtime Web (the live demos) then load from the site itself, and pages work offline, from ``file://`` or a local server.
 The repository has no ``_static`` folder on purpose: when one exists, Jupyter Book adds every ``.js``
 under every static path to every page (all of MathJax's files, loaded twice over).
 """
@@ -25,6 +25,9 @@ ASSETS = [
     ("mathjax", ["es5"], "mathjax"),
     ("requirejs", ["require.js"], "widgets"),
     ("@jupyter-widgets/html-manager", ["dist"], "widgets"),
+    # the live demos (_site/demos.js): the WebAssembly-only build, one thread, no WebGPU/WebGL bundles
+    ("onnxruntime-web", ["dist/ort.wasm.min.js", "dist/ort-wasm-simd-threaded.mjs",
+                         "dist/ort-wasm-simd-threaded.wasm"], "ort"),
 ]
 SKIP_SUFFIXES = (".map", ".LICENSE.txt")  # source maps are large and not needed to run
 SKIP_NAMES = {"embed.js", "libembed-amd.js"}  # other bundles of the same code; embed-amd.js is the one used

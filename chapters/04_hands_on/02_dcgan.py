@@ -303,6 +303,22 @@ plotting.show_grid(samples, nrow=8, title="64 samples of the shipped DCGAN", fig
 plt.show()
 
 # %% [markdown]
+# **The generator in your browser.** On the course website the box below is a live demo: the shipped
+# generator, exported to ONNX (`python -m aigc_course export onnx dcgan-fashion`, a file of
+# {glue:text}`e42_onnx_mb:.1f` MB), runs in the page with ONNX Runtime Web (WebAssembly on the CPU, no GPU
+# and no network: the site serves the model and the runtime itself). Change the seed or press *New samples*:
+# 16 new latents are drawn and decoded where you read this. In a notebook the box shows its static figure,
+# the images PyTorch makes for seed 0, which are the ones the page shows first (both sides draw $z$ with
+# the same small generator, `export.demo_latent`).
+
+# %%
+from aigc_course import export
+from aigc_course.demos import live_demo
+
+glue("e42_onnx_mb", export.shipped_onnx("dcgan-fashion").stat().st_size / 1e6, display=False)
+live_demo("dcgan-fashion", n=16, cols=8)
+
+# %% [markdown]
 # Does the average help? The shipped file cannot tell us: it keeps only the EMA copy (the registry of model
 # kinds says `ema_of="generator"`, and `recipes.pretrained` offers the parts `generator`, which is the EMA
 # copy, and `discriminator`). So we measure it: continue training the shipped generator and discriminator for

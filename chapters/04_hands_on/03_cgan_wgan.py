@@ -104,6 +104,18 @@ plotting.show_grid(grid, nrow=n_per_class, row_labels=test.classes, figsize=6,
 plt.show()
 
 # %% [markdown]
+# On the course website the next box runs the conditional generator in your browser (its ONNX export,
+# {glue:text}`e43_onnx_mb:.1f` MB, with ONNX Runtime Web): pick a class and a seed and it draws 16 samples of
+# that class. In a notebook you see the static figure, PyTorch's samples of class 5 for seed 0.
+
+# %%
+from aigc_course import export
+from aigc_course.demos import live_demo
+
+glue("e43_onnx_mb", export.shipped_onnx("cgan-fashion").stat().st_size / 1e6, display=False)
+live_demo("cgan-fashion", "classes", n=16, cols=8, label=5)
+
+# %% [markdown]
 # Do the samples really belong to the requested class? The course classifier (trained on real Fashion-MNIST,
 # 4.5) answers for many samples at once: the share of samples it assigns to the requested class is the
 # conditional model's **class accuracy**. On real test images the classifier is right

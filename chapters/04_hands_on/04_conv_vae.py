@@ -292,6 +292,19 @@ glue("e44_inside", inside, display=False)
 # into a disc instead of spreading out, and the decoder must make sense of every point in between: moving in
 # $z$ morphs one garment smoothly into another.
 #
+# Move through the plane yourself: on the course website the two sliders below set $z$ and the decoder (its
+# ONNX export, {glue:text}`e44_onnx_kb:.0f` kB, running in your browser) redraws the image as they move; the
+# ring marks $z$ on the decoded grid, and *Latent walk* sends $z$ on a loop through the plane. In a
+# notebook the box shows the static grid of decoded images.
+
+# %%
+from aigc_course import export
+from aigc_course.demos import live_demo
+
+glue("e44_onnx_kb", export.shipped_onnx("vae2d-fashion").stat().st_size / 1e3, display=False)
+live_demo("vae2d-fashion", "latent2d", points=9, lim=3.0)
+
+# %% [markdown]
 # ## What the KL term measures
 #
 # Averaged over the data, the KL term is called the **rate** (码率), and it is worth being exact about what

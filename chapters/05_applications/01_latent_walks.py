@@ -471,9 +471,9 @@ plt.show()
 # On {glue:text}`w51_agreement:.0f`% of the tiles the decoded garment is of the class that dominates among
 # the test images encoded nearby: the decoder's map and the encoder's map agree. Now the explorer: two
 # sliders set $z_1$ and $z_2$, the left panel marks the point among the encoder means of 2 000 test images
-# (coloured by class), the right one shows the decoder's mean image and the classifier's guess. Without a
-# running kernel (on the website) the sliders do not update the picture; the map above is the static
-# version.
+# (coloured by class), the right one shows the decoder's mean image and the classifier's guess. These
+# sliders need a running kernel (JupyterLab); on the website they stay still, and the live demo after them
+# takes over.
 
 # %%
 def decode_point(z1: float, z2: float) -> torch.Tensor:
@@ -503,6 +503,21 @@ torch.testing.assert_close(decode_point(*z_map[k].tolist()), tiles[k])
 sliders = {name: widgets.FloatSlider(value=0.0, min=-3.0, max=3.0, step=0.1, description=name)
            for name in ("z1", "z2")}
 widgets.interact(explore, **sliders);
+
+# %% [markdown]
+# **The explorer without a kernel.** On the course website the box below runs the same decoder in your
+# browser (its ONNX export, {glue:text}`w51_onnx_kb:.0f` kB, with ONNX Runtime Web, on the CPU, offline):
+# the sliders redraw the image as they move, the ring marks $z$ on the decoded grid, and *Latent walk*
+# animates a loop through the plane, a latent walk drawn live, frame by frame. The walk is a Lissajous
+# curve $z(t) = (2.2 \sin 0.7t,\ 2.2 \sin(1.1t + 0.5))$: it passes through every region of the disc where
+# the codes of the data lie. In a notebook the box shows its static grid.
+
+# %%
+from aigc_course import export
+from aigc_course.demos import live_demo
+
+glue("w51_onnx_kb", export.shipped_onnx("vae2d-fashion").stat().st_size / 1e3, display=False)
+live_demo("vae2d-fashion", "latent2d", points=9, lim=3.0)
 
 # %% [markdown]
 # ## Exercises
