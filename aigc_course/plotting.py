@@ -148,3 +148,17 @@ def animate(frames: Sequence[np.ndarray], path: str | pathlib.Path, fps: float =
 
     out = save_gif(frames, path, fps=fps, scale=scale)
     return IPyImage(data=out.read_bytes(), format="gif")
+
+
+def glue(name: str, value, display: bool = True) -> None:
+    """``myst_nb.glue`` for the book's computed numbers, with numpy scalars and one-element tensors
+    turned into plain Python numbers first: numpy 2 prints ``np.float64(2.5)``, which myst-nb cannot
+    format with ``{glue:text}`key:.2f``` (a build warning, and the number missing from the page).
+    Outside a book build it only records the value, like ``myst_nb.glue``. Introduced in 1.1."""
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        value = value.item()
+    elif isinstance(value, np.generic):
+        value = value.item()
+    from myst_nb import glue as _glue
+
+    _glue(name, value, display=display)

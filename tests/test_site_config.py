@@ -73,3 +73,23 @@ def test_site_serves_its_own_javascript():
     for name, version in pins.items():
         assert lock[f"node_modules/{name}"]["version"] == version
     assert not (ROOT / "_static").exists(), "a _static/ folder makes Jupyter Book add all of MathJax to every page"
+
+
+def test_glue_turns_numpy_and_tensor_scalars_into_numbers(monkeypatch):
+    """myst-nb formats {glue:text}`key:.2f` from the value's repr: numpy 2's ``np.float64(2.5)`` fails
+    (a build warning, the number missing), so the course's glue hands over plain numbers."""
+    import myst_nb
+    import numpy as np
+    import torch
+
+    from aigc_course import plotting
+
+    seen = {}
+    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display=True: seen.__setitem__(name, value))
+    plotting.glue("a", np.float64(2.5), display=False)
+    plotting.glue("b", np.int64(3), display=False)
+    plotting.glue("c", torch.tensor(0.25), display=False)
+    plotting.glue("d", "text", display=False)
+    assert seen == {"a": 2.5, "b": 3, "c": 0.25, "d": "text"}
+    assert [type(seen[k]) for k in "abc"] == [float, int, float]
+    assert repr(np.float64(2.5)) != repr(2.5)  # the reason (numpy >= 2)

@@ -4,6 +4,8 @@
    (jupytext re-renders the .py into a notebook and compares cell types and sources).
 2. Committed ``.ipynb`` files carry no outputs and no execution counts.
 3. Code lines stay under ``MAX_LINE`` characters, so code never scrolls sideways on the website.
+4. Numbers are glued with ``aigc_course.plotting.glue``, not ``myst_nb.glue``: numpy 2 scalars glued
+   directly print as ``np.float64(...)``, which the book cannot format (a warning, a number missing).
 Run ``jupytext --sync chapters/*/*.py`` to fix (1) and ``python tools/check_notebooks.py --strip`` for (2).
 """
 from __future__ import annotations
@@ -46,6 +48,9 @@ def main(argv: list[str]) -> int:
         elif dirty:
             problems.append(f"{ipynb.relative_to(ROOT)} has outputs: run `python tools/check_notebooks.py --strip`")
         for c in nb.cells:
+            if c.cell_type == "code" and "from myst_nb import glue" in c.source:
+                problems.append(f"{ipynb.relative_to(ROOT)}: import glue from aigc_course.plotting (it turns numpy "
+                                "scalars into numbers the book can format), not from myst_nb")
             if c.cell_type == "code":
                 for line in c.source.splitlines():
                     if len(line) > MAX_LINE:

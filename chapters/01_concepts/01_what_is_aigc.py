@@ -40,7 +40,7 @@ import numpy as np
 import torch
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from IPython.display import Markdown, display
-from myst_nb import glue
+from aigc_course.plotting import glue
 from scipy.optimize import linear_sum_assignment
 from sklearn.linear_model import LogisticRegression
 from sklearn.mixture import GaussianMixture

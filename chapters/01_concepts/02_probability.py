@@ -30,7 +30,7 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from myst_nb import glue
+from aigc_course.plotting import glue
 from scipy import integrate, optimize, stats
 from scipy.spatial.distance import jensenshannon
 from torch.distributions import Categorical, Exponential, Normal, kl_divergence

@@ -42,7 +42,7 @@ from matplotlib import font_manager
 import numpy as np
 import torch
 import torch.nn.functional as F
-from myst_nb import glue
+from aigc_course.plotting import glue
 
 import aigc_course as ac
 from aigc_course import checkpoint, recipes, text

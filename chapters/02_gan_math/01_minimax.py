@@ -41,7 +41,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from scipy import integrate, stats
-from myst_nb import glue
+from aigc_course.plotting import glue
 from scipy.spatial.distance import jensenshannon
 
 import aigc_course as ac

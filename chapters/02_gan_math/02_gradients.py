@@ -41,7 +41,7 @@ import torch
 import torch.nn.functional as F
 
 import aigc_course as ac
-from myst_nb import glue
+from aigc_course.plotting import glue
 from numpy.polynomial.hermite_e import hermegauss
 from scipy import integrate, stats
 

@@ -43,7 +43,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from IPython.display import Markdown, display
-from myst_nb import glue
+from aigc_course.plotting import glue
 
 import aigc_course as ac
 from aigc_course import data, gan, metrics, plotting, train

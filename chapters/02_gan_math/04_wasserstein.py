@@ -36,7 +36,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from IPython.display import Markdown, display
-from myst_nb import glue
+from aigc_course.plotting import glue
 from scipy import integrate, stats
 from scipy.optimize import linprog
 from scipy.stats import wasserstein_distance

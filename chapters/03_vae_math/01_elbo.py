@@ -43,7 +43,7 @@ import math
 
 import matplotlib.pyplot as plt
 import torch
-from myst_nb import glue
+from aigc_course.plotting import glue
 from torch.distributions import MultivariateNormal, kl_divergence
 
 import aigc_course as ac

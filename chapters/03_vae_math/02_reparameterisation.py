@@ -37,7 +37,7 @@ import math
 
 import matplotlib.pyplot as plt
 import torch
-from myst_nb import glue
+from aigc_course.plotting import glue
 from torch.distributions import Bernoulli, Normal
 
 import aigc_course as ac

@@ -26,7 +26,7 @@ import math
 
 import matplotlib.pyplot as plt
 import torch
-from myst_nb import glue
+from aigc_course.plotting import glue
 from scipy import stats
 from torch.distributions import MultivariateNormal, Normal, kl_divergence
 

@@ -29,7 +29,7 @@ import math
 import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
-from myst_nb import glue
+from aigc_course.plotting import glue
 from scipy import integrate
 from torch import nn
 from torch.distributions import ContinuousBernoulli, MultivariateNormal, Normal, kl_divergence

@@ -40,7 +40,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from myst_nb import glue
+from aigc_course.plotting import glue
 from torch import nn
 
 import aigc_course as ac

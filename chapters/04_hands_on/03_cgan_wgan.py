@@ -32,7 +32,7 @@
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from myst_nb import glue
+from aigc_course.plotting import glue
 
 import aigc_course as ac
 from aigc_course import checkpoint, data, losses, metrics, plotting, recipes

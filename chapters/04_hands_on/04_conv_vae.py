@@ -33,7 +33,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
-from myst_nb import glue
+from aigc_course.plotting import glue
 from torch import nn
 
 import aigc_course as ac

@@ -40,7 +40,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
-from myst_nb import glue
+from aigc_course.plotting import glue
 from scipy import linalg
 
 import aigc_course as ac

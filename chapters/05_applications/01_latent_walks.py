@@ -41,7 +41,7 @@ import numpy as np
 import torch
 from IPython.display import Image as GifImage
 from IPython.display import display
-from myst_nb import glue
+from aigc_course.plotting import glue
 from PIL import Image
 from scipy import stats
 

@@ -43,7 +43,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from IPython.display import HTML, display
-from myst_nb import glue
+from aigc_course.plotting import glue
 
 import aigc_course as ac
 from aigc_course import data, metrics, plotting, recipes

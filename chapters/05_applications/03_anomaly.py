@@ -46,7 +46,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
-from myst_nb import glue
+from aigc_course.plotting import glue
 from scipy import stats
 from sklearn import metrics as skm
 

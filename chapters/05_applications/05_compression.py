@@ -43,7 +43,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import PIL.features
 import torch
-from myst_nb import glue
+from aigc_course.plotting import glue
 from PIL import Image
 from scipy import stats
 

@@ -1,6 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_json: true
 #     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
 #     text_representation:
 #       extension: .py
@@ -42,7 +43,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
-from myst_nb import glue
+from aigc_course.plotting import glue
 from PIL import Image
 from torch import nn
 
@@ -174,7 +175,7 @@ print(f"{'real test images called generated':<36}{false_alarm:7.1%}")
 for name in GENERATORS:
     print(f"{name + (' (seen)' if name in SEEN else ' (unseen)'):<36}{caught[name]:7.1%} detected")
 
-# %% [markdown] The standard summary for a detector is the **balanced accuracy** (平衡准确率): the mean of the
+# %% The standard summary for a detector is the **balanced accuracy** (平衡准确率): the mean of the [markdown]
 # share of real images it calls real and the share of generated images it calls generated, on held-out images.
 # We compute it for the generators used in training and for the others; the difference is the **generalisation
 # gap**.
@@ -518,7 +519,7 @@ ax.set_title(f"Watermark scores (eps = {EPS:g}): clean images close to N(0, 1), 
 ax.legend()
 plt.show()
 
-# %% [markdown] On {glue:text}`r56_wm_n_clean:,` clean images the sign score has mean
+# %% On [markdown] {"incorrectly_encoded_metadata": "{glue:text}`r56_wm_n_clean:,` clean images the sign score has mean"}
 # {glue:text}`r56_wm_clean_mean:+.2f` and standard deviation {glue:text}`r56_wm_clean_sd:.2f`, and the
 # threshold {glue:text}`r56_wm_threshold:.2f` flags {glue:text}`r56_wm_fpr:.3%` of them against the nominal
 # {glue:text}`r56_wm_alpha:.1%`. The Binomial argument holds for a
@@ -687,7 +688,7 @@ glue("r56_nn_test_min", d_test.min().item(), display=False)
 glue("r56_nn_ref", n_ref, display=False)
 assert d_gen.min() > 0.5 * d_test.min(), "no sample is a near-copy by this crude measure"
 
-# %% [markdown] In Euclidean distance over the 784 grey levels, the DCGAN's samples lie at a median distance
+# %% In Euclidean distance over the 784 grey levels, the DCGAN's samples lie at a median distance [markdown]
 # of {glue:text}`r56_nn_gen:.0f` grey levels from the nearest of {glue:text}`r56_nn_ref:,` training images,
 # held-out real images at {glue:text}`r56_nn_test:.0f`; the closest sample is at
 # {glue:text}`r56_nn_gen_min:.0f`, the closest test image at {glue:text}`r56_nn_test_min:.0f`. No sample is a
@@ -731,7 +732,7 @@ ch5c.q56a.check(watermark_detect);
 # tests the wrong tail, and $|z| > \Phi^{-1}(1 - \alpha)$ doubles the false-positive rate.
 # :::
 
-# %% tags=["hide-cell"]
+# %% {"tags": ["hide-cell"]}
 def watermark_detect(residual, key, alpha):
     s = torch.sign(residual).flatten(1)
     z = (s @ key.flatten().to(s.dtype)) / (s != 0).sum(1).clamp_min(1).sqrt()
@@ -763,7 +764,7 @@ ch5c.q56b.check(green_z);
 # is our sign score: $n$ signs, $A$ agreements, $(A - n/2)/\sqrt{n/4} = (2A - n)/\sqrt n$.
 # :::
 
-# %% tags=["hide-cell"]
+# %% {"tags": ["hide-cell"]}
 def green_z(n_green, T, gamma):
     return (n_green - gamma * T) / torch.sqrt(T * gamma * (1 - gamma))
 
@@ -798,7 +799,7 @@ ch5c.q56c.check(detector_accuracy);
 # not.
 # :::
 
-# %% tags=["hide-cell"]
+# %% {"tags": ["hide-cell"]}
 def detector_accuracy(predict, splits):
     tnr = (~predict(splits["test_real"])).float().mean()
     tpr = predict(splits["test_fake"]).float().mean()

@@ -76,7 +76,7 @@ import torch
 import torch.nn.functional as F
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from myst_nb import glue
+from aigc_course.plotting import glue
 from torch import nn
 from torch.distributions import Normal, kl_divergence
 
