@@ -1,8 +1,6 @@
 """Helpers shared by the exercise-checker tests (tests/test_exercises_*.py)."""
 from __future__ import annotations
 
-import inspect
-
 import pytest
 import torch
 
@@ -17,14 +15,8 @@ def rejected(question, answer, *phrases: str) -> None:
 
 def solution_of(question, **names):
     """The one object (a function, or an ``answer``) that the question's shown solution code defines,
-    run with ``names`` (e.g. ``torch=torch``) already imported."""
-    namespace = dict(names)
-    exec(question.solution_code, namespace)
-    defined = [v for k, v in namespace.items()  # (what it imports is not what it defines)
-               if k not in names and k != "__builtins__" and not inspect.ismodule(v)
-               and not inspect.isclass(v) and not (inspect.isroutine(v) and v.__module__ is not None)]
-    assert len(defined) == 1, f"{question.name}: the solution code defines {len(defined)} objects, not 1"
-    return defined[0]
+    run with ``names`` (e.g. ``torch=torch``) already imported: ``Question.reference``."""
+    return question.reference(**names)
 
 
 def checker_tests(questions, solution, none_phrases=("None",), numeric=()):

@@ -4,6 +4,7 @@
 #                               build the website and check every page in Chromium (tests/browser/)
 #   bash tools/course.sh book   set everything up, then build the website (executes every notebook)
 #   bash tools/course.sh setup  only set up (.venv, requirements, the package, data, site JavaScript)
+#   bash tools/course.sh student  write the student edition (chapters without solutions) into student/
 # Extra arguments after `test` go to the first pytest run (e.g. `bash tools/course.sh test tests/test_data.py`;
 # with extra arguments the website is not built and the browser tests do not run).
 set -euo pipefail
@@ -126,5 +127,9 @@ case "$cmd" in
     setup
     build
     ;;
-  *) echo "usage: bash tools/course.sh {test|book|setup} [pytest args]"; exit 2 ;;
+  student)  # the chapters without their solutions, into student/ (see tools/student_edition.py)
+    setup
+    python tools/student_edition.py "$@"
+    ;;
+  *) echo "usage: bash tools/course.sh {test|book|setup|student} [pytest args]"; exit 2 ;;
 esac

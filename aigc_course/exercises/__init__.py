@@ -12,6 +12,8 @@ common wrong answers (the ones the source articles print) to say *what* is wrong
 """
 from __future__ import annotations
 
+import inspect
+import os
 import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
@@ -92,8 +94,31 @@ class Question:
         display(Markdown(f"💡 **Hint:** {text}"))
 
     def solution(self) -> None:
-        """Show the reference solution."""
+        """Show the reference solution (not in the student edition: ``AIGC_EDITION=student``)."""
+        if os.environ.get("AIGC_EDITION") == "student":
+            display(Markdown(f"The solution of {self.name} is not part of the student edition: ask your teacher, "
+                             "or try `.hint()` again."))
+            return
         display(Markdown(f"**Solution ({self.name})**\n\n```python\n{self.solution_code.strip()}\n```"))
+
+    def reference(self, **names: Any) -> Any:
+        """The object the reference solution defines (a function, or a value such as ``answer``), without
+        showing its code: the student edition uses it where a later cell needs the reference. ``names``
+        are made importable to the solution code (torch, math, numpy as np, F are already)."""
+        import math
+
+        import numpy as np
+        import torch.nn.functional as F
+
+        given = {"torch": torch, "math": math, "np": np, "F": F, **names}
+        namespace = dict(given)
+        exec(self.solution_code, namespace)
+        defined = [v for k, v in namespace.items() if k not in given and k != "__builtins__"
+                   and not inspect.ismodule(v) and not inspect.isclass(v)
+                   and not (inspect.isroutine(v) and v.__module__ is not None)]
+        if len(defined) != 1:
+            raise RuntimeError(f"{self.name}: the reference solution defines {len(defined)} objects, not one")
+        return defined[0]
 
 
 def close(actual, expected, *, atol: float = 1e-5, rtol: float = 1e-4, what: str = "value") -> None:

@@ -107,6 +107,18 @@ else:
 # models itself: `python -m aigc_course train dcgan-fashion --profile full` and compare its manifest
 # entry (`python -m aigc_course weights list`) with the shipped one.
 #
+# **Handing out the notebooks without the answers.** Every chapter shows its reference solutions in
+# collapsed boxes. `bash tools/course.sh student` (or `python tools/student_edition.py`) writes a
+# *student edition* into `student/` (ignored by git): the same notebooks without the solution boxes and
+# without the hidden cells that check the reference solutions; where a later cell needs a reference
+# function, it gets it from the package in one line (`name = ch4.q45a.reference()`) without showing its
+# code, and `q.solution()` answers that the solution is not part of the edition (`q.hint()` and
+# `q.check(...)` work as before). Up to its first exercise each notebook runs the chapter's own code,
+# which the course's tests execute; `tests/test_student_edition.py` checks that no solution text
+# survives. Hand out `student/chapters/` (with the package installed as above). The reference solutions
+# still ship inside the package, since the checkers need them: the edition keeps answers out of sight, not
+# out of reach.
+#
 # **Grading.** `check` returns a truthy verdict, so a grading script can import a student's notebook
 # functions and call `chN.qXY.check(fn, quiet=True)` for each question.
 #
