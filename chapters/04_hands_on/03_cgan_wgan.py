@@ -62,6 +62,11 @@ test = data.fashion_mnist("test")
 #   discriminator's log density ratio for a conditional model, and it trains better than concatenating $y$ to
 #   the image.
 #
+# The shipped cGAN is trained the way Miyato and Koyama trained theirs: spectral normalisation (2.4) on every
+# layer of the discriminator and no batch norm in it, the hinge loss, and Adam with
+# $(\beta_1, \beta_2)$ = {glue:text}`e43_betas` (the cell below prints the recipe). With the non-saturating
+# loss, batch norm and Adam(0.5, 0.999) of the DCGAN recipe, the same networks never learnt to draw a sandal.
+#
 # We check the projection formula on the shipped model's discriminator. (Note what the discriminator is
 # trained on: real images with their true labels, and generated images with the labels they were generated
 # for. It never sees a real image with a wrong label, so $D(x, y)$ for such pairs means nothing in particular.)
@@ -69,6 +74,10 @@ test = data.fashion_mnist("test")
 # %%
 cgan = recipes.load_or_train("cgan-fashion", part="all", device=dev)
 G_c, D_c = cgan["generator"], cgan["discriminator"]
+cgan_recipe = recipes.get_recipe("cgan-fashion")
+print(f"recipe: loss={cgan_recipe.full.loss!r}, betas={cgan_recipe.full.betas}, spectral_norm="
+      f"{cgan_recipe.model.spectral_norm}, batch norm in D: {not cgan_recipe.model.critic}")
+glue("e43_betas", f"({cgan_recipe.full.betas[0]:g}, {cgan_recipe.full.betas[1]:g})", display=False)
 print(f"label embeddings: generator {tuple(G_c.embed.weight.shape)}, "
       f"discriminator {tuple(D_c.embed.weight.shape)}")
 
@@ -137,6 +146,7 @@ print(f"class accuracy of the conditional samples: {agreement:.1%} (real test im
       f"{real_acc:.1%})")
 good = per_class >= 0.85
 worst = test.classes[int(per_class.argmin())]
+sandal = per_class[test.classes.index("Sandal")].item()
 print(f"classes at 85% or more: {int(good.sum())}, "
       f"the lowest of them {per_class[good].min():.1%}; "
       f"worst class {worst} ({per_class.min():.1%})")
@@ -145,17 +155,19 @@ glue("e43_agreement", agreement, display=False)
 glue("e43_n_good", int(good.sum()), display=False)
 glue("e43_good_min", per_class[good].min().item(), display=False)
 glue("e43_worst_acc", per_class.min().item(), display=False)
+glue("e43_worst", worst, display=False)
+glue("e43_sandal", sandal, display=False)
 # The text describes the shipped weights, which the quick profile loads
 # (full retrains: details may differ).
-assert not QUICK or (worst == "Sandal" and per_class.min() < 0.1 and int(good.sum()) == 9)
+assert not QUICK or (worst == "Sandal" and 0.2 < sandal < 0.75 and int(good.sum()) >= 7)
 
 # %% [markdown]
 # Overall the samples have the requested class {glue:text}`e43_agreement:.1%` of the time, but the average
 # hides the pattern. {glue:text}`e43_n_good` classes come out right at least 85% of the time (the lowest of
-# them at {glue:text}`e43_good_min:.1%`). The exception is the sandal, the class with the finest structure
-# (thin straps on a dark background), at {glue:text}`e43_worst_acc:.1%`: the grid shows that the generator
-# never learnt it, and the classifier agrees. A single accuracy figure averaged over the classes would have
-# hidden this.
+# them at {glue:text}`e43_good_min:.1%`). The hardest is the sandal, the class with the finest structure
+# (thin straps on a dark background), at {glue:text}`e43_sandal:.1%`: the grid shows strappy low shoes, and
+# the classifier takes many of them for sneakers. A single accuracy figure averaged over the classes would
+# have hidden this.
 #
 # Accuracy says nothing about *variety*. A conditional generator can learn to draw one good garment per class
 # and ignore $z$, a failure called conditional mode collapse. We measure the spread within each class: the
@@ -178,19 +190,20 @@ for name, r in zip(test.classes, ratio):
     print(f"{name:>12}: generated spread / real spread = {r:.2f}")
 print(f"mean ratio {ratio.mean():.2f} (1 = as varied as the real images of the class)")
 glue("e43_spread_max", ratio.max().item(), display=False)
+glue("e43_spread_min", ratio.min().item(), display=False)
 glue("e43_spread_mean", ratio.mean().item(), display=False)
 # the collapse described below (shipped weights)
-assert not QUICK or (ratio.max() < 0.5 and ratio.mean() < 0.4)
+assert not QUICK or (ratio.max() < 0.85 and ratio.mean() < 0.75)
 
 # %% [markdown]
-# Within every class, the shipped cGAN's samples are spread less than half as much as real images of that
-# class (at most {glue:text}`e43_spread_max:.2f` of the real spread, {glue:text}`e43_spread_mean:.2f` on
-# average); the columns of the grid above differ mostly in brightness. This is
-# **conditional mode collapse** (条件模式崩溃): the generator relies on the label and largely ignores $z$. The
-# FID below does not single this out (every class is present in the right proportion, and the cGAN lands
-# next to the WGAN-GP model); the precision and recall of 4.5 expose the missing variety. Miyato and Koyama trained their projection discriminator with spectral
-# normalisation {cite}`miyato2018spectral` and the hinge loss instead of batch norm and cross-entropy; those are
-# the first things to try (`GANConfig(spectral_norm=True, critic=True)`, `TrainConfig(loss="hinge")`).
+# Within every class the shipped cGAN's samples are less varied than real images of that class: between
+# {glue:text}`e43_spread_min:.2f` and {glue:text}`e43_spread_max:.2f` of the real spread,
+# {glue:text}`e43_spread_mean:.2f` on average. The generator leans on the label and uses only part of what
+# $z$ could vary, a milder form of **conditional mode collapse** (条件模式崩溃), in which a generator ignores
+# $z$ altogether and draws one garment per class. Spectral normalisation {cite}`miyato2018spectral` and the
+# hinge loss, the recipe's choices, are what Miyato and Koyama used against it; with the DCGAN's loss and batch
+# norm the spread was much smaller still. A FID does not single this out (every class is present in the
+# right proportion); the precision and recall of 4.5 expose the missing variety.
 #
 # ## WGAN-GP: a loss that means something
 #
@@ -358,15 +371,15 @@ glue("e43_fid_min_ratio", min(fids.values()) / floor, display=False)
 glue("e43_dcgan_vs_best_other", fids["DCGAN"] / min(fids["cGAN"], fids["WGAN-GP"]), display=False)
 glue("e43_steps_ratio", steps_ratio, display=False)
 assert min(fids.values()) > 10 * floor, "every model is far above the floor"
-# the ranking discussed below (shipped): DCGAN's FID less than half of either other model's
-assert not QUICK or fids["DCGAN"] < 0.5 * min(fids["cGAN"], fids["WGAN-GP"])
+# the ranking discussed below (shipped): DCGAN, then the cGAN, then WGAN-GP, clearly apart
+assert not QUICK or (fids["DCGAN"] < 0.85 * fids["cGAN"] and fids["cGAN"] < 0.7 * fids["WGAN-GP"])
 
 # %% [markdown]
 # Every model is far above the floor of {glue:text}`e43_floor:.2f` (the best at
-# {glue:text}`e43_fid_min_ratio:.0f` times it). The plain DCGAN wins clearly: its FID is
-# {glue:text}`e43_dcgan_vs_best_other:.2f` times the better of the other two. The cGAN has extra information
-# (the label) and balanced classes for free, but pays for its collapse within classes and its failed sandal
-# class. The WGAN-GP model is the least finished: each of its generator steps costs five critic steps plus a
+# {glue:text}`e43_fid_min_ratio:.0f` times it). The plain DCGAN wins: its FID is
+# {glue:text}`e43_dcgan_vs_best_other:.2f` times the better of the other two, the cGAN. The cGAN has extra
+# information (the label) and balanced classes for free, but pays for its reduced variety within classes and
+# its weak sandals. The WGAN-GP model is the least finished: each of its generator steps costs five critic steps plus a
 # double backward pass for the penalty, so its CPU budget bought {glue:text}`e43_steps_ratio:.2f` times the
 # DCGAN's generator steps, and its samples are still blotchy. Its advantages, a stable game and a loss that
 # tracks progress, pay off over long runs and on harder data, not in a small fixed budget. Such rankings

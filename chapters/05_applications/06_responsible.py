@@ -248,7 +248,7 @@ for trained, tested in [("vae", "cgan"), ("vae", "wgangp"), ("dcgan", "dcgan")]:
 glue("r56_m_dcgan_fa", matrix[row["dcgan-fashion"], 0].item(), display=False)
 if QUICK:  # the reading below (shipped weights, the quick budget; the full profile trains longer)
     vae_row = matrix[row["vae-fashion"], 1:]
-    assert vae_row[row["cgan-fashion"]] > vae_row[row["wgangp-fashion"]] + 0.5
+    assert vae_row[row["cgan-fashion"]] > vae_row[row["wgangp-fashion"]] + 0.25
     dcgan_row = matrix[row["dcgan-fashion"]]
     assert dcgan_row[1 + row["dcgan-fashion"]] - dcgan_row[0] < 0.5, "DCGAN: hard to detect"
 assert diagonal.mean() > off.mean() + 0.2, "detectors generalise worse than they fit"
