@@ -17,13 +17,23 @@
   function loadOrt() {  // the ONNX Runtime Web script, once per page
     if (!ortPromise) {
       ortPromise = new Promise(function (resolve, reject) {
+        function ready(ort) {
+          ort.env.wasm.wasmPaths = STATIC + "ort/";
+          ort.env.wasm.numThreads = 1;  // threads need cross-origin isolation, which servers rarely set
+          resolve(ort);
+        }
+        const amd = typeof window.define === "function" && window.define.amd && typeof window.require === "function";
+        if (amd) {
+          // a page with widgets has RequireJS: the runtime's UMD bundle then registers itself as an AMD
+          // module (a plain <script> would be an anonymous define() that breaks RequireJS), so ask RequireJS
+          // (the bundle also sets the global `ort`, and its AMD export may be empty: take whichever is there)
+          window.require([ORT_URL], function (mod) { ready(mod && mod.InferenceSession ? mod : window.ort); },
+                         function (err) { reject(new Error("could not load " + ORT_URL + ": " + err)); });
+          return;
+        }
         const s = document.createElement("script");
         s.src = ORT_URL;
-        s.onload = function () {
-          window.ort.env.wasm.wasmPaths = STATIC + "ort/";
-          window.ort.env.wasm.numThreads = 1;  // threads need cross-origin isolation, which servers rarely set
-          resolve(window.ort);
-        };
+        s.onload = function () { ready(window.ort); };
         s.onerror = function () { reject(new Error("could not load " + ORT_URL)); };
         document.head.appendChild(s);
       });

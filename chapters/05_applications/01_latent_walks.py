@@ -472,10 +472,10 @@ plt.show()
 # the test images encoded nearby: the decoder's map and the encoder's map agree. Now the explorer: two
 # sliders set $z_1$ and $z_2$, the left panel marks the point among the encoder means of 2 000 test images
 # (coloured by class), the right one shows the decoder's mean image and the classifier's guess. These
-# sliders need a running kernel (JupyterLab); on the website they stay still, and the live demo after them
-# takes over.
+# sliders need a running kernel (JupyterLab), so the website leaves them out; the live demo after them
+# runs without one.
 
-# %%
+# %% tags=["remove-output"]
 def decode_point(z1: float, z2: float) -> torch.Tensor:
     """The decoder's mean image at (z1, z2): (1, 28, 28) in [-1, 1]."""
     with torch.no_grad():

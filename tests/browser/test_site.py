@@ -204,8 +204,7 @@ def test_page_as_a_reader_sees_it(offline, server, name):
     assert images["figures"] >= expected, \
         f"{name}: the code makes {expected} figure(s) but the page shows {images['figures']}"
     assert widgets["rendered"] >= widgets["views"], f"{name}: widgets not rendered: {widgets}"
-    if scrolling:  # known: lines of 90-99 characters still overflow at 1280 px (see the issue note)
-        print(f"note: {name}: code cells that scroll sideways at 1280 px: {scrolling}")
+    assert not scrolling, f"{name}: code cells that scroll sideways at 1280 px: {scrolling}"
     assert solutions["open"] == 0, f"{name}: solutions and hidden cells must start collapsed: {solutions}"
     if han:
         cjk = [f for f in fonts if re.search(r"CJK|Han|Hei|Song|Kai|Ming|SC|TC|JP", f["familyName"])
