@@ -1,9 +1,75 @@
 """Settings for every pytest run of the course (unit tests, nbval over chapters/, browser tests).
 
-nbval starts the kernels that execute the chapters from this process, and they inherit its
-environment: an ``MPLBACKEND`` set in the caller's shell would silently turn every ``plt.show()`` into
-nothing. It is removed here, so kernels use Jupyter's inline backend, as a learner's do.
+* nbval starts the kernels that execute the chapters from this process, and they inherit its
+  environment: an ``MPLBACKEND`` set in the caller's shell would silently turn every ``plt.show()`` into
+  nothing. It is removed here, so kernels use Jupyter's inline backend, as a learner's do.
+* Nothing a test or a notebook does may write outside the working folder, the data cache
+  (``~/.cache/aigc_course``) or a temporary folder. At the end of the session the home folder is searched
+  for files changed during the run (tool caches excepted: ``~/.cache``, Jupyter's runtime files, IPython's
+  and matplotlib's settings) and the shipped weights are compared with their state at the start; either
+  kind of change fails the session, naming the files.
 """
 import os
+import pathlib
+import time
+
+import pytest
 
 os.environ.pop("MPLBACKEND", None)
+
+ROOT = pathlib.Path(__file__).resolve().parent
+WEIGHTS = ROOT / "aigc_course" / "weights"
+HOME_ALLOWED = (".cache", ".local/share/jupyter", ".jupyter", ".ipython", ".config/matplotlib", ".npm",
+                ".pyenv", ".config/chromium", ".pki", ".local/share/fonts", ".fontconfig")
+_START: dict = {}
+
+
+def _weights_state() -> dict:
+    return {p.name: (p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(WEIGHTS.iterdir()) if p.is_file()}
+
+
+def _home_changes(since: float) -> list[str]:
+    home = pathlib.Path.home()
+    if not home.is_dir():
+        return []
+    changed = []
+    for dirpath, dirnames, filenames in os.walk(home):
+        rel = pathlib.Path(dirpath).relative_to(home).as_posix()
+        here = pathlib.Path(dirpath).resolve()
+        if here == ROOT or ROOT in here.parents:  # the working folder may live under home
+            dirnames[:] = []
+            continue
+        dirnames[:] = [d for d in dirnames
+                       if not any((d if rel == "." else f"{rel}/{d}").startswith(a) for a in HOME_ALLOWED)]
+        for name in filenames:
+            path = pathlib.Path(dirpath) / name
+            try:
+                if path.lstat().st_mtime > since:
+                    changed.append(str(path))
+            except OSError:
+                pass
+        if len(changed) > 20:
+            break
+    return changed
+
+
+def pytest_sessionstart(session):
+    _START.update(time=time.time() - 1, weights=_weights_state())
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if not _START or os.environ.get("AIGC_ALLOW_HOME_WRITES") == "1":
+        return
+    problems = []
+    weights = _weights_state()
+    if weights != _START["weights"]:
+        moved = sorted(k for k in set(weights) | set(_START["weights"]) if weights.get(k) != _START["weights"].get(k))
+        problems.append(f"the shipped weights changed during the tests: {moved} (tests must write to tmp_path "
+                        "and set AIGC_WEIGHTS_DIR)")
+    home = _home_changes(_START["time"])
+    if home:
+        problems.append(f"files written in the home folder outside the data cache: {home[:10]}")
+    if problems:
+        for line in problems:
+            print(f"\nerror: {line}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -7,6 +7,7 @@ import gzip
 import json
 import math
 import os
+import pathlib
 import signal
 import threading
 import zlib
@@ -265,3 +266,25 @@ def test_tests_run_with_the_network_blocked():
     server = socket.create_server(("127.0.0.1", 0))
     with server, socket.create_connection(server.getsockname(), timeout=1):
         pass
+
+
+def test_the_session_check_finds_writes_in_the_home_folder(tmp_path, monkeypatch):
+    """The root conftest fails a test session that wrote into the home folder (outside the caches)."""
+    import importlib.util
+    import time
+
+    spec = importlib.util.spec_from_file_location("root_conftest", pathlib.Path(__file__).parents[1] / "conftest.py")
+    root_conftest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(root_conftest)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / ".cache" / "aigc_course").mkdir(parents=True)
+    (tmp_path / "old.txt").write_text("before")
+    time.sleep(0.05)
+    start = time.time()
+    assert root_conftest._home_changes(start) == []
+    (tmp_path / ".cache" / "aigc_course" / "data.gz").write_bytes(b"cache is fine")
+    (tmp_path / ".cache" / "x").write_text("tool caches too")
+    assert root_conftest._home_changes(start) == []
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "stray.txt").write_text("not fine")
+    assert root_conftest._home_changes(start) == [str(tmp_path / "notes" / "stray.txt")]
