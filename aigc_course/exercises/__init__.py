@@ -104,13 +104,14 @@ class Question:
     def reference(self, **names: Any) -> Any:
         """The object the reference solution defines (a function, or a value such as ``answer``), without
         showing its code: the student edition uses it where a later cell needs the reference. ``names``
-        are made importable to the solution code (torch, math, numpy as np, F are already)."""
+        are made importable to the solution code (torch, math, numpy as np, F and scipy's linprog are already)."""
         import math
 
         import numpy as np
         import torch.nn.functional as F
+        from scipy.optimize import linprog
 
-        given = {"torch": torch, "math": math, "np": np, "F": F, **names}
+        given = {"torch": torch, "math": math, "np": np, "F": F, "linprog": linprog, **names}
         namespace = dict(given)
         exec(self.solution_code, namespace)
         defined = [v for k, v in namespace.items() if k not in given and k != "__builtins__"
