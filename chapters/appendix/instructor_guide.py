@@ -15,17 +15,31 @@
 # %% [markdown]
 # # Instructor guide
 #
-# This page is for teachers. It gives ways to schedule the course, the map of exercises with automatic
-# checks (generated from the package, so it is always current), how long each notebook takes on a small
-# machine (read from the measured results file), and how to run a class on laptops, JupyterHub or GPUs.
+# This page is for teachers. It gives the learning goals of each Part with the exercises that practise them,
+# 6- and 12-week schedules, the map of exercises with automatic checks (generated from the package, so it
+# is always current), how long each notebook takes on a small machine (read from the measured results
+# file), how to run a class on laptops, a JupyterHub or a GPU machine, a student edition without the
+# solutions, and autograded assignments with nbgrader.
+#
+# ## Learning goals, and the exercises that practise them
+#
+# | Part | after it, a learner can | assign |
+# |---|---|---|
+# | I Concepts | tell generative from discriminative models and read a timeline of real milestones; work with densities, KL and JS divergences and Monte Carlo estimates; reason about convolutions, normalisation and gradients; write scaled dot-product attention and sample from a character model | q11a–b (mixtures), q12a–c (KL, JS, Monte Carlo), q13a–c (conv sizes, batch norm, sigmoid gradient), q14a–c (attention, temperature, causal mask) |
+# | II GAN maths | derive the minimax value and the optimal discriminator; explain saturation and use the non-saturating loss; write a discriminator step; measure mode collapse; compute and bound a Wasserstein distance and a gradient penalty | q21a–c, q22a–c, q23a–b, q24a–b |
+# | III VAE maths | derive the ELBO and its gap; reparameterise and compare gradient estimators; write the Gaussian KL; say which decoders give real likelihoods; compute an IWAE bound stably; use free bits | q31a–b, q32a–b, q33a–b, q34a–b |
+# | IV Hands-on | size transposed convolutions and count parameters; read a critic's estimate; train and diagnose a β-VAE (active units); compute FID, its bias and an IWAE bound; reason about throughput and data-parallel batches | q42a–b, q43a, q44a–b, q45a–c, q46a–b |
+# | V Applications | interpolate on the prior's shell (slerp); measure restoration (PSNR); score anomalies (ROC AUC, sensitivity); report augmentation with standard errors of paired differences; measure compression in bits; detect watermarks and generated images, with base rates | q51a–b, q52a–b, q53a–b, q54a–b, q55a–b, q56a–c |
+#
+# The same exercises, one assignment per Part, are the autograded homework (see "Grading" below).
 #
 # ## Schedules
 #
 # | format | sessions | what to cover |
 # |---|---|---|
 # | one-day workshop | 4 × 90 min | 2.1 minimax game · 2.2 gradients and Algorithm 1 · 4.1–4.2 data and DCGAN · 4.5 evaluation |
-# | one-week intensive | 10 × 90 min | Part II complete, Part III (VAE maths), 4.1–4.5, one application of Part V |
-# | semester module | 12–14 weeks | one section per week, exercises as homework, 4.6 and Part V as projects |
+# | 6 weeks | 2 × 90 min a week | week 1: Part I (1.1–1.4) · week 2: 2.1–2.4 · week 3: 3.1–3.4 · week 4: 4.1–4.3 · week 5: 4.4–4.6 · week 6: 5.1–5.6 (two applications in class, the rest as reading); assignments part1 … part5 due at the end of weeks 1, 2, 3, 5 and 6 |
+# | 12 weeks | 1 × 90 min + lab a week | 1: 1.1–1.2 · 2: 1.3–1.4 · 3: 2.1–2.2 · 4: 2.3–2.4 · 5: 3.1–3.2 · 6: 3.3–3.4 · 7: 4.1–4.2 · 8: 4.3–4.4 · 9: 4.5–4.6 · 10: 5.1–5.3 · 11: 5.4–5.6 · 12: projects (train a recipe in the full profile on a GPU, or an application of Part V on new data); one assignment after each Part |
 #
 # Each section is written to be taught in one session: 15 minutes of derivation on the board, the rest
 # with the notebook. The check cells are natural pause points: ask the class to predict whether the
@@ -92,20 +106,31 @@ else:
 # %% [markdown]
 # ## Running a class
 #
-# **Students' laptops (CPU).** The default `quick` profile loads the small pretrained weights that ship
-# with the package and trains for a few dozen steps to show the loop live. Ask students to run
-# `bash tools/course.sh setup` *before* the first session (it needs the internet once for pip, and either
-# Debian's `dataset-fashion-mnist` package or one download of Fashion-MNIST).
+# **1. Students' laptops (CPU, quick profile).** The two commands of the README, which CI runs on a clean
+# machine: `bash tools/course.sh setup` once before the first session (it needs the internet once, for pip
+# and npm, and either Debian's `dataset-fashion-mnist` package or one download of Fashion-MNIST that is
+# checked against its SHA-256), then `jupyter lab chapters/` (or the student edition below). The `quick`
+# profile loads the small pretrained weights that ship with the package and trains only short demos, so
+# every notebook runs in the times of the table above on two cores.
 #
-# **JupyterHub.** Build one image with `pip install -r requirements.txt && pip install -e .`; put the
-# Fashion-MNIST IDX files in a shared read-only folder and set `AIGC_DATA` to it and `AIGC_OFFLINE=1` in
-# the spawner's environment, so nobody downloads during class. Two cores and 2 GB of memory per user are
-# enough for every notebook in the quick profile; give each user `AIGC_THREADS=1` if several share a core.
+# **2. A shared JupyterHub (one environment for everyone).** Build one image or one environment:
+# `pip install -r requirements.txt && pip install .` (the wheel carries the weights and the exercises),
+# and install the data once for all users, either with `apt-get install dataset-fashion-mnist fortunes-zh`
+# (the course finds `/usr/share/datasets/fashion-mnist` and the Tang poems by itself) or by copying the
+# IDX files into a shared read-only folder. In the spawner's environment set `AIGC_DATA=/that/folder` (if
+# not the Debian one), `AIGC_OFFLINE=1` (nobody downloads during class; a missing file gives a clear error
+# naming it) and `AIGC_THREADS=1` when several users share a core. Nothing is written outside the user's
+# home, the data cache (`~/.cache/aigc_course`, or `AIGC_CACHE`) and temporary folders: the test suite
+# fails if a test or a notebook writes anywhere else in the home folder or changes the shipped weights
+# (`conftest.py`). Two cores and 2 GB of memory per user are enough for every notebook in the quick profile.
+# Hand out notebooks with `nbgitpuller` links, or through nbgrader (below).
 #
-# **GPUs.** Nothing changes in the notebooks: with CUDA the `full` profile trains every model from
-# scratch (bf16 autocast, channels_last, fused Adam, data on the GPU). A class can also train the shipped
-# models itself: `python -m aigc_course train dcgan-fashion --profile full` and compare its manifest
-# entry (`python -m aigc_course weights list`) with the shipped one.
+# **3. A GPU machine (full profile).** Nothing changes in the notebooks: with CUDA the `full` profile is the
+# default and trains every model from scratch (bf16 autocast where the GPU has it, channels_last, data on
+# the GPU, `torch.compile` where it pays). `AIGC_PROFILE=full` forces it elsewhere. Multi-GPU training:
+# `torchrun --nproc_per_node=N -m aigc_course train dcgan-fashion --profile full`. A class can compare its
+# own models with the shipped ones: `python -m aigc_course weights list` shows their manifest entries
+# (steps, device, time, metrics).
 #
 # **Handing out the notebooks without the answers.** Every chapter shows its reference solutions in
 # collapsed boxes. `bash tools/course.sh student` (or `python tools/student_edition.py`) writes a
@@ -117,9 +142,31 @@ else:
 # which the course's tests execute; `tests/test_student_edition.py` checks that no solution text
 # survives. Hand out `student/chapters/` (with the package installed as above). The reference solutions
 # still ship inside the package, since the checkers need them: the edition keeps answers out of sight, not
-# out of reach.
+# out of reach, so graded work goes through nbgrader.
 #
-# **Grading.** `check` returns a truthy verdict, so a grading script can import a student's notebook
+# **Grading with nbgrader, step by step (a JupyterHub class).** `tools/nbgrader_course.py` turns the
+# exercises into one assignment per Part; each question is an answer cell and a locked test cell worth one
+# point whose hidden tests call the chapter's own checker. `tests/test_nbgrader.py` runs steps 1–2 and 4 on
+# every Part: the reference answers score full marks, an answer that is wrong on one question one point
+# less.
+#
+# 1. On the hub, as the instructor: `pip install nbgrader` (pinned in `requirements.txt`), then
+#    `python tools/nbgrader_course.py --out ~/aigc-class` and `cd ~/aigc-class`. The folder holds
+#    `nbgrader_config.py` (course id, 600 s per cell, crashing answers lose their point only) and
+#    `source/part1` … `source/part5`.
+# 2. `nbgrader generate_assignment part3` writes `release/part3/part3.ipynb`: the solutions become
+#    `raise NotImplementedError()` stubs and the hidden tests disappear. Check it in JupyterLab.
+# 3. Hand it out: with nbgrader's exchange on a hub, `nbgrader release_assignment part3` (students
+#    fetch and submit it from the Assignments tab, then `nbgrader collect part3`); without the exchange,
+#    give students the release notebook and put their returned files into
+#    `submitted/<student id>/part3/part3.ipynb`.
+# 4. `nbgrader autograde part3 --create` runs every submission with the hidden tests restored and stores
+#    the points in `gradebook.db`; `nbgrader generate_feedback part3` writes an HTML report per student,
+#    and `nbgrader export` a CSV of all grades.
+# 5. Students who want to know *why* an answer lost its point run the same function through the chapter's
+#    `q.check(...)`, which names the mistake.
+#
+# Without nbgrader, `check` returns a truthy verdict, so a short grading script can import a student's
 # functions and call `chN.qXY.check(fn, quiet=True)` for each question.
 #
 # ## Common questions from students
