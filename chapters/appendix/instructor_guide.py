@@ -93,13 +93,25 @@ print(f"{len(rows)} exercises with automatic checks")
 results = pathlib.Path("../../benchmarks/results/notebooks-cpu.json")
 if results.exists():
     timing = json.loads(results.read_text())
-    lines = [f"| `{nb}` | {t:.0f} s |" for nb, t in timing["notebooks"].items()]
+    parts = {"01_concepts": "I", "02_gan_math": "II", "03_vae_math": "III", "04_hands_on": "IV",
+             "05_applications": "V", "appendix": "appendix"}
+    per_part: dict[str, float] = {}
+    lines = []
+    for nb, t in timing["notebooks"].items():
+        part = parts.get(pathlib.Path(nb).parent.name, "?")
+        per_part[part] = per_part.get(part, 0.0) + t
+        lines.append(f"| {part} | `{nb}` | {t:.0f} s |")
     display(Markdown(
         f"Measured on {timing['date']}, {timing['machine']}:\n\n"
-        "| notebook | time (quick profile) |\n|---|---|\n"
+        "| Part | notebook | time (quick profile) |\n|---|---|---|\n"
         + "\n".join(lines)
-        + f"\n| **total** | **{timing['total_s']:.0f} s** "
-          f"(target ≤ {timing['target_total_s']} s) |"))
+        + "".join(f"\n| **Part {k}** | | **{v / 60:.1f} min** |" for k, v in per_part.items())
+        + f"\n| **total** | | **{timing['total_s'] / 60:.1f} min** "
+          f"(target ≤ {timing['target_total_s'] / 60:.0f} min) |"))
+    here = {str(q.relative_to("../..")) for q in pathlib.Path("../../chapters").glob("*/*.ipynb")}
+    missing = sorted(here - set(timing["notebooks"]))
+    if missing:
+        print(f"not measured yet: {missing}")
 else:
     print("no timing results yet: run `python benchmarks/notebook_times.py`")
 
