@@ -23,7 +23,7 @@
 # the "framework" into the full article. Their formulas have flipped signs, their code has never been run,
 # and fourteen of the works and tools they cite could not be found anywhere.
 #
-# This appendix lists every error we found in them, **101 in all**, with the correct version and the
+# This appendix lists every error we found in them, **104 in all**, with the correct version and the
 # evidence for it. Wherever a number can settle the question, a code cell checks it. Where the article
 # gives a formula or code, the cell runs the article's version (its code, or a faithful transcription
 # of it) and the correct version on the same input, and asserts that the article's gives the wrong
@@ -40,9 +40,9 @@
 #
 # | Article | Source file | Title (translated) | What it covers | Entries | Major / minor |
 # |---|---|---|---|---|---|
-# | A | `000_6a6815629cb8cddd.txt` | *Generative AI: gold mine or bubble?*, part 6: "AIGC, a long slope with thick snow" (a long-term opportunity) | AIGC concepts, GAN and VAE principles and "derivations", a TensorFlow/Keras DCGAN, industry applications, 38 references | E01–E24, E99 (25) | 20 / 5 |
-# | B | `001_462d302aa808bfd9.txt` | (untitled) AIGC concepts and AI-assisted short-video creation | history, GAN/VAE/attention concepts, probability basics, GAN and VAE losses, a TensorFlow "short-video GAN" | E25–E40 (16) | 9 / 7 |
-# | C | `002_342ad59ca38063a2.txt` | An analysis of how widespread AIGC technology is | drivers of adoption, GAN objective, a PyTorch DCGAN on MNIST, applications (media, games, medicine), "seminal papers" | E41–E57 (17) | 12 / 5 |
+# | A | `000_6a6815629cb8cddd.txt` | *Generative AI: gold mine or bubble?*, part 6: "AIGC, a long slope with thick snow" (a long-term opportunity) | AIGC concepts, GAN and VAE principles and "derivations", a TensorFlow/Keras DCGAN, industry applications, 38 references | E01–E24, E99, E102 (26) | 20 / 6 |
+# | B | `001_462d302aa808bfd9.txt` | (untitled) AIGC concepts and AI-assisted short-video creation | history, GAN/VAE/attention concepts, probability basics, GAN and VAE losses, a TensorFlow "short-video GAN" | E25–E40, E103 (17) | 9 / 8 |
+# | C | `002_342ad59ca38063a2.txt` | An analysis of how widespread AIGC technology is | drivers of adoption, GAN objective, a PyTorch DCGAN on MNIST, applications (media, games, medicine), "seminal papers" | E41–E57, E104 (18) | 13 / 5 |
 # | D | `003_7dabdeebb5d8ba9e.txt` | (untitled) AIGC from beginner to practice: image generation | image-generation pipeline, GAN vs VAE, GAN and VAE loss formulas, a TensorFlow/Keras MNIST GAN, applications | E58–E74, E100–E101 (19) | 16 / 3 |
 # | E | `004_e8e30c57d93bf6fd.txt` | AIGC from beginner to practice: let AI help you create short videos, crack the "traffic code" and never sink without a trace again | GAN, VAE, NLP (word2vec, GloVe, attention), object detection, loss formulas, a PyTorch DCGAN on CIFAR-10 evaluated by MSE/SSIM | E75–E98 (24) | 12 / 12 |
 #
@@ -51,7 +51,7 @@
 # * The entries are grouped by topic: GAN maths, VAE maths, probability, attention and other NLP
 #   formulas, code, concepts and history, applications and evaluation, references. The numbers
 #   E01–E98 follow the order of the articles, so E26 is in Article B. Entries found after that
-#   numbering was fixed are numbered on from E99 (E99 is in Article A, E100 and E101 in Article D), so
+#   numbering was fixed are numbered on from E99 (E99 and E102 are in Article A, E100 and E101 in Article D, E103 in B, E104 in C), so
 #   that no number that other pages cite ever changes.
 # * Each topic opens with a table. **The article says** is our paraphrase in English (Chinese is quoted
 #   only as a few words). **What is right** gives the correct statement, **Evidence** the source, and
@@ -2045,7 +2045,7 @@ assert years["bahdanau2015attention"] < years["vaswani2017attention"]
 passed("E25", "E54", "E56", "E58")
 
 # %% [markdown]
-# ## 7. Applications and evaluation (9 entries)
+# ## 7. Applications and evaluation (12 entries)
 #
 # | ID | Art. | Sev. | The article says | What is right | Evidence |
 # |---|---|---|---|---|---|
@@ -2058,6 +2058,9 @@ passed("E25", "E54", "E56", "E58")
 # | E70 | D | major | AIGC helps doctors by generating the patient's X-rays and CTs, improving diagnostic accuracy, even guiding surgery. | As E51: generated images are no evidence about the patient. | {cite}`fridadar2018augmentation,schlegl2017anogan`; [sections 5.3](../05_applications/03_anomaly.ipynb) and 5.4. |
 # | E91 | E | major | Model quality is judged by MSE and SSIM between generated images and CIFAR-10 **test** images; "MSE 0.0339, SSIM 0.8522" is read as high quality. | Unpaired MSE/SSIM cannot rank generators: a generator that always outputs the average image beats real images on MSE. Report FID $=\Vert\mu_r-\mu_g\Vert^2+\operatorname{tr}\big(\Sigma_r+\Sigma_g-2(\Sigma_r\Sigma_g)^{1/2}\big)$ and precision/recall. The reported numbers are implausible for unpaired images. | {cite}`heusel2017fid,kynkaanniemi2019precision,theis2016note`; [section 4.5](../04_hands_on/05_evaluation.ipynb). Check. |
 # | E94 | E | minor | AIGC's "core algorithms" include object detection (YOLO/SSD) and image classification (AlexNet/VGG/ResNet); its applications include recommendation, medical image *analysis*, financial risk and vehicle-behaviour prediction. | These are discriminative or predictive tasks, not content generation. Generative models (GANs, VAEs, diffusion models {cite}`sohldickstein2015deep,ho2020ddpm`, autoregressive language models) can support them, e.g. with synthetic training data, but are not the same thing. | [Section 1.1](../01_concepts/01_what_is_aigc.ipynb). |
+# | E102 | A | minor | Data encryption, privacy-preserving algorithms (differential privacy, federated learning) and access control "guarantee" (保证) the privacy of the data AIGC uses (§9.3). | Encryption and access control protect stored and transmitted data, not what a trained model reveals: generative models can reproduce training images {cite}`carlini2023extracting`. Federated learning alone shares gradients, and a gradient can give the data back: for a linear layer the input is the ratio of a row of the weight gradient to the matching bias gradient, exactly, and deeper networks leak it to an optimiser {cite}`zhu2019deep`. Differential privacy does give a guarantee, but a quantified one, for a stated ε, paid for in accuracy {cite}`abadi2016dpsgd`. | Check. |
+# | E103 | B | minor | Automated review before upload "ensures" (确保) that a platform's content is compliant. | A moderation model is a classifier with error rates. At platform scale even very good rates let violations through and flag many innocent videos, so automated review reduces the human reviewers' load but ensures nothing; report its miss and false-alarm rates at the platform's base rate. | [Section 5.6](../05_applications/06_responsible.ipynb) (base rates of detectors). Check. |
+# | E104 | C | major | Generated labelled data "improve the model's generalisation" (提升模型泛化能力), stated as a general benefit of AIGC for data augmentation. | Whether synthetic training data helps is an empirical question, answered by a classifier evaluated on **real** held-out data with and without the synthetic images, over several seeds {cite}`fridadar2018augmentation`. With the course's conditional GAN it did not help at any mix ratio, and training on its samples alone was clearly worse. | [Section 5.4](../05_applications/04_augmentation.ipynb) (measured, with standard errors, and asserted there). |
 
 # %% [markdown]
 # **Check E59 and E91.** 2 000 Fashion-MNIST test images in $[-1,1]$ (CIFAR-10, which Article E used, is
@@ -2158,6 +2161,49 @@ passed("E10")
 # %% [markdown]
 # Here the best code, of width {glue:text}`e10_best`, gains {glue:text}`e10_gain:.1f` dB over the noisy
 # input; the model trained on clean targets gains {glue:text}`e10_gain_clean:.1f` dB.
+
+# %% [markdown]
+# **Check E102.** What a federated client sends for one private image: the gradient of its loss through a
+# linear layer (784 pixels to 10 classes). Since $\partial L/\partial W = (\partial L/\partial y)\,x^\top$
+# and $\partial L/\partial b = \partial L/\partial y$, any row of the weight gradient divided by the
+# matching bias gradient is the image itself. Encrypting the stored data does not touch this channel.
+
+# %%
+torch.manual_seed(0)
+layer = nn.Linear(784, 10)
+x_private = metrics.to_model_space(test.images[:1]).flatten(1)          # one real image, (1, 784)
+loss = F.cross_entropy(layer(x_private), torch.tensor([int(test.labels[0])]))
+grad_w, grad_b = torch.autograd.grad(loss, [layer.weight, layer.bias])  # (10, 784), (10,)
+row = int(grad_b.abs().argmax())
+x_rebuilt = grad_w[row] / grad_b[row]                                   # (784,)
+error = (x_rebuilt - x_private[0]).abs().max()
+print(f"image rebuilt from one gradient: max |error| = {error:.1e} (pixels in [-1, 1])")
+torch.testing.assert_close(x_rebuilt, x_private[0], atol=1e-4, rtol=1e-4)
+passed("E102")
+
+# %% [markdown]
+# **Check E103.** A moderation classifier far better than real ones, catching 99% of violating videos and
+# flagging 1% of the others, on a platform where one upload in a thousand violates the rules: "ensures
+# compliance" would mean no violation gets through.
+
+# %%
+uploads, base_rate, tpr, fpr = 1_000_000, 0.001, 0.99, 0.01
+violating = uploads * base_rate
+missed = violating * (1 - tpr)                   # violations published anyway
+false_alarms = (uploads - violating) * fpr       # innocent videos held back
+flag_precision = violating * tpr / (violating * tpr + false_alarms)
+print(f"per {uploads:,} uploads: {missed:.0f} violations published, "
+      f"{false_alarms:,.0f} innocent videos flagged; "
+      f"{flag_precision:.1%} of the flagged videos really violate the rules")
+assert missed > 0 and false_alarms > 10 * violating * tpr  # not ensured, and most alarms are false
+glue("e103_missed", missed, display=False)
+glue("e103_precision", flag_precision, display=False)
+passed("E103")
+
+# %% [markdown]
+# {glue:text}`e103_missed:.0f` violating videos per million uploads are published anyway, and only
+# {glue:text}`e103_precision:.1%` of the flagged ones really violate the rules: automated review needs
+# human review behind it, and "ensures" is the wrong word.
 
 # %% [markdown]
 # ## 8. References (27 entries)
@@ -2356,7 +2402,7 @@ passed("E23", "E24")
 # needs a library that is not installed (Keras/TensorFlow for E14, E66, E95; scikit-image for E92).
 
 # %%
-all_ids = {f"E{i:02d}" for i in range(1, 102)}
+all_ids = {f"E{i:02d}" for i in range(1, 105)}
 assert CHECKED <= all_ids
 print(f"{len(CHECKED)} of {len(all_ids)} entries have an executable check that passed:")
 def number(entry: str) -> int:
@@ -2365,4 +2411,4 @@ def number(entry: str) -> int:
 
 print(", ".join(sorted(CHECKED, key=number)))
 print("without a check:", ", ".join(sorted(all_ids - CHECKED, key=number)))
-assert len(CHECKED) == 62  # update when a check is added
+assert len(CHECKED) == 64  # update when a check is added
