@@ -124,6 +124,12 @@
     const figure = root.querySelector(".aigc-demo-figure");  // controls, static figure, live canvas, caption
     root.insertBefore(controls, figure);
     if (figure) figure.after(live); else root.appendChild(live);
+    if (figure && cfg.kind === "latent2d") {  // the grid and the live image side by side (wrapping on phones)
+      const row = el("div", {"class": "aigc-demo-row"});
+      figure.before(row);
+      row.appendChild(figure);
+      row.appendChild(live);
+    }
     root.appendChild(status);
     const staticFigure = root.querySelector(".aigc-demo-static");
     let busy = false, pending = false, zLive = null;
@@ -263,9 +269,9 @@
       root.dataset.state = "ready";
       const caption = root.querySelector(".aigc-demo-caption");
       if (caption && cfg.kind === "latent2d") {
-        caption.textContent = "Left: the decoder's images over the latent plane [-" + (root.dataset.lim || 3) + ", " +
-          (root.dataset.lim || 3) + "]², made by PyTorch when this page was built; the ring marks z. Right: " +
-          "the image decoded at z in your browser.";
+        caption.textContent = "The grid: the decoder's images over the latent plane [-" + (root.dataset.lim || 3) +
+          ", " + (root.dataset.lim || 3) + "]², made by PyTorch when this page was built; the ring marks z. " +
+          "The single image: the one decoded at z, in your browser.";
       } else if (caption) {
         caption.classList.add("aigc-demo-replaced");  // the canvas shows the seed's samples live
       }

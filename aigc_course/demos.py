@@ -89,7 +89,8 @@ class LiveDemo:
         picture = _png(to_grey(tile(self.images, cols)), self.scale if self.kind != "latent2d" else 2)
         attrs = {"data-model": self.name, "data-demo": self.kind, "data-z-dim": self.model.z_dim,
                  "data-n": 1 if self.kind == "latent2d" else self.n, "data-cols": cols, "data-h": self.h,
-                 "data-w": self.w, "data-seed": self.seed, "data-scale": self.scale * (4 if self.kind == "latent2d" else 1),
+                 "data-w": self.w, "data-seed": self.seed,
+                 "data-scale": 8 if self.kind == "latent2d" else self.scale,
                  "data-lim": self.lim, "data-label": self.label}
         if self.kind == "classes":
             attrs["data-classes"] = json.dumps(FASHION_CLASSES)
