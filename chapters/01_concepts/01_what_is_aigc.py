@@ -40,7 +40,6 @@ import numpy as np
 import torch
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from IPython.display import Markdown, display
-from aigc_course.plotting import glue
 from scipy.optimize import linear_sum_assignment
 from sklearn.linear_model import LogisticRegression
 from sklearn.mixture import GaussianMixture
@@ -49,6 +48,7 @@ from torch.distributions import Categorical, MixtureSameFamily, MultivariateNorm
 import aigc_course as ac
 from aigc_course import data, metrics, plotting, recipes
 from aigc_course.exercises import ch1
+from aigc_course.plotting import glue
 
 ac.set_seed(0)
 ac.runtime.set_threads(1)  # small computations: one CPU thread is fastest

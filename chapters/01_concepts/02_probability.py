@@ -30,13 +30,13 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from aigc_course.plotting import glue
 from scipy import integrate, optimize, stats
 from scipy.spatial.distance import jensenshannon
 from torch.distributions import Categorical, Exponential, Normal, kl_divergence
 
 import aigc_course as ac
 from aigc_course.exercises import ch1
+from aigc_course.plotting import glue
 
 ac.set_seed(0)
 ac.runtime.set_threads(1)  # one-dimensional computations: one CPU thread is fastest

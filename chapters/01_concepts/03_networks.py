@@ -37,7 +37,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
-from aigc_course.plotting import glue
 from torch import nn
 from torch.autograd.gradcheck import GradcheckError
 
@@ -45,6 +44,7 @@ import aigc_course as ac
 from aigc_course import recipes
 from aigc_course.exercises import ch1
 from aigc_course.nn import count_parameters
+from aigc_course.plotting import glue
 
 ac.set_seed(0)
 ac.runtime.set_threads(1)  # tiny layers: one CPU thread is fastest

@@ -42,13 +42,13 @@ from matplotlib import font_manager
 import numpy as np
 import torch
 import torch.nn.functional as F
-from aigc_course.plotting import glue
 
 import aigc_course as ac
 from aigc_course import checkpoint, recipes, text
 from aigc_course.config import LMConfig
 from aigc_course.exercises import ch1
 from aigc_course.nn import count_parameters
+from aigc_course.plotting import glue
 
 ac.set_seed(0)
 ac.runtime.set_threads(1)  # a model of 0.6 M parameters: one CPU thread is fastest

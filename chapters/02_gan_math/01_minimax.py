@@ -41,12 +41,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from scipy import integrate, stats
-from aigc_course.plotting import glue
 from scipy.spatial.distance import jensenshannon
 
 import aigc_course as ac
 from aigc_course import gan, losses
 from aigc_course.exercises import ch2
+from aigc_course.plotting import glue
 
 ac.set_seed(0)
 ac.runtime.set_threads(1)  # networks of a few thousand weights: one CPU thread is fastest

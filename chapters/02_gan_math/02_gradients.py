@@ -41,12 +41,12 @@ import torch
 import torch.nn.functional as F
 
 import aigc_course as ac
-from aigc_course.plotting import glue
 from numpy.polynomial.hermite_e import hermegauss
 from scipy import integrate, stats
 
 from aigc_course import gan, losses, plotting, train
 from aigc_course.exercises import ch2
+from aigc_course.plotting import glue
 
 ac.set_seed(0)
 ac.runtime.set_threads(1)  # networks of a few thousand weights: one CPU thread is fastest

@@ -43,13 +43,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from IPython.display import Markdown, display
-from aigc_course.plotting import glue
 
 import aigc_course as ac
 from aigc_course import data, gan, metrics, plotting, train
-from aigc_course.nn import eval_mode
 from aigc_course.config import GANConfig, TrainConfig
 from aigc_course.exercises import ch2_dynamics as ex
+from aigc_course.nn import eval_mode
+from aigc_course.plotting import glue
 
 ac.set_seed(0)
 ac.runtime.set_threads(1)  # tiny networks: one thread avoids hand-off costs between cores

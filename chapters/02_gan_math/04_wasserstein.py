@@ -36,7 +36,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from IPython.display import Markdown, display
-from aigc_course.plotting import glue
 from scipy import integrate, stats
 from scipy.optimize import linprog
 from scipy.stats import wasserstein_distance
@@ -46,6 +45,7 @@ import aigc_course as ac
 from aigc_course import data, gan, losses, metrics, train
 from aigc_course.config import GANConfig, TrainConfig
 from aigc_course.exercises import ch2_dynamics as ex
+from aigc_course.plotting import glue
 
 gen = ac.set_seed(0)
 ac.runtime.set_threads(1)  # tiny networks train on the CPU; one thread avoids hand-off costs

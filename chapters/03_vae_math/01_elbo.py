@@ -43,12 +43,12 @@ import math
 
 import matplotlib.pyplot as plt
 import torch
-from aigc_course.plotting import glue
 from torch.distributions import MultivariateNormal, kl_divergence
 
 import aigc_course as ac
 from aigc_course import losses
 from aigc_course.exercises import ch3
+from aigc_course.plotting import glue
 
 ac.set_seed(0)
 ac.runtime.set_threads(1)  # matrices of a few numbers: one CPU thread is fastest

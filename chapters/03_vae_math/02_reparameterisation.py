@@ -37,11 +37,11 @@ import math
 
 import matplotlib.pyplot as plt
 import torch
-from aigc_course.plotting import glue
 from torch.distributions import Bernoulli, Normal
 
 import aigc_course as ac
 from aigc_course.exercises import ch3
+from aigc_course.plotting import glue
 
 ac.set_seed(0)
 ac.runtime.set_threads(1)  # vectors of a few thousand numbers: one CPU thread is fastest

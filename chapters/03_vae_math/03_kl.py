@@ -26,13 +26,13 @@ import math
 
 import matplotlib.pyplot as plt
 import torch
-from aigc_course.plotting import glue
 from scipy import stats
 from torch.distributions import MultivariateNormal, Normal, kl_divergence
 
 import aigc_course as ac
 from aigc_course import data, losses, recipes
 from aigc_course.exercises import ch3
+from aigc_course.plotting import glue
 
 ac.set_seed(0)
 ac.runtime.set_threads(1)  # small batches on the CPU: one thread is fastest

@@ -29,7 +29,6 @@ import math
 import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
-from aigc_course.plotting import glue
 from scipy import integrate
 from torch import nn
 from torch.distributions import ContinuousBernoulli, MultivariateNormal, Normal, kl_divergence
@@ -37,6 +36,7 @@ from torch.distributions import ContinuousBernoulli, MultivariateNormal, Normal,
 import aigc_course as ac
 from aigc_course import data, losses, metrics, recipes
 from aigc_course.exercises import ch3
+from aigc_course.plotting import glue
 
 ac.set_seed(0)
 ac.runtime.set_threads(1)  # small networks and batches: one CPU thread is fastest

@@ -40,13 +40,13 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from aigc_course.plotting import glue
 from torch import nn
 
 import aigc_course as ac
 from aigc_course import checkpoint, data, metrics, plotting, recipes
 from aigc_course.exercises import ch4
 from aigc_course.nn import count_parameters
+from aigc_course.plotting import glue
 from aigc_course.train import SampleGrid, train_gan
 
 ac.set_seed(0)

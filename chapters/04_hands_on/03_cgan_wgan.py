@@ -32,11 +32,11 @@
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from aigc_course.plotting import glue
 
 import aigc_course as ac
 from aigc_course import checkpoint, data, losses, metrics, plotting, recipes
 from aigc_course.exercises import ch4
+from aigc_course.plotting import glue
 from aigc_course.train import train_gan
 
 ac.set_seed(0)

@@ -33,13 +33,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
-from aigc_course.plotting import glue
 from torch import nn
 
 import aigc_course as ac
 from aigc_course import data, losses, plotting, recipes
-from aigc_course.nn import count_parameters
 from aigc_course.exercises import ch4
+from aigc_course.nn import count_parameters
+from aigc_course.plotting import glue
 from aigc_course.train import train_vae
 
 ac.set_seed(0)

@@ -40,12 +40,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
-from aigc_course.plotting import glue
 from scipy import linalg
 
 import aigc_course as ac
 from aigc_course import checkpoint, data, losses, metrics, plotting, recipes
 from aigc_course.exercises import ch4
+from aigc_course.plotting import glue
 
 ac.set_seed(0)
 dev = ac.device()

@@ -47,7 +47,6 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import torch
 from IPython.display import Markdown, display
-from aigc_course.plotting import glue
 from torch import nn
 from torch.profiler import ProfilerActivity, profile
 from torch.utils.flop_counter import FlopCounterMode
@@ -55,6 +54,7 @@ from torch.utils.flop_counter import FlopCounterMode
 import aigc_course as ac
 from aigc_course import bench, data, recipes
 from aigc_course.gan import build_gan
+from aigc_course.plotting import glue
 from aigc_course.train import train_gan
 
 ac.set_seed(0)

@@ -43,11 +43,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from IPython.display import HTML, display
-from aigc_course.plotting import glue
 
 import aigc_course as ac
 from aigc_course import data, metrics, plotting, recipes
 from aigc_course.exercises import ch5a
+from aigc_course.plotting import glue
 
 ac.set_seed(0)
 ac.runtime.set_threads(1)  # small batches on the CPU: one thread is fastest

@@ -46,13 +46,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
-from aigc_course.plotting import glue
 from scipy import stats
 from sklearn import metrics as skm
 
 import aigc_course as ac
 from aigc_course import data, losses, plotting, recipes
 from aigc_course.exercises import ch5b
+from aigc_course.plotting import glue
 from aigc_course.train import train_vae
 
 ac.set_seed(0)

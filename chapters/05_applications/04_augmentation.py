@@ -47,12 +47,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
-from aigc_course.plotting import glue
 from torch import nn
 
 import aigc_course as ac
 from aigc_course import checkpoint, classifier, data, metrics, plotting, recipes
 from aigc_course.exercises import ch5c
+from aigc_course.plotting import glue
 
 ac.set_seed(0)
 ac.runtime.set_threads(1)  # a tiny CNN on batches of 32: one thread is faster than two on a CPU

@@ -43,13 +43,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import PIL.features
 import torch
-from aigc_course.plotting import glue
 from PIL import Image
 from scipy import stats
 
 import aigc_course as ac
 from aigc_course import data, metrics, plotting, recipes
 from aigc_course.exercises import ch5b
+from aigc_course.plotting import glue
 
 ac.set_seed(0)
 ac.runtime.set_threads(1)  # small batches on the CPU: one thread is fastest

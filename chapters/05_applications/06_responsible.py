@@ -43,13 +43,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
-from aigc_course.plotting import glue
 from PIL import Image
 from torch import nn
 
 import aigc_course as ac
 from aigc_course import data, metrics, plotting, recipes
 from aigc_course.exercises import ch5c
+from aigc_course.plotting import glue
 
 ac.set_seed(0)
 ac.runtime.set_threads(1)  # small CNNs and per-image JPEG coding: one thread is fastest on a CPU

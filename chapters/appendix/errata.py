@@ -76,7 +76,6 @@ import torch
 import torch.nn.functional as F
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from aigc_course.plotting import glue
 from torch import nn
 from torch.distributions import Normal, kl_divergence
 
@@ -85,6 +84,7 @@ from aigc_course import data, losses, metrics
 from aigc_course.config import GANConfig, VAEConfig
 from aigc_course.gan import build_gan
 from aigc_course.nn import View
+from aigc_course.plotting import glue
 from aigc_course.vae import build_vae
 
 ac.set_seed(0)
