@@ -6,8 +6,10 @@
 * Nothing a test or a notebook does may write outside the working folder, the data cache
   (``~/.cache/aigc_course``) or a temporary folder. At the end of the session the home folder is searched
   for files changed during the run (tool caches excepted: ``~/.cache``, Jupyter's runtime files, IPython's
-  and matplotlib's settings) and the shipped weights are compared with their state at the start; either
-  kind of change fails the session, naming the files.
+  and matplotlib's settings), so are the system folders (``/etc``, ``/usr``, ``/opt``, ``/srv``, ``/var``
+  but its logs, caches, spools and state), and the shipped weights are compared with their state at the
+  start; any such change fails the session, naming the files. Python's bytecode caches (``__pycache__``)
+  are allowed everywhere: the interpreter writes them on first import.
 """
 import os
 import pathlib
@@ -21,6 +23,8 @@ ROOT = pathlib.Path(__file__).resolve().parent
 WEIGHTS = ROOT / "aigc_course" / "weights"
 HOME_ALLOWED = (".cache", ".local/share/jupyter", ".jupyter", ".ipython", ".config/matplotlib", ".npm",
                 ".pyenv", ".config/chromium", ".pki", ".local/share/fonts", ".fontconfig")
+SYSTEM_ROOTS = ("/etc", "/usr", "/opt", "/srv", "/var")
+SYSTEM_ALLOWED = ("/var/tmp", "/var/log", "/var/cache", "/var/lib", "/var/spool", "/var/run", "/var/lock")
 _START: dict = {}
 
 
@@ -53,6 +57,26 @@ def _home_changes(since: float) -> list[str]:
     return changed
 
 
+def _system_changes(since: float, roots=SYSTEM_ROOTS, allowed=SYSTEM_ALLOWED) -> list[str]:
+    """Files under the system folders changed after ``since`` (bytecode caches and the working folder aside)."""
+    changed = []
+    for root in roots:
+        for dirpath, dirnames, filenames in os.walk(root):
+            here = pathlib.Path(dirpath)
+            dirnames[:] = [d for d in dirnames if d != "__pycache__" and str(here / d) not in allowed
+                           and (here / d).resolve() != ROOT and not (here / d).is_symlink()]
+            for name in filenames:
+                path = here / name
+                try:
+                    if path.lstat().st_mtime > since:
+                        changed.append(str(path))
+                except OSError:
+                    pass
+            if len(changed) > 20:
+                return changed
+    return changed
+
+
 def pytest_sessionstart(session):
     _START.update(time=time.time() - 1, weights=_weights_state())
 
@@ -69,6 +93,10 @@ def pytest_sessionfinish(session, exitstatus):
     home = _home_changes(_START["time"])
     if home:
         problems.append(f"files written in the home folder outside the data cache: {home[:10]}")
+    system = _system_changes(_START["time"])
+    if system:
+        problems.append(f"files written in the system folders: {system[:10]} (write to tmp_path or the "
+                        "working folder)")
     if problems:
         for line in problems:
             print(f"\nerror: {line}")

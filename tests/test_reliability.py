@@ -289,3 +289,31 @@ def test_the_session_check_finds_writes_in_the_home_folder(tmp_path, monkeypatch
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "stray.txt").write_text("not fine")
     assert root_conftest._home_changes(start) == [str(tmp_path / "notes" / "stray.txt")]
+
+
+def test_the_session_check_finds_writes_in_the_system_folders(tmp_path):
+    """The root conftest also fails a session that wrote under /etc, /usr, /opt, ... (bytecode caches and the
+    allowed state folders aside); here the check runs on stand-in folders."""
+    import importlib.util
+    import time
+
+    spec = importlib.util.spec_from_file_location("root_conftest", pathlib.Path(__file__).parents[1] / "conftest.py")
+    root_conftest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(root_conftest)
+    usr, var = tmp_path / "usr", tmp_path / "var"
+    (usr / "lib" / "__pycache__").mkdir(parents=True)
+    (var / "log").mkdir(parents=True)
+    (usr / "lib" / "old.py").write_text("before")
+    time.sleep(0.05)
+    start = time.time()
+
+    def changes():
+        return root_conftest._system_changes(start, roots=(str(usr), str(var)), allowed=(str(var / "log"),))
+
+    assert changes() == []
+    (usr / "lib" / "__pycache__" / "old.cpython-311.pyc").write_bytes(b"bytecode is fine")
+    (var / "log" / "x.log").write_text("logs too")
+    assert changes() == []
+    (usr / "lib" / "old.py").write_text("changed")
+    assert changes() == [str(usr / "lib" / "old.py")]
+    assert root_conftest._system_changes(0.0, roots=(str(tmp_path / "missing"),)) == []
