@@ -7,6 +7,7 @@ import numpy as np
 import torch
 from scipy import linalg
 
+from aigc_course import metrics
 from aigc_course.exercises import ch4
 from exercise_helpers import checker_tests, rejected, solution_of
 
@@ -92,13 +93,34 @@ def test_q45a_frechet_distance():
               "SQUARED")
 
 
-def test_q45b_iwae_bound():
+def test_q45b_precision():
     q = ch4.q45b
-    assert q.check(lambda lw: torch.logsumexp(lw, 0) - math.log(lw.shape[0]), quiet=True)
-    rejected(q, lambda lw: lw.mean(0), "ELBO")
-    rejected(q, lambda lw: torch.logsumexp(lw, 0), "log K")
-    rejected(q, lambda lw: torch.log(torch.exp(lw).mean(0)), "underflows")
-    rejected(q, lambda lw: torch.logsumexp(lw, 1) - math.log(lw.shape[1]), "dim 0")
+
+    def right(real, fake, k):
+        radii = torch.cdist(real, real).kthvalue(k + 1, dim=1).values
+        return (torch.cdist(fake, real) <= radii).any(dim=1).float().mean()
+
+    def with_a_loop(real, fake, k):  # another correct form: one fake at a time, numpy
+        real, fake = real.numpy(), fake.numpy()
+        d = np.linalg.norm(real[:, None] - real[None], axis=2)
+        radii = np.sort(d, axis=1)[:, k]
+        return float(np.mean([np.any(np.linalg.norm(real - f, axis=1) <= radii) for f in fake]))
+
+    assert q.check(right, quiet=True)
+    assert q.check(with_a_loop, quiet=True)
+    assert q.check(lambda r, f, k: metrics.precision_recall(r, f, k).precision, quiet=True)
+    rejected(q, lambda r, f, k: (torch.cdist(f, r) <= torch.cdist(r, r).kthvalue(k, 1).values).any(1).float().mean(),
+             "OTHER")
+    rejected(q, lambda r, f, k: metrics.precision_recall(r, f, k).recall, "RECALL")
+    rejected(q, lambda r, f, k: (torch.cdist(f, r) <= torch.cdist(r, r).kthvalue(k + 1, 1).values.mean())
+             .any(1).float().mean(), "own radius")
+
+    def nearest_only(real, fake, k):
+        radii = torch.cdist(real, real).kthvalue(k + 1, dim=1).values
+        d, i = torch.cdist(fake, real).min(dim=1)
+        return (d <= radii[i]).float().mean()
+
+    rejected(q, nearest_only, "NEAREST")
 
 
 def test_q45c_fid_at_infinity():

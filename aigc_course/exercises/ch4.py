@@ -291,35 +291,58 @@ def frechet(mu1, s1, mu2, s2):
 )
 
 
-def _check_iwae(fn: Callable) -> None:
-    gen = torch.Generator().manual_seed(451)
-    log_w = -1000 + 5 * torch.randn(50, 8, generator=gen, dtype=torch.float64)  # (K, B): exp underflows
-    K = log_w.shape[0]
-    expected = torch.logsumexp(log_w, dim=0) - math.log(K)
-    wrong = {
-        "this is the mean of the log-weights, the ELBO estimate (the K = 1 bound averaged over K draws): "
-        "the IWAE bound takes the log of the MEAN WEIGHT, log (1/K) Σ_k w_k.": log_w.mean(dim=0),
-        "the 1/K inside the log is missing: subtract log K from the logsumexp.": torch.logsumexp(log_w, dim=0),
-        "the K samples are along dim 0 (log_w has shape (K, B)); you reduced over the batch.":
-            torch.logsumexp(log_w, dim=1) - math.log(log_w.shape[1]),
-    }
-    answer = as_tensor(fn(log_w.clone()), "IWAE bound")
-    if answer.shape == expected.shape and not torch.isfinite(answer).all():
-        raise CheckFailed("right idea, but exp(−1000) underflows to 0 even in float64, and log(0) = −inf: compute "
-                          "log Σ exp with torch.logsumexp, which subtracts the maximum first.")
-    judge(answer, expected, wrong, what="IWAE bound per image")
+def _pr_sets(seed: int, n_dense: int = 40, n_sparse: int = 20, m: int = 200) -> tuple[torch.Tensor, torch.Tensor]:
+    """Real points: a dense and a sparse cluster (so the k-NN radii differ a lot); fakes spread over both."""
+    gen = torch.Generator().manual_seed(seed)
+    real = torch.cat([0.1 * torch.randn(n_dense, 2, generator=gen), 3 + 1.5 * torch.randn(n_sparse, 2, generator=gen)])
+    fake = torch.cat([0.4 * torch.randn(m // 3, 2, generator=gen), 3 + 2.5 * torch.randn(m // 3, 2, generator=gen),
+                      1.5 + 0.8 * torch.randn(m - 2 * (m // 3), 2, generator=gen)])
+    return real.double(), fake.double()
+
+
+def _check_precision(fn: Callable) -> None:
+    for k, seed in ((3, 450), (1, 550)):
+        real, fake = _pr_sets(seed)
+        d_rr, d_fr = torch.cdist(real, real), torch.cdist(fake, real)
+        radii = d_rr.kthvalue(k + 1, dim=1).values                      # the point itself is at distance 0
+        nearest_d, nearest_i = d_fr.min(dim=1)
+        expected = (d_fr <= radii).any(dim=1).double().mean()
+        wrong = {
+            "each real point's radius must be the distance to its k-th nearest OTHER real point: in "
+            "torch.cdist(real, real) every row holds a 0 (the point itself), so take kthvalue(k + 1).":
+                (d_fr <= d_rr.kthvalue(k, dim=1).values).any(dim=1).double().mean(),
+            "that is RECALL: the share of real points inside the balls around the fakes. Precision puts the "
+            "balls around the REAL points and counts the fakes inside them.":
+                (torch.cdist(real, fake) <= torch.cdist(fake, fake).kthvalue(k + 1, dim=1).values)
+                .any(dim=1).double().mean(),
+            "one radius for every ball (the mean k-NN radius) loses what the method is for: dense regions get "
+            "small balls and sparse ones large balls. Give each real point its own radius.":
+                (nearest_d <= radii.mean()).double().mean(),
+            "checking only the ball of the NEAREST real point is not enough: a fake can lie outside its nearest "
+            "neighbour's small ball and still inside the larger ball of another real point. Test all balls "
+            "(`.any(dim=1)` over the real points).": (nearest_d <= radii[nearest_i]).double().mean(),
+        }
+        judge(fn(real.clone(), fake.clone(), k), expected, wrong, what=f"precision with k = {k}",
+              atol=1e-6, rtol=1e-6)
 
 
 q45b = Question(
     name="q45b",
-    prompt="Write `iwae_bound(log_w)`: from importance log-weights of shape (K, B) "
-           "(log p(x, z_k) − log q(z_k|x)), return the IWAE bound per image, shape (B,), numerically stable.",
-    checker=_check_iwae,
-    hints=["L_K = log (1/K) Σ_k exp(log w_k): a log-mean-exp over the K samples.",
-           "`torch.logsumexp(log_w, dim=0) - math.log(log_w.shape[0])`."],
+    prompt="Write `precision(real, fake, k)`: the improved precision of Kynkäänniemi et al. (2019) from "
+           "feature tensors real (N, D) and fake (M, D): the share of fakes that fall inside at least one "
+           "ball around a real point, whose radius is the distance to that point's k-th nearest real neighbour.",
+    checker=_check_precision,
+    hints=["`torch.cdist(a, b)` gives all pairwise distances. The radii come from cdist(real, real), the "
+           "test from cdist(fake, real).",
+           "Each row of cdist(real, real) contains a 0: the point itself. The k-th nearest OTHER point is "
+           "`.kthvalue(k + 1, dim=1)`.",
+           "A fake is inside if it is within the radius of ANY real point: compare the (M, N) distances with the "
+           "(N,) radii, then `.any(dim=1)` and average."],
     solution_code="""
-def iwae_bound(log_w):
-    return torch.logsumexp(log_w, dim=0) - math.log(log_w.shape[0])
+def precision(real, fake, k):
+    radii = torch.cdist(real, real).kthvalue(k + 1, dim=1).values   # skip the point itself
+    inside = torch.cdist(fake, real) <= radii                        # (M, N): fake j in the ball of real i
+    return inside.any(dim=1).float().mean()
 """,
 )
 

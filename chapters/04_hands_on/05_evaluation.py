@@ -766,43 +766,55 @@ print(f"floor at N = {N}: {mine(*f1, *f2):.4f} (metrics.fid: {floor:.4f})")
 np.testing.assert_allclose(mine(*f1, *f2), floor, rtol=1e-6)
 
 # %% [markdown]
-# **Exercise 4.5b: the IWAE bound.** Write `iwae_bound(log_w)`: from importance log-weights of shape (K, B),
-# return $\mathcal L_K$ for each of the B images. Log-weights of images are around $-250$ nats or less, so
-# the computation must not exponentiate them directly.
+# **Exercise 4.5b: precision from $k$-NN balls.** Write `precision(real, fake, k)` for feature tensors
+# `real` (N, D) and `fake` (M, D): around every real point a ball whose radius is the distance to its $k$-th
+# nearest *other* real point; return the share of fakes inside at least one ball (the definition above).
+# Swapping the arguments then gives recall.
 
 # %%
-def iwae_bound(log_w):
+def precision(real, fake, k):
     ...  # your code
 
 
-ch4.q45b.check(iwae_bound);
+ch4.q45b.check(precision);
 
 # %% [markdown]
 # :::{dropdown} Solution
 # ```python
-# def iwae_bound(log_w):
-#     return torch.logsumexp(log_w, dim=0) - math.log(log_w.shape[0])
+# def precision(real, fake, k):
+#     radii = torch.cdist(real, real).kthvalue(k + 1, dim=1).values   # skip the point itself
+#     inside = torch.cdist(fake, real) <= radii                        # (M, N): fake j in the ball of real i
+#     return inside.any(dim=1).float().mean()
 # ```
-# `torch.logsumexp` subtracts the largest log-weight before exponentiating, so nothing underflows. The mean of
-# the log-weights instead of the log of the mean weight gives the ELBO, which is lower by Jensen's inequality.
+# Every row of `cdist(real, real)` holds a zero, the point's distance to itself, so the $k$-th nearest
+# other point is the $(k+1)$-th smallest entry. A fake counts if it lies in *any* ball, not only in the ball
+# of its nearest real point: in a sparse region the balls are large, and a fake can miss its nearest
+# neighbour's small ball and still sit inside a larger one.
 # :::
 
 # %% tags=["hide-cell"]
-def reference_iwae_bound(log_w):
-    return torch.logsumexp(log_w, dim=0) - math.log(log_w.shape[0])
+def reference_precision(real, fake, k):
+    radii = torch.cdist(real, real).kthvalue(k + 1, dim=1).values
+    return (torch.cdist(fake, real) <= radii).any(dim=1).float().mean()
 
 
-assert ch4.q45b.check(reference_iwae_bound, quiet=True)
+assert ch4.q45b.check(reference_precision, quiet=True)
+
+# %% [markdown]
+# Your function on the real features of the table above: precision, and with the arguments swapped recall,
+# of the "model" that produces only classes 0-4.
 
 # %%
-mine = iwae_bound if ch4.q45b.check(iwae_bound, quiet=True) else reference_iwae_bound
-print("using", "your iwae_bound" if mine is iwae_bound
+mine = precision if ch4.q45b.check(precision, quiet=True) else reference_precision
+print("using", "your precision" if mine is precision
       else "the reference (yours does not pass yet)")
-with torch.no_grad():
-    x = metrics.to_model_space(test.images[:8]).to(dev)
-    log_w = vae.log_weights(x, 20, generator=torch.Generator().manual_seed(0))     # (20, 8)
-print("L_20 of eight test images:", mine(log_w).cpu().numpy().round(1))
-torch.testing.assert_close(mine(log_w), losses.iwae_bound(log_w))
+p_half = float(mine(test_feats[:N], half_classes, 3))
+r_half = float(mine(half_classes, test_feats[:N], 3))          # roles swapped: recall
+package = pr["only classes 0-4"]
+print(f"only classes 0-4: precision {p_half:.3f}, recall {r_half:.3f} "
+      f"(metrics.precision_recall: {package.precision:.3f}, {package.recall:.3f})")
+# equal up to one point in 2 000 whose distance ties a radius within float32 round-off
+np.testing.assert_allclose([p_half, r_half], list(package), atol=1.5 / N)
 
 # %% [markdown]
 # **Exercise 4.5c: FID at infinitely many samples.** FID's bias falls like $1/n$ (see the floor above), so
