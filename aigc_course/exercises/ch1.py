@@ -539,10 +539,10 @@ def _check_next_char_probs(fn: Callable) -> None:
         expected = _reference_probs(logits, temperature, top_k)
         what = f"probabilities for temperature={temperature}, top_k={top_k}"
         wrong = {
-            "the temperature multiplies the logits: it must DIVIDE them, so that T < 1 sharpens the "
-            "distribution and T > 1 flattens it.": _reference_probs(logits * temperature ** 2, temperature,
+            "the temperature multiplies the logits: it must DIVIDE them, so that τ < 1 sharpens the "
+            "distribution and τ > 1 flattens it.": _reference_probs(logits * temperature ** 2, temperature,
                                                                     top_k),
-            "the temperature is missing: softmax(logits / T).": _reference_probs(logits, 1.0, top_k),
+            "the temperature is missing: softmax(logits / τ).": _reference_probs(logits, 1.0, top_k),
             "the softmax runs over the wrong axis: logits have shape (batch, vocabulary), and each row must "
             "sum to 1 (softmax(dim=-1)).": torch.softmax(logits / temperature, dim=0),
         }
@@ -567,7 +567,7 @@ q14b = Question(
            "softmax(logits / temperature) over the last axis, restricted to the top_k largest logits (and "
            "renormalised) when top_k is given. logits has shape (..., V).",
     checker=_check_next_char_probs,
-    hints=["Divide by the temperature first; T → 0 approaches the argmax, T = 1 is the model itself.",
+    hints=["Divide by the temperature first; τ → 0 approaches the argmax, τ = 1 is the model itself.",
            "For top-k: `kth = torch.topk(scaled, top_k, dim=-1).values[..., -1:]`, set the scaled logits "
            "below kth to −inf, then softmax(dim=-1)."],
     solution_code="""

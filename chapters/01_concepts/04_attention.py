@@ -116,7 +116,9 @@ assert (by_d - ref).abs().max() > 0.01 and (wrong_axis - ref).abs().max() > 0.01
 # %% [markdown]
 # The formula matches PyTorch to rounding error, with and without the mask; dividing by $d$ instead of
 # $\sqrt d$, or normalising over the wrong axis, does not. (One of the source articles prints the attention
-# formula as $QK^\top/\sqrt{d_k}$ alone, without the softmax and without $V$: errata E85.)
+# formula as $QK^\top/\sqrt{d_k}$ alone, without the softmax and without $V$: entry E85 of the
+# [errata](../appendix/errata.ipynb), which records the mistakes of the five blog articles this course was
+# commissioned from.)
 #
 # ## Why divide by $\sqrt d$?
 #
@@ -250,8 +252,11 @@ glue("e14_vocab", len(vocab), display=False)
 #
 # **Embeddings.** A model cannot multiply ids. A **token embedding** (词嵌入) table $E \in \mathbb R^{V
 # \times D}$ gives each character a learned vector: looking up row $i$ is the same as multiplying the one-hot
-# vector of $i$ by $E$. Attention itself ignores the order of its inputs (permute the rows of $X$ and the
-# output rows are permuted the same way), so a second table of **position embeddings** (位置嵌入) is added.
+# vector of $i$ by $E$. Here $V$ is the model's table size, `cfg.vocab_size` = {glue:text}`e14_table_size:,`:
+# the {glue:text}`e14_vocab:,` characters of the poems and some unused ids to spare. Attention without a mask
+# ignores the order of its inputs (permute the rows of $X$ and the output rows are permuted the same way);
+# the causal mask tells a position which tokens came before it, but not how far back. So a second table of
+# **position embeddings** (位置嵌入) is added.
 # The course's model also uses the token table, transposed, as its output layer (weight tying
 # {cite}`press2017tying`). We build it with the recipe's configuration and check these facts, together with
 # its parameter count: $VD + TD$ for the embeddings, $12D^2 + 13D$ per block (attention $4D^2 + 4D$, MLP
@@ -272,6 +277,7 @@ n_formula = V * D + T * D + L * (12 * D**2 + 13 * D) + 2 * D
 print(f"parameters: formula {n_formula:,}, count_parameters {count_parameters(fresh):,}")
 assert n_formula == count_parameters(fresh)
 glue("e14_params", count_parameters(fresh), display=False)
+glue("e14_table_size", V, display=False)
 
 # %% [markdown]
 # ## Training, live
@@ -344,8 +350,9 @@ glue("e14_source", source, display=False)
 # **Bits per character.** We score models by their average cross-entropy on the held-out poems, in
 # **bits per character** (每字符比特数): nats divided by $\ln 2$. It is the number of bits an ideal compressor
 # driven by the model would need per character of new text, so lower is better. Three baselines make the
-# number meaningful: the uniform distribution over the vocabulary ($\log_2 V$ bits); the **unigram** model
-# (character frequencies of the training text); and the **bigram** model $p(c_{t+1} \mid c_t)$, counted on
+# number meaningful: the uniform distribution over the {glue:text}`e14_vocab:,` characters that occur
+# ($\log_2$ of that number, in bits); the **unigram** model (character frequencies of the training text, with
+# add-0.1 smoothing); and the **bigram** model $p(c_{t+1} \mid c_t)$, counted on
 # the training text with add-0.1 smoothing (`text.bigram_bits_per_char`).
 
 # %%
@@ -374,7 +381,9 @@ glue("e14_dropout", cfg.dropout, display=False)
 
 # %% [markdown]
 # The model ({glue:text}`e14_source`) needs {glue:text}`e14_bpc_model:.2f` bits per character on poems it
-# has never seen, against {glue:text}`e14_bpc_bigram:.2f` for the bigram baseline,
+# was never trained on (slightly optimistic: the full recipe's steps and dropout were chosen on these same
+# poems, see below; {glue:text}`e14_n_poems` poems leave too little for a third split), against
+# {glue:text}`e14_bpc_bigram:.2f` for the bigram baseline,
 # {glue:text}`e14_bpc_unigram:.2f` for character frequencies alone and {glue:text}`e14_bpc_uniform:.2f` for
 # a uniform guess. Notice that the bigram model is *worse* than the unigram one here: with
 # {glue:text}`e14_train_chars:,` training characters, most of the millions of possible character pairs are
@@ -392,12 +401,12 @@ glue("e14_dropout", cfg.dropout, display=False)
 # To generate, we feed a prompt, take the model's logits $\ell$ for the next character, and sample from
 #
 # $$
-# p_T(c) = \frac{\exp(\ell_c / T)}{\sum_{c'} \exp(\ell_{c'} / T)} ,
+# p_\tau(c) = \frac{\exp(\ell_c / \tau)}{\sum_{c'} \exp(\ell_{c'} / \tau)} ,
 # $$
 #
-# where the **temperature** (温度) $T$ *divides* the logits. $T = 1$ samples the model as trained; $T < 1$
-# sharpens the distribution towards the most likely characters (as $T \to 0$, greedy decoding); $T > 1$
-# flattens it towards uniform. **Top-$k$ sampling** {cite}`fan2018hierarchical` first keeps only the $k$
+# where the **temperature** (温度) $\tau$ *divides* the logits ($\tau$, since $T$ is already the window
+# length). $\tau = 1$ samples the model as trained; $\tau < 1$ sharpens the distribution towards the most
+# likely characters (as $\tau \to 0$, greedy decoding); $\tau > 1$ flattens it towards uniform. **Top-$k$ sampling** {cite}`fan2018hierarchical` first keeps only the $k$
 # largest logits (the others get $-\infty$, hence probability 0) and renormalises, which cuts off the long
 # tail of unlikely characters; nucleus sampling {cite}`holtzman2020degeneration` is a refinement. Here is the
 # sampling step on the page, checked against the package's `CharTransformer.generate`: with the same random
@@ -447,7 +456,7 @@ order = torch.argsort(logits, descending=True)[:12]
 width = 0.27
 for i, t in enumerate([0.5, 1.0, 2.0]):
     ax.bar(np.arange(12) + (i - 1) * width, next_char_probs(logits, t)[order], width,
-           label=f"T = {t}")
+           label=f"τ = {t}")
 labels = [repr(vocab.itos[int(c)])[1:-1] for c in order]  # "\\n" for the line break
 cjk = [f.name for f in font_manager.fontManager.ttflist if "CJK SC" in f.name]  # fonts-noto-cjk
 ax.set_xticks(range(12), labels, fontfamily=cjk[:1] + ["sans-serif"])
@@ -458,7 +467,7 @@ plt.show()
 
 # %% [markdown]
 # The entropy of the next-character distribution grows with the temperature, as it must: dividing the logits
-# by a larger $T$ shrinks their differences. Now the samples themselves, each 48 new characters after the
+# by a larger $\tau$ shrinks their differences. Now the samples themselves, each 48 new characters after the
 # first line of Li Bai's 《夜思》 (better known as 《静夜思》), from one fixed random seed per row
 # (↵ marks a line break).
 
@@ -470,7 +479,7 @@ for temperature, top_k in settings:
                          generator=torch.Generator().manual_seed(0))
     sample = vocab.decode(out).replace("\n", "↵")  # ↵ marks a line break
     distinct[temperature, top_k] = len(set(out[len(prompt):].tolist()))
-    print(f"T = {temperature}, top-k = {str(top_k):>4}:  {sample}\n")
+    print(f"τ = {temperature}, top-k = {str(top_k):>4}:  {sample}\n")
     assert out[:len(prompt)].tolist() == prompt.tolist() and len(out) == len(prompt) + 48
 print("distinct characters among the 48 new ones:",
       ", ".join(f"T={t}{'' if k is None else f' top-{k}'}: {n}"
@@ -483,9 +492,9 @@ glue("e14_distinct_hot", distinct[1.3, None], display=False)
 # How good the samples look depends on the model that was loaded ({glue:text}`e14_source`): a briefly
 # trained model has mostly learnt which characters are frequent, and more training adds the structure of
 # the poems (line lengths, punctuation, common word pairs). The effect of the temperature shows in any
-# case: at $T = 0.5$ the 48 new characters contain only {glue:text}`e14_distinct_cold` distinct ones (the
-# most likely characters, repeated), at $T = 1.3$ {glue:text}`e14_distinct_hot`, many of them rare and in
-# no sensible order. Top-$k$ cuts off that tail at $T = 1$. The same trade-off between reliability and
+# case: at $\tau = 0.5$ the 48 new characters contain only {glue:text}`e14_distinct_cold` distinct ones (the
+# most likely characters, repeated), at $\tau = 1.3$ {glue:text}`e14_distinct_hot`, many of them rare and in
+# no sensible order. Top-$k$ cuts off that tail at $\tau = 1$. The same trade-off between reliability and
 # diversity, set by the temperature, exists in every large language model.
 #
 # ## Exercises
@@ -545,7 +554,7 @@ ch1.q14b.check(my_next_char_probs);
 #         scaled = scaled.masked_fill(scaled < kth, float("-inf"))
 #     return torch.softmax(scaled, dim=-1)
 # ```
-# Multiplying by the temperature would do the opposite of what $T$ promises: $T = 2$ would sharpen.
+# Multiplying by the temperature would do the opposite of what $\tau$ promises: $\tau = 2$ would sharpen.
 # `[..., -1:]` keeps the last axis, so the threshold broadcasts against each row.
 # :::
 

@@ -179,8 +179,9 @@ assert abs(elbo_mc - elbo_cf) < 4 * elbo_se
 
 # %% [markdown]
 # Now the two derivations, on many cases at once: 2 000 data points from the model, each with its own
-# random Gaussian $q = \mathcal N(\mu, C)$: a random mean around the posterior mean and a random full
-# covariance, from very close to the posterior to far from it. For each we compute
+# random Gaussian $q = \mathcal N(\mu, C)$: a mean from near the posterior mean to far from it, and a random
+# full covariance (none very close to the posterior's: the smallest gap printed below says how close the
+# nearest comes). For each we compute
 #
 # * the gap $\log p(x) - \mathcal L(x; q)$ from the two closed forms above, and
 # * $\mathrm{KL}(q \,\|\, p(z \mid x))$ independently, with `torch.distributions.kl_divergence` between
@@ -195,7 +196,7 @@ assert abs(elbo_mc - elbo_cf) < 4 * elbo_se
 n = 2000
 x = sample_x(n, gen)                                           # (n, D)
 m_post, S = posterior(x)
-spread = torch.logspace(-2, 0.5, n)[:, None]                   # from near the posterior to far off
+spread = torch.logspace(-2, 0.5, n)[:, None]                   # means: near the posterior to far
 mu = m_post + spread * torch.randn(n, d, generator=gen)        # random means, (n, d)
 A = spread[:, :, None] * torch.randn(n, d, d, generator=gen)
 C = A @ A.transpose(1, 2) + 1e-3 * torch.eye(d)                # random covariances, (n, d, d)
@@ -254,7 +255,8 @@ plt.show()
 # ## One encoder for all data points: the amortisation gap
 #
 # In the check above each data point had its own $q$. A VAE instead restricts $q$ to a **family**,
-# diagonal Gaussians $\mathcal N(\mu, \operatorname{diag}\sigma^2)$, and computes their parameters with
+# diagonal Gaussians $\mathcal N(\mu, \operatorname{diag} s^2)$ ($s$, not the decoder's noise $\sigma$), and
+# computes their parameters with
 # one encoder for all $x$: the cost of inference is *amortised* over the data set. Cremer et al.
 # {cite}`cremer2018inference` split the resulting **inference gap** $\log p(x) - \mathcal L(x; q_\phi)$
 # in two:
@@ -275,7 +277,7 @@ plt.show()
 # $1/\Lambda_{jj}$, where $\Lambda = S^{-1}$ is the posterior precision. Its gap is the same for every $x$:
 # $\tfrac12\big(\sum_j \log \Lambda_{jj} - \log \det \Lambda\big)$. We check this by optimising a diagonal
 # $q$ for each of 500 held-out data points separately (L-BFGS on the closed-form ELBO), and then train a
-# **linear encoder** $\mu = A x + c$, $\log \sigma^2 = v$ the way a VAE is trained: by stochastic gradient
+# **linear encoder** $(\mu, \log s^2) = A x + c$ (both linear in $x$) the way a VAE is trained: by stochastic gradient
 # ascent on a one-sample estimate of the ELBO (the reparameterised sample of 3.2) over 2 000 training
 # points.
 
@@ -351,10 +353,12 @@ glue("e31_approx_gap", approx_gap, display=False)
 glue("e31_amort_gap_early", amort_gaps[1], display=False)
 glue("e31_amort_gap", amort_gaps[-1], display=False)
 glue("e31_amort_steps", checkpoints[-1], display=False)
+glue("e31_amort_steps_early", checkpoints[1], display=False)
 
 # %% [markdown]
 # The approximation gap is {glue:text}`e31_approx_gap:.3f` nats per data point, whatever the encoder. The
-# amortisation gap is {glue:text}`e31_amort_gap_early:.3f` nats after 100 steps and
+# amortisation gap is {glue:text}`e31_amort_gap_early:.3f` nats after {glue:text}`e31_amort_steps_early`
+# steps and
 # {glue:text}`e31_amort_gap:.4f` nats after {glue:text}`e31_amort_steps` steps. In this model it can
 # shrink towards zero: the exact posterior mean $m(x)$ is a linear function of $x$ and the best variances
 # do not depend on $x$, so a linear encoder *can* output $q^*_x$ for every $x$; what remains is the
