@@ -6,11 +6,14 @@
 3. Code lines stay under ``MAX_LINE`` characters, so code never scrolls sideways on the website.
 4. Numbers are glued with ``aigc_course.plotting.glue``, not ``myst_nb.glue``: numpy 2 scalars glued
    directly print as ``np.float64(...)``, which the book cannot format (a warning, a number missing).
+5. Every cell marker is ``# %%``, optionally followed by ``[markdown]`` and then metadata: text before
+   ``[markdown]`` would become the cell's hidden title, and that line vanishes from the page.
 Run ``jupytext --sync chapters/*/*.py`` to fix (1) and ``python tools/check_notebooks.py --strip`` for (2).
 """
 from __future__ import annotations
 
 import pathlib
+import re
 import sys
 
 import jupytext
@@ -18,6 +21,8 @@ import nbformat
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 MAX_LINE = 99  # characters in a code cell's line
+# "# %%", "# %% [markdown]", then optional metadata (tags=[...] or a JSON object)
+CELL_MARKER = re.compile(r'^# %%( \[markdown\])?( (tags=\[.*\]|\{.*\}|\w+=\S.*))?$')
 
 
 def cells(nb) -> list[tuple[str, str]]:
@@ -34,6 +39,10 @@ def main(argv: list[str]) -> int:
         if not ipynb.exists():
             problems.append(f"{ipynb.relative_to(ROOT)} is missing: run `jupytext --sync {py.relative_to(ROOT)}`")
             continue
+        for number, line in enumerate(py.read_text().splitlines(), 1):
+            if line.startswith("# %%") and not CELL_MARKER.match(line):
+                problems.append(f"{py.relative_to(ROOT)}:{number}: a malformed cell marker (text before "
+                                f"[markdown] becomes a hidden title and leaves the page): {line[:60]}...")
         if cells(jupytext.read(py)) != cells(nbformat.read(ipynb, as_version=4)):
             problems.append(f"{py.relative_to(ROOT)} and its .ipynb differ: run `jupytext --sync {py.relative_to(ROOT)}`")
     for ipynb in notebooks:

@@ -175,7 +175,8 @@ print(f"{'real test images called generated':<36}{false_alarm:7.1%}")
 for name in GENERATORS:
     print(f"{name + (' (seen)' if name in SEEN else ' (unseen)'):<36}{caught[name]:7.1%} detected")
 
-# %% The standard summary for a detector is the **balanced accuracy** (平衡准确率): the mean of the [markdown]
+# %% [markdown]
+# The standard summary for a detector is the **balanced accuracy** (平衡准确率): the mean of the
 # share of real images it calls real and the share of generated images it calls generated, on held-out images.
 # We compute it for the generators used in training and for the others; the difference is the **generalisation
 # gap**.
@@ -519,7 +520,8 @@ ax.set_title(f"Watermark scores (eps = {EPS:g}): clean images close to N(0, 1), 
 ax.legend()
 plt.show()
 
-# %% On [markdown] {"incorrectly_encoded_metadata": "{glue:text}`r56_wm_n_clean:,` clean images the sign score has mean"}
+# %% [markdown]
+# On {glue:text}`r56_wm_n_clean:,` clean images the sign score has mean
 # {glue:text}`r56_wm_clean_mean:+.2f` and standard deviation {glue:text}`r56_wm_clean_sd:.2f`, and the
 # threshold {glue:text}`r56_wm_threshold:.2f` flags {glue:text}`r56_wm_fpr:.3%` of them against the nominal
 # {glue:text}`r56_wm_alpha:.1%`. The Binomial argument holds for a
@@ -688,7 +690,8 @@ glue("r56_nn_test_min", d_test.min().item(), display=False)
 glue("r56_nn_ref", n_ref, display=False)
 assert d_gen.min() > 0.5 * d_test.min(), "no sample is a near-copy by this crude measure"
 
-# %% In Euclidean distance over the 784 grey levels, the DCGAN's samples lie at a median distance [markdown]
+# %% [markdown]
+# In Euclidean distance over the 784 grey levels, the DCGAN's samples lie at a median distance
 # of {glue:text}`r56_nn_gen:.0f` grey levels from the nearest of {glue:text}`r56_nn_ref:,` training images,
 # held-out real images at {glue:text}`r56_nn_test:.0f`; the closest sample is at
 # {glue:text}`r56_nn_gen_min:.0f`, the closest test image at {glue:text}`r56_nn_test_min:.0f`. No sample is a
