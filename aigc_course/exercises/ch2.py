@@ -187,7 +187,8 @@ def _check_chain_rule(grad_fn: Callable) -> None:
     expected = both(-1 / d * dd_dx)
     wrong = {
         "dD/dx is missing: you multiplied dL/dD = −1/D directly by dx/dθ. The factor dD/dx tells the "
-        "generator in which direction D's opinion improves (article 000 makes the same omission).":
+        "generator in which direction D's opinion improves (source article A makes the same omission: "
+        "errata E05).":
             both(-1 / d),
         "you used dl/dx, the slope of D's logit, where dD/dx = σ'(l)·dl/dx = D(1 − D)·dl/dx is needed.":
             both(-1 / d * dl_dx),

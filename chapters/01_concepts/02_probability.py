@@ -524,7 +524,8 @@ ch1.q12a.check(my_gaussian_kl);
 #     return torch.log(sigma2 / sigma1) + (sigma1**2 + (mu1 - mu2)**2) / (2 * sigma2**2) - 0.5
 # ```
 # The expectation is over the **first** distribution, so $\sigma_1^2$ and $\mu_1$ appear in the numerator
-# and $\sigma_2^2$ below. Swapping the arguments gives a different number (see the table above).
+# and $\sigma_2^2$ below. Swapping the arguments gives a different number (see
+# $\mathrm{KL}(\mathcal N(0, 1) \,\|\, \mathcal N(1, 2^2))$ and its swap, computed earlier on this page).
 # :::
 
 # %% tags=["hide-cell"]

@@ -358,9 +358,10 @@ glue("e13_bn_gap", train_eval_gap, display=False)
 
 # %% [markdown]
 # Changing the seven other samples moved sample 0's batch-norm output by up to
-# {glue:text}`e13_bn_shift:.2f`, and left its layer-norm output unchanged. After one training step, the
-# running statistics are still far from the batch's, so evaluation mode changes the outputs by up to
-# {glue:text}`e13_bn_gap:.2f`.
+# {glue:text}`e13_bn_shift:.2f`, and left its layer-norm output unchanged. After only three forward passes
+# in training mode (each moves the running averages 10% of the way to the batch's statistics: momentum
+# 0.1), the running statistics are still far from the batch's, so evaluation mode changes the outputs by
+# up to {glue:text}`e13_bn_gap:.2f`.
 
 # %% [markdown]
 # ## Activations and their derivatives

@@ -185,7 +185,8 @@ glue("e22_d_m30", float(probs[1].item()), display=False)
 # The vanishing comes from the **sigmoid**, not from the logarithm. With respect to $D$ itself,
 # $\partial_D \log(1 - D) = -1/(1 - D)$, which tends to $-1$ as $D \to 0$ and is not small at all. The chain
 # rule through $\sigma$ multiplies it by $\sigma'(\ell) = D(1 - D) \approx D$. This is why a derivative "with
-# respect to $D$" is not the gradient the generator receives (section 3 below).
+# respect to $D$" is not the gradient the generator receives (see "The chain rule from the loss to the
+# generator's parameters" below).
 #
 # We measure both gradients with autograd, one sample per $D$ value. The package losses average over the
 # batch, so we multiply the loss by the batch size to get per-sample derivatives.
@@ -416,8 +417,8 @@ plt.show()
 #   need not be the same. The equal weights at $D = \tfrac12$ do not make the two losses equivalent.
 # * **The non-saturating objective is lopsided**, like the reverse KL in it. A generated sample where
 #   $p_{\text{data}} \approx 0$ makes the integrand $p_g \log\big(p_g / 2p_{\text{data}}\big)$ as large
-#   as you like. Data that $p_g$ misses contributes $p_{\text{data}} \log\tfrac12$: missing a part of the
-#   data costs a bounded amount. Section 2.3 measures how much this weakens the incentive to cover every
+#   as you like. Data that $p_g$ misses contributes $p_{\text{data}} \log\tfrac12 = -p_{\text{data}}\log 2$,
+#   a bounded (here even negative) amount: dropping part of the data is barely penalised. Section 2.3 measures how much this weakens the incentive to cover every
 #   mode.
 #
 # We check both gradient identities on Gaussians. The generator is $G_\theta(z) = \mu + s z$, so

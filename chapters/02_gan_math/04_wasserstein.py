@@ -268,7 +268,7 @@ plt.show()
 #   $\lambda \int (\lvert f'(t)\rvert - 1)^2 \rho(t)\, dt$, where $\rho$ is the density of the
 #   interpolates. Both depend on $f$ only through its slope, so the best critic can be found slope by
 #   slope: maximising $f' h - \lambda\rho\,(\lvert f'\rvert - 1)^2$ gives
-#   $f' = -\operatorname{sign}(h)\,\big(1 + \lvert h\rvert / (2\lambda\rho)\big)$. The two-sided penalty lets
+#   $f' = \operatorname{sign}(h)\,\big(1 + \lvert h\rvert / (2\lambda\rho)\big)$. The two-sided penalty lets
 #   the slope exceed 1, most where the interpolates are rare, and the estimate becomes
 #   $W_1 + \int h^2 / (2\lambda\rho)\, dt$. Restricted to rescaled copies $a f^*$ of the optimal critic
 #   (here $\lvert f^{*\prime}\rvert = 1$ wherever $F_P \ne F_Q$), the best is $a = 1 + W_1/(2\lambda)$ and the
@@ -344,7 +344,7 @@ glue("e24_at_bound", float(100 * at_bound), display=False)
 # **A trap in one dimension.** The slope of a 1-D critic cannot turn round without passing through 0,
 # where the penalty is at its local maximum. A critic that starts with the wrong orientation (slope
 # $+1$ where it should be $-1$) is held there, at the local optimum
-# $f' = \operatorname{sign}(h)\,\big(1 - \lvert h\rvert/(2\lambda\rho)\big)$, and its estimate is
+# $f' = -\operatorname{sign}(h)\,\big(1 - \lvert h\rvert/(2\lambda\rho)\big)$, and its estimate is
 # $-W_1 + \int h^2/(2\lambda\rho)\,dt$: negative. Which basin the critic falls into depends on its
 # initial weights. In more dimensions the gradient can rotate without vanishing, so the trap is a 1-D
 # effect, but a useful warning: the penalty is not convex in the critic.
@@ -427,21 +427,21 @@ torch.testing.assert_close(losses.gradient_penalty(critic, real, fake), torch.te
 # ## Six discriminators on 8 Gaussians
 #
 # Back to the 8 Gaussians and the MLP GAN of 2.3 (two hidden layers of 64 units, 2-D noise, Adam with
-# learning rate $2\cdot 10^{-3}$ and $\beta = (0.5, 0.9)$ for both players, batches of 256). Only the loss
-# and the Lipschitz treatment change. Besides the original loss and the two Wasserstein ones, there is the
+# learning rate $2\cdot 10^{-3}$ for both players, batches of 256). The loss and the Lipschitz treatment
+# change, and so does Adam's $\beta_2$: 0.9 here, as in the WGAN-GP paper, against 0.999 in 2.3. Besides the original loss and the two Wasserstein ones, there is the
 # **hinge loss** (合页损失) {cite}`lim2017geometric`, the margin loss of support vector machines applied to
 # $D$'s score: $D$ pays for real scores below $+1$ and fake scores above $-1$, and nothing beyond those
 # margins. SNGAN combines it with spectral normalisation {cite}`miyato2018spectral`.
 #
 # | row | discriminator loss | generator loss | $k$ (D steps per G step) |
 # |---|---|---|---|
-# | bce | $\overline{\operatorname{softplus}(-r)} + \overline{\operatorname{softplus}(f)}$ | $\overline{\operatorname{softplus}(-f)}$ (non-saturating) | 1 |
-# | hinge {cite}`lim2017geometric` | $\overline{\max(0, 1 - r)} + \overline{\max(0, 1 + f)}$ | $-\overline{f}$ | 1 |
+# | bce | $\overline{\operatorname{softplus}(-s_r)} + \overline{\operatorname{softplus}(s_g)}$ | $\overline{\operatorname{softplus}(-s_g)}$ (non-saturating) | 1 |
+# | hinge {cite}`lim2017geometric` | $\overline{\max(0, 1 - s_r)} + \overline{\max(0, 1 + s_g)}$ | $-\overline{s_g}$ | 1 |
 # | bce + SN, hinge + SN | the same, with spectral normalisation in D {cite}`miyato2018spectral` | | 1 |
-# | wgan-clip {cite}`arjovsky2017wgan` | $\overline{f} - \overline{r}$, weights clipped to $\pm 0.01$ | $-\overline{f}$ | 5 |
-# | wgan-gp {cite}`gulrajani2017wgangp` | $\overline{f} - \overline{r} + 10\,\mathrm{GP}$ | $-\overline{f}$ | 5 |
+# | wgan-clip {cite}`arjovsky2017wgan` | $\overline{s_g} - \overline{s_r}$, weights clipped to $\pm 0.01$ | $-\overline{s_g}$ | 5 |
+# | wgan-gp {cite}`gulrajani2017wgangp` | $\overline{s_g} - \overline{s_r} + 10\,\mathrm{GP}$ | $-\overline{s_g}$ | 5 |
 #
-# ($r$, $f$: the discriminator's outputs on real and generated batches.) The two Wasserstein rows use
+# ($s_r$, $s_g$: the discriminator's scores on real and generated batches; bars are batch means.) The two Wasserstein rows use
 # $k = 5$ critic steps as in their papers, because the dual estimate is only meaningful for a critic
 # close to its optimum; the others use Algorithm 1 with $k = 1$. Each row is trained with several seeds
 # (here {glue:text}`e24_steps` generator steps and {glue:text}`e24_n_seeds` seeds; the full profile trains
@@ -566,7 +566,8 @@ glue("e24_bsn_visited", float(final("bce + SN", "visited").mean()), display=Fals
 #   instance, uses a learning rate of $10^{-4}$ and far more steps), so this table compares the losses
 #   under equal, modest conditions; it does not rank them in general.
 #
-# Try it: give the Wasserstein rows $k = 1$, or the SN rows $k = 5$, and compare with the slow-D run of 2.3.
+# Try it: give the Wasserstein rows $k = 1$, or the SN rows $k = 5$, and compare with the slow-D run of 2.3
+# (set `betas=(0.5, 0.999)` in `BASE` first, so that only the loss differs).
 
 # %% [markdown]
 # ## Exercises

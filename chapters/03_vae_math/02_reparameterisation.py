@@ -60,7 +60,9 @@ print(ac.describe(torch.device("cpu")))  # this page runs on the CPU, whatever t
 # $$
 #
 # $\nabla_\phi \log q_\phi(z)$ is the **score** (得分函数). The estimator needs only values of $f$, never its
-# derivative, so it works for any $f$ and any $q$, discrete ones included. Because
+# derivative, so it works for any $f$ and any $q$, discrete ones included, as long as $q_\phi$ is
+# differentiable in $\phi$ and its support does not depend on $\phi$ (the swap of $\nabla_\phi$ and
+# $\int$ above fails for, say, $\mathrm{Uniform}(0, \phi)$). Because
 # $\mathbb E_q[\nabla_\phi \log q_\phi] = \nabla_\phi \int q_\phi = 0$, a constant $b$ can be subtracted
 # from $f$ without changing the expectation: $\mathbb E_q[(f(z) - b)\,\nabla_\phi \log q_\phi(z)]$. Such a
 # **baseline** (基线) reduces the variance when it is close to $f$. With $n$ samples, the *leave-one-out*
@@ -165,7 +167,9 @@ glue("e32_ratio_f2", table["sin(5z)", "pathwise"] / table["sin(5z)", "score + ba
 #
 # ### Variance against the number of samples
 #
-# Averaging $n$ independent samples divides the variance by $n$, for every estimator: more samples make
+# Averaging $n$ independent samples divides the variance by $n$: exactly for the plain estimators, and
+# to leading order for the leave-one-out baseline, whose terms share samples (its variance is
+# $c_1/n + c_2/n^2$, hence the fit from $n = 10$ on). More samples make
 # each estimate better at the same *rate*, so the ratios above are what more computation cannot remove. We
 # fit the slope of $\log \mathrm{Var}$ against $\log n$ and assert it is $-1$ to within 0.1.
 
@@ -196,23 +200,23 @@ plt.show()
 # The pathwise gradient needs a sample that is a *differentiable* function of the parameters. A Gaussian
 # has one, $z = \mu + \sigma\varepsilon$; so do other location–scale families and anything with a
 # differentiable inverse CDF. A discrete latent does not. Take $z \sim \mathrm{Bernoulli}(p)$ with
-# $p = \sigma(\theta)$ (the sigmoid of a logit $\theta$) and $f(z) = (z - 0.45)^2$. The exact gradient is
+# $p = \operatorname{sigmoid}(\eta)$ (a logit $\eta$) and $f(z) = (z - 0.45)^2$. The exact gradient is
 #
 # $$
-# \frac{d}{d\theta}\big(p\,f(1) + (1 - p)\,f(0)\big) = p(1 - p)\,\big(f(1) - f(0)\big) ,
+# \frac{d}{d\eta}\big(p\,f(1) + (1 - p)\,f(0)\big) = p(1 - p)\,\big(f(1) - f(0)\big) ,
 # $$
 #
-# because $\theta$ changes the *probabilities* of the two values, not the values. A sample
+# because $\eta$ changes the *probabilities* of the two values, not the values. A sample
 # $z = \mathbb 1[u < p]$, $u \sim U(0, 1)$, is a step function of $p$: its derivative is 0 wherever it
 # exists. So:
 #
 # * `torch.distributions.Bernoulli` has no `rsample` (`has_rsample` is False), and autograd finds no path
-#   from a hand-made sample back to $\theta$;
+#   from a hand-made sample back to $\eta$;
 # * the **straight-through** trick, which pretends $dz/dp = 1$, produces a gradient, but a biased one;
-# * the score function works: $\frac{d}{d\theta}\log \mathrm{Bernoulli}(z; \sigma(\theta)) = z - p$.
+# * the score function works: $\frac{d}{d\eta}\log \mathrm{Bernoulli}(z; \operatorname{sigmoid}(\eta)) = z - p$.
 
 # %%
-theta = torch.tensor(1.0, requires_grad=True)
+theta = torch.tensor(1.0, requires_grad=True)                # the logit eta of the text
 p = torch.sigmoid(theta)
 
 
@@ -221,7 +225,7 @@ def f_b(z):
 
 
 exact = (p * (1 - p) * (f_b(1.0) - f_b(0.0))).item()
-print(f"exact d/dtheta E[f(z)] = {exact:.4f}")
+print(f"exact d/d eta E[f(z)] = {exact:.4f}")
 
 dist = Bernoulli(logits=theta)
 print(f"Bernoulli.has_rsample = {dist.has_rsample}")

@@ -68,8 +68,9 @@ print(ac.describe(torch.device("cpu")))  # this page runs on the CPU, whatever t
 # `torch.distributions.kl_divergence` for `Normal` (per dimension, summed) and for a diagonal
 # `MultivariateNormal` (both to $10^{-10}$, in float64), and against a Monte Carlo average of
 # $\log q(z) - \log p(z)$ over 100 000 samples $z \sim q$, within four standard errors. Then the same
-# Monte Carlo check is applied to four wrong formulas, all of which appear in the source articles
-# (errata E30, E31, E87): each must *fail* it.
+# Monte Carlo check is applied to four wrong formulas, the sign error of one source article (errata E87)
+# and three common slips: each must *fail* it. (Errata E30 and E31, on what the KL is a function of and on
+# what $\log\sigma^2$ means, come up below.)
 
 # %%
 gen = torch.Generator().manual_seed(0)
@@ -119,7 +120,7 @@ glue("e33_mc_se", kl_se.max().item(), display=False)
 #
 # * **$o = \sigma$.** Nothing keeps it positive; one gradient step can push it below zero, and
 #   $\mathcal N(\mu, \sigma^2)$ with $\sigma < 0$ is not a distribution (`torch.distributions` refuses it).
-#   Near zero the KL's $-\log\sigma^2$ term has the gradient $-2/\sigma$, which explodes.
+#   Near zero the KL's $-\tfrac12\log\sigma^2$ term has the gradient $-1/\sigma$, which explodes.
 # * **$o = \log\sigma^2$** (the VAE's choice {cite}`kingma2014vae`). Every real $o$ is valid:
 #   $\sigma^2 = e^{o} > 0$ and $\sigma = e^{o/2}$. The KL's gradient
 #   $\partial\,\mathrm{KL}/\partial o = \tfrac12(e^{o} - 1)$ is bounded below by $-\tfrac12$, however small
@@ -160,7 +161,7 @@ assert torch.isfinite(losses.gaussian_kl(torch.zeros(1, 1), o32)).all()
 # %% [markdown]
 # ## Reading the KL dimension by dimension
 #
-# Summed over the data, the KL term is the **rate** of the code (3.4): how many nats the encoder spends,
+# Averaged over the data, the KL term is the **rate** of the code (3.4): how many nats the encoder spends,
 # on average, to move $q(z \mid x)$ away from the prior. Per dimension,
 # $\mathrm{KL}_j(x) = \tfrac12(\mu_j^2 + \sigma_j^2 - 1 - \log\sigma_j^2)$ says which dimensions the
 # encoder uses. A dimension that it ignores has $q(z_j \mid x) = p(z_j)$ for every $x$: zero KL, and no
@@ -231,7 +232,7 @@ ax2.set_title("dimensions with more KL matter more to the decoder")
 plt.show()
 
 # %% [markdown]
-# All {glue:text}`e33_active` of the 16 dimensions are active by Burda's criterion (threshold 0.01), and
+# {glue:text}`e33_active` of the 16 dimensions are active by Burda's criterion (threshold 0.01), and
 # the per-dimension KL ranges from {glue:text}`e33_kl_min:.2f` to {glue:text}`e33_kl_max:.2f` nats (rate
 # {glue:text}`e33_rate:.1f` nats per image). None is collapsed: removing any single dimension from the code
 # costs the decoder between {glue:text}`e33_drop_min:.1f` and {glue:text}`e33_drop_max:.1f` nats, and the
@@ -313,5 +314,6 @@ assert ch3.q33b.check(negative_elbo_reference, quiet=True)
 #   `torch.distributions` and Monte Carlo; the printed wrong variants fail the Monte Carlo check.
 # * Encoders output $\log\sigma^2$: any real number is valid, the KL's gradient stays bounded as
 #   $\sigma \to 0$, and no logarithm of an underflowed variance is ever taken.
-# * Per dimension, the KL shows which latent dimensions carry information. All 16 of `vae-fashion`'s are
-#   active, and the decoder relies on each in proportion to its KL.
+# * Per dimension, the KL shows which latent dimensions carry information. {glue:text}`e33_active` of
+#   `vae-fashion`'s 16 are active, and the decoder relies more on the dimensions with more KL (rank
+#   correlation {glue:text}`e33_rho:.2f`).
