@@ -483,7 +483,7 @@ if "nll_iwae" in shipped_bin:
 
 # %% [markdown]
 # For the shipped weights, `tools/evaluate_weights.py` tightens the bound with $K$ =
-# {glue:text}`e45_bin_iwae_k:,` importance samples on the first {glue:text}`e45_bin_nll_images:,` binarised test images: NLL $\le$
+# {glue:text}`e45_bin_iwae_k:,` importance samples on {glue:text}`e45_bin_nll_images:,` binarised test images: NLL $\le$
 # {glue:text}`e45_bin_nll_iwae:.2f` $\pm$ {glue:text}`e45_bin_nll_stderr:.2f` nats per image (one standard
 # error over the images), or {glue:text}`e45_bin_bits_per_dim:.4f` bits per dimension, against
 # {glue:text}`e45_bin_neg_elbo:.2f` for the negative ELBO. These numbers are about Fashion-MNIST, whose

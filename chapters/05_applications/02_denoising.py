@@ -173,7 +173,8 @@ assert ssim_noisy == sorted(ssim_noisy, reverse=True), "more noise, lower SSIM"
 #
 # * **Gaussian blur**: average each pixel with its neighbours, weights $e^{-r^2/2s^2}$. For a hole, blur
 #   repeatedly and put the observed pixels back after each pass: the hole fills with a smooth diffusion of
-#   its border (in the limit, the solution of the heat equation; diffusion-based inpainting
+#   its border (in the limit, the steady state of that diffusion: the harmonic fill, which solves Laplace's
+#   equation with the border as boundary values; diffusion-based inpainting
 #   {cite}`bertalmio2000inpainting` refines this idea).
 # * **Median filter** (中值滤波): the median of each 3 × 3 (or 5 × 5) neighbourhood; it removes outliers
 #   and keeps edges better than the blur. Holes are filled from the border inwards: each pass gives the
@@ -189,7 +190,8 @@ assert ssim_noisy == sorted(ssim_noisy, reverse=True), "more noise, lower SSIM"
 #   pixels fixed ($w = \infty$) and the hole gets the fill with the least total variation
 #   {cite}`chan2002mathematical`. The problem is convex but not smooth; the primal–dual algorithm of
 #   Chambolle and Pock {cite}`chambolle2011primaldual` solves it in a few lines, and for denoising, where
-#   the data term is strongly convex, their accelerated variant shrinks the step sizes as it goes.
+#   the data term is strongly convex, their accelerated variant shrinks the primal step and grows the dual
+#   step as it goes (their product stays fixed).
 # * **Nearest neighbour** (最近邻): find the training image closest to $y$ on the observed pixels and
 #   copy it (denoising) or its pixels in the hole (inpainting), the idea of Hays and Efros' scene
 #   completion {cite}`hays2007scene` with whole images as the patches.
@@ -384,8 +386,9 @@ def classical(task, y: torch.Tensor, mask: torch.Tensor) -> dict[str, torch.Tens
 # $g(z^\star)$ (for holes: with the observed pixels put back). Two choices remain.
 #
 # *The noise level $s$.* Even a clean image is not exactly $g(z)$ for any $z$: the model has a **misfit**.
-# We measure it once per model, as the root-mean-square error of the best fit to the clean held-out images,
-# $\sigma_g$, and treat it as extra Gaussian noise: $s^2 = \sigma^2 + \sigma_g^2$ ($s = \sigma_g$ for the
+# We measure it once per model, as the root-mean-square error of the best fit to clean validation images,
+# $\sigma_g$ (the last training images: held out from the baselines' search, but seen by the generative
+# models in training, so $\sigma_g$ is if anything optimistic for test images), and treat it as extra Gaussian noise: $s^2 = \sigma^2 + \sigma_g^2$ ($s = \sigma_g$ for the
 # holes, where $\sigma = 0$). That is an assumption, not a property of the model; it keeps the prior's
 # weight sensible when $\sigma$ is small.
 #
@@ -393,7 +396,8 @@ def classical(task, y: torch.Tensor, mask: torch.Tensor) -> dict[str, torch.Tens
 # (摊销推断), trained to invert the decoder on clean images. Decoding $\mu(y)$ directly is the cheapest
 # method of all, and it is what Article A calls "VAE denoising" (errata E10). Note what makes it a
 # denoiser at all: the VAE was trained on *clean* images, so its decoder can only produce clean-looking
-# ones; a VAE trained to reconstruct noisy images would reproduce the noise. A GAN has no encoder, so we
+# ones; a VAE trained to reconstruct noisy images would reproduce the part of the noise that fits through
+# its code and would never learn to remove the rest (errata E10). A GAN has no encoder, so we
 # start from the best of {glue:text}`d52_n_bank` random codes (lowest energy), generated once and shared
 # by all images.
 #
@@ -458,7 +462,7 @@ with torch.no_grad():
     misfit = {"VAE": (vae_mean(z_v) - x_val).pow(2).mean().sqrt().item(),
               "VAE encoder": (vae_mean(vae_guess(x_val)) - x_val).pow(2).mean().sqrt().item(),
               "GAN": (G(z_g) - x_val).pow(2).mean().sqrt().item()}
-print("RMS misfit to clean held-out images: "
+print("RMS misfit to clean validation images: "
       + ", ".join(f"{k} {v:.3f}" for k, v in misfit.items()))
 assert misfit["VAE"] < misfit["VAE encoder"], "the optimised code fits better than the guess"
 glue("d52_misfit_vae", misfit["VAE"], display=False)
@@ -468,8 +472,10 @@ glue("d52_misfit_gan", misfit["GAN"], display=False)
 # %% [markdown]
 # The VAE's decoder reaches clean images to within {glue:text}`d52_misfit_vae:.3f` (RMS, on a range of 2)
 # after optimisation and {glue:text}`d52_misfit_enc:.3f` from the encoder's guess; the GAN to within
-# {glue:text}`d52_misfit_gan:.3f`. That misfit is a ceiling on what inversion can do: even with no damage
-# at all, its PSNR cannot beat about $10\log_{10}(4/\sigma_g^2)$.
+# {glue:text}`d52_misfit_gan:.3f`. That misfit is roughly a ceiling on what inversion can do: even with no
+# damage at all, its PSNR stays near $10\log_{10}(4/\sigma_g^2)$ (only roughly: the table below averages
+# per-image PSNRs, which by Jensen's inequality is at least the PSNR of the pooled error, and $\sigma_g$ was
+# measured on other images).
 #
 # ## The comparison
 #
@@ -593,6 +599,16 @@ glue("d52_late_vae", 100 * late["VAE"], display=False)
 glue("d52_late_gan", 100 * late["GAN"], display=False)
 glue("d52_steps_vae", STEPS_VAE, display=False)
 glue("d52_steps_gan", STEPS_GAN, display=False)
+n_bank = len(z_bank)
+if late["GAN"] > 2 * late["VAE"]:
+    convergence = (f"with {STEPS_GAN} steps from the best of {n_bank} random codes, the GAN's "
+                   "search is not finished, while the VAE, starting from its encoder's guess, has "
+                   f"nearly converged in {STEPS_VAE}")
+else:
+    convergence = (f"with {STEPS_GAN} steps (GAN, from the best of {n_bank} random codes) and "
+                   f"{STEPS_VAE} (VAE, from its encoder's guess), neither search is far from "
+                   "its end")
+glue("d52_convergence", convergence, display=False)
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(13, 4.2))
@@ -629,8 +645,10 @@ plt.show()
 #
 # * **Weak noise** (σ = {glue:text}`d52_sigma0`): the best PSNR is {glue:text}`d52_win0`'s,
 #   {glue:text}`d52_win0_margin:.2f` dB ahead of {glue:text}`d52_win0_second`. The generative models
-#   lose here, even to the clipped noisy image itself: their output can never be closer to the image than
-#   their misfit allows, and at this noise level the observation is already closer than that.
+#   lose here, even to the clipped noisy image itself. Clipping to $[-1, 1]$ alone removes the half of the
+#   noise that points out of range, on the black background above all, and at this level the noise is
+#   hardly larger than the models' misfit (RMS {glue:text}`d52_misfit_vae:.3f` for the VAE,
+#   {glue:text}`d52_misfit_gan:.3f` for the GAN), so they have little left to gain.
 # * **Strong noise** (σ = {glue:text}`d52_sigma2`): {glue:text}`d52_win2` wins, by
 #   {glue:text}`d52_win2_margin:.2f` dB ({glue:text}`d52_win2_verdict`).
 #   When little of the image survives, knowing what garments look like is worth more than any smoothness
@@ -638,8 +656,7 @@ plt.show()
 #   {glue:text}`d52_nn_strong:.2f` dB against the winner's {glue:text}`d52_best_strong:.2f` dB.
 # * **Holes**: the winners for the three sizes are {glue:text}`d52_win3` ({glue:text}`d52_win3_verdict`),
 #   {glue:text}`d52_win4` ({glue:text}`d52_win4_verdict`) and {glue:text}`d52_win5`
-#   ({glue:text}`d52_win5_verdict`). A small hole is filled well from its border,
-#   and TV does that as well as anything; in a large one the classical fills only smear the border inwards,
+#   ({glue:text}`d52_win5_verdict`). A small hole is filled well from its border; in a large one the classical fills only smear the border inwards,
 #   and the best of them trails the best whole-garment fill (a model or the nearest neighbour) by
 #   {glue:text}`d52_fill_gap:.1f` dB.
 # * The encoder's amortised guess alone is worse than a plain blur on noisy images: the encoder never saw
@@ -650,9 +667,7 @@ plt.show()
 #
 # How converged are the inversions? In the last fifth of their steps the VAE's codes still lowered the
 # energy by {glue:text}`d52_late_vae:.1f`% of its total decrease, the GAN's by
-# {glue:text}`d52_late_gan:.1f`%: with {glue:text}`d52_steps_gan` steps from a random start, the GAN's
-# search is not finished, while the VAE, starting from its encoder's guess, has converged in
-# {glue:text}`d52_steps_vae`. The full profile runs more steps on more images. These are small models on
+# {glue:text}`d52_late_gan:.1f`%: {glue:text}`d52_convergence`. The full profile runs more steps on more images. These are small models on
 # 28 × 28 images, scored on {glue:text}`d52_n_test` test images; the paired standard errors in the table
 # say which margins are larger than the noise of the comparison. Yeh et al. add a term from the
 # discriminator and blend the fill into the border {cite}`yeh2017semantic`; we left both out to keep the

@@ -285,8 +285,8 @@ assert precision < 0.5, "most alarms are false at a 1% base rate"
 # Only {glue:text}`r56_precision:.1%` of its alarms would be right: most of the images it flags would be real
 # ones, and the people who made them would be wrongly accused. A detector's output is evidence to weigh, not a
 # verdict. The same holds for automated content moderation (内容审核), which one source article says "ensures
-# compliance" (errata E36: moderation is classification, with false positives and false negatives of its
-# own).
+# compliance" (errata E103: moderation is classification, with false positives and false negatives of
+# its own).
 #
 # ## 2. Provenance: signed content credentials
 #
@@ -460,7 +460,9 @@ plt.show()
 #   agreements $A$ is Binomial$(n, ½)$ and $z = (2A - n)/\sqrt n$ is approximately $\mathcal N(0, 1)$.
 #
 # Either way we flag an image when $z > \Phi^{-1}(1 - \alpha)$, which makes the false-positive rate
-# (假阳性率) $\alpha$: a one-sided test, because the watermark pushes the score *up*. We take $\alpha = 10^{-3}$.
+# (假阳性率) approximately $\alpha$: exactly only if $z$ is normal, which for $z_{\text{lin}}$ needs that no few
+# pixels dominate $\sum_i r_i w_i$ (the clean images below show how close it comes). A one-sided test,
+# because the watermark pushes the score *up*. We take $\alpha = 10^{-3}$.
 # First we check the null distribution on clean images, real and generated.
 
 # %%
@@ -658,9 +660,11 @@ glue("r56_forged", forged_rate, display=False)
 # **Consent.** A generative model is made of its training data. People photographed, and artists whose work
 # was collected, were rarely asked. Models can also reproduce training images: Carlini et al. extracted
 # near-copies of training images from image diffusion models {cite}`carlini2023extracting`. One source article
-# lists encryption and access control as the way to "guarantee data privacy" in AIGC; those protect the stored
-# data, not what a trained model can reveal, which is why extraction attacks and differentially private
-# training {cite}`abadi2016dpsgd` exist. Documenting where data came from and under what terms
+# lists encryption, access control, differential privacy and federated learning as what "guarantees" data
+# privacy in AIGC (errata E102); encryption and access control protect the stored data, not what a trained
+# model can reveal, federated learning shares gradients that can give the data back, and differentially
+# private training {cite}`abadi2016dpsgd` gives a guarantee only for a stated privacy budget, paid for in
+# accuracy. Documenting where data came from and under what terms
 # {cite}`gebru2021datasheets` is the minimum. (Fashion-MNIST consists of Zalando's product photographs,
 # released by Zalando Research under the MIT licence {cite}`xiao2017fashion`.) A crude check that our own
 # DCGAN does not copy: the distance from each sample to its nearest training image, against the same distance
@@ -746,7 +750,8 @@ assert ch5c.q56a.check(watermark_detect, quiet=True)
 assert torch.equal(watermark_detect(highpass(marked), w, ALPHA), z_marked["sign"] > THRESHOLD)
 
 # %% [markdown]
-# **Exercise 5.6b: the green-list test for text.** Of $T$ tokens, $n$ are green; without a watermark each
+# **Exercise 5.6b: the green-list test for text.** Of $T$ tokens, $n_{\text{green}}$ are green; without a
+# watermark each
 # token is green with probability $\gamma$. Write `green_z(n_green, T, gamma)`, the $z$-score of the count.
 # Kirchenbauer et al. flag a text when $z > 4$.
 
@@ -764,7 +769,8 @@ ch5c.q56b.check(green_z);
 #     return (n_green - gamma * T) / torch.sqrt(T * gamma * (1 - gamma))
 # ```
 # A Binomial$(T, \gamma)$ count has mean $\gamma T$ and variance $T\gamma(1-\gamma)$. With $\gamma = ½$ it
-# is our sign score: $n$ signs, $A$ agreements, $(A - n/2)/\sqrt{n/4} = (2A - n)/\sqrt n$.
+# is our sign score with $T = n$ signs and $n_{\text{green}} = A$ agreements:
+# $(A - n/2)/\sqrt{n/4} = (2A - n)/\sqrt n$.
 # :::
 
 # %% {"tags": ["hide-cell"]}
