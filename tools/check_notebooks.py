@@ -8,6 +8,10 @@
    directly print as ``np.float64(...)``, which the book cannot format (a warning, a number missing).
 5. Every cell marker is ``# %%``, optionally followed by ``[markdown]`` and then metadata: text before
    ``[markdown]`` would become the cell's hidden title, and that line vanishes from the page.
+6. Every ``{glue:text}`key``` in the prose has a ``glue(...)`` call in the same script that can produce
+   it: the key as a string literal, or an f-string pattern such as ``glue(f"d52_win{i}", ...)``. A key
+   never glued would otherwise surface only as a warning of the book build; one glued in a loop that does
+   not reach it still does (nbval runs the code, but does not check the prose).
 Run ``jupytext --sync chapters/*/*.py`` to fix (1) and ``python tools/check_notebooks.py --strip`` for (2).
 """
 from __future__ import annotations
@@ -22,11 +26,25 @@ import nbformat
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 MAX_LINE = 99  # characters in a code cell's line
 # "# %%", "# %% [markdown]", then optional metadata (tags=[...] or a JSON object)
+GLUE_REF = re.compile(r"\{glue:(?:text|md|any|math|figure)\}`([A-Za-z0-9_]+)")
+GLUE_FSTRING = re.compile(r'glue\(\s*f"([^"]+)"')
 CELL_MARKER = re.compile(r'^# %%( \[markdown\])?( (tags=\[.*\]|\{.*\}|\w+=\S.*))?$')
 
 
 def cells(nb) -> list[tuple[str, str]]:
     return [(c.cell_type, c.source.strip()) for c in nb.cells]
+
+
+def unglued_keys(text: str) -> list[str]:
+    """Keys referenced by {glue:text} roles that no glue call in ``text`` can produce."""
+    patterns = [re.compile("^" + re.sub(r"\\\{[^}]*\\\}", ".+", re.escape(f)) + "$")
+                for f in GLUE_FSTRING.findall(text)]
+    missing = []
+    for key in sorted(set(GLUE_REF.findall(text))):
+        if f'"{key}"' in text or any(pat.match(key) for pat in patterns):
+            continue
+        missing.append(key)
+    return missing
 
 
 def main(argv: list[str]) -> int:
@@ -43,6 +61,9 @@ def main(argv: list[str]) -> int:
             if line.startswith("# %%") and not CELL_MARKER.match(line):
                 problems.append(f"{py.relative_to(ROOT)}:{number}: a malformed cell marker (text before "
                                 f"[markdown] becomes a hidden title and leaves the page): {line[:60]}...")
+        for key in unglued_keys(py.read_text()):
+            problems.append(f"{py.relative_to(ROOT)}: {{glue:text}}`{key}` is used in the prose but no glue(...) "
+                            "call in the script produces it")
         if cells(jupytext.read(py)) != cells(nbformat.read(ipynb, as_version=4)):
             problems.append(f"{py.relative_to(ROOT)} and its .ipynb differ: run `jupytext --sync {py.relative_to(ROOT)}`")
     for ipynb in notebooks:

@@ -116,7 +116,7 @@ def block_params(c_in, c_out, k):
 
 def _check_wasserstein(fn: Callable) -> None:
     gen = torch.Generator().manual_seed(43)
-    real, fake = 2 + torch.randn(64, generator=gen), -1 + 3 * torch.randn(48, generator=gen)
+    real, fake = 2 + torch.randn(64, generator=gen), -1 + 3 * torch.randn(64, generator=gen)
     expected = real.mean() - fake.mean()
     wrong = {
         "sign flipped: this is the critic's loss E[f(G(z))] − E[f(x)], which it MINIMISES. The Wasserstein "
@@ -126,6 +126,13 @@ def _check_wasserstein(fn: Callable) -> None:
         "each expectation is a mean over its own batch, not a sum.": real.sum() - fake.sum(),
     }
     judge(fn(real.clone(), fake.clone()), expected, wrong, what="Wasserstein estimate")
+    try:  # the two batches need not have the same size
+        uneven = fn(real.clone(), fake[:48].clone())
+    except RuntimeError as err:
+        raise CheckFailed("your function fails when the real and generated batches differ in size "
+                          f"({err}): take each expectation as the mean over its own batch, "
+                          "real_scores.mean() − fake_scores.mean().")
+    judge(uneven, real.mean() - fake[:48].mean(), {}, what="Wasserstein estimate (batches of 64 and 48)")
 
 
 q43a = Question(

@@ -132,7 +132,8 @@ q51b = Question(
     checker=_check_prob_norm_below,
     hints=["‖z‖² = Σ z_j² is a sum of d squared standard normals: a χ² variable with d degrees of "
            "freedom. P(‖z‖ ≤ r) = P(‖z‖² ≤ r²).",
-           "`torch.as_tensor(scipy.stats.chi2.cdf(r**2, d))`, or `torch.special.gammainc(d / 2, r**2 / 2)` "
+           "`torch.as_tensor(scipy.stats.chi2.cdf(r**2, d))`, or "
+           "`torch.special.gammainc(torch.tensor(d / 2, dtype=r.dtype), r**2 / 2)` "
            "(the χ² distribution function is a regularised incomplete gamma function)."],
     solution_code="""
 def prob_norm_below(r, d):

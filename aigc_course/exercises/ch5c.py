@@ -81,7 +81,7 @@ def _check_paired_difference(fn: Callable) -> None:
     se = lambda a: a.std() / math.sqrt(S)  # noqa: E731
     wrong = {
         "you treated the two sets of runs as independent, sqrt(se_a² + se_b²). Run s of both conditions "
-        "shares the seed (same labelled subset, initial weights and batches), so the seed's own luck "
+        "shares the seed (same labelled subset and initial weights), so the seed's own luck "
         "cancels in the per-seed differences: take the standard error of the differences.":
             torch.stack([diff.mean(), (se(method) ** 2 + se(base) ** 2).sqrt()]),
         "the second number is the standard DEVIATION of the differences; the uncertainty of their "

@@ -128,9 +128,10 @@ assert (bayes_posterior(grid) - torch.sigmoid(grid @ w + b_wrong)).abs().max() >
 
 # %%
 logreg = LogisticRegression(C=1e6).fit(x.numpy(), y.numpy())
-x_test = torch.cat([mu_true[c] + torch.randn(5000, 2, dtype=torch.float64) @ chol.T
-                    for c in (0, 1)])
-y_test = torch.cat([torch.full((5000,), c) for c in (0, 1)])
+n_test = [10 * n for n in n_per_class]                   # fresh data, the training proportions
+x_test = torch.cat([mu_true[c] + torch.randn(n, 2, dtype=torch.float64) @ chol.T
+                    for c, n in enumerate(n_test)])
+y_test = torch.cat([torch.full((n,), c) for c, n in enumerate(n_test)])
 acc_generative = ((bayes_posterior(x_test) > 0.5).long() == y_test).double().mean().item()
 acc_discriminative = (logreg.predict(x_test.numpy()) == y_test.numpy()).mean()
 w_lr = torch.from_numpy(logreg.coef_[0])
@@ -246,7 +247,7 @@ def em_gmm(x, k, iters=30, seed=0):
 weights, means, covs, log_liks = em_gmm(x_toy, 25)
 steps_up = np.diff(log_liks)
 print(f"average log-likelihood: {log_liks[0]:.3f} after initialisation, {log_liks[-1]:.3f} "
-      f"after {len(log_liks)} EM iterations; largest decrease {max(0.0, -steps_up.min()):.1e}")
+      f"after {len(log_liks) - 1} EM iterations; largest decrease {max(0.0, -steps_up.min()):.1e}")
 assert steps_up.min() > -1e-9, "EM never decreases the likelihood"
 
 # %% [markdown]
@@ -256,8 +257,9 @@ assert steps_up.min() > -1e-9, "EM never decreases the likelihood"
 # allow 0.02; the weights' binomial error is $\sqrt{\tfrac{1}{25}(1 - \tfrac{1}{25})/N}$ =
 # {glue:text}`e11_se_weight:.4f`, so we allow 0.015; the relative error of a standard deviation is about
 # $1/\sqrt{2m}$ = {glue:text}`e11_se_std:.1%`, so we allow 20% for the largest of 50. We also compare with
-# scikit-learn's `GaussianMixture` from the same start, and our log-likelihood with
-# `torch.distributions.MixtureSameFamily`.
+# scikit-learn's `GaussianMixture`, started from the same means and weights (its covariances start from its
+# own initial fit) and run to convergence: it must reach the same optimum. And we check our log-likelihood
+# against `torch.distributions.MixtureSameFamily`.
 
 # %%
 per_blob = len(x_toy) / 25
@@ -281,10 +283,10 @@ sk = GaussianMixture(25, covariance_type="full", means_init=farthest_points(x_to
                      weights_init=np.full(25, 1 / 25), tol=1e-10, max_iter=500, reg_covar=1e-6,
                      random_state=0).fit(x_toy.numpy())
 ll_sklearn = sk.score(x_toy.numpy())
-print(f"average log-likelihood: ours {log_liks[-1]:.5f}, torch.distributions {ll_torch:.5f}, "
-      f"scikit-learn {ll_sklearn:.5f}")
-torch.testing.assert_close(ll_torch, torch.logsumexp(log_components(x_toy, weights, means, covs),
-                                                     1).mean().item(), atol=1e-10, rtol=0)
+ll_ours = torch.logsumexp(log_components(x_toy, weights, means, covs), 1).mean().item()  # final
+print(f"average log-likelihood of the final fit: ours {ll_ours:.5f}, torch.distributions "
+      f"{ll_torch:.5f}, scikit-learn {ll_sklearn:.5f}")
+torch.testing.assert_close(ll_torch, ll_ours, atol=1e-10, rtol=0)
 assert abs(ll_torch - ll_sklearn) < 1e-3
 glue("e11_gmm_mean_err", mean_err, display=False)
 glue("e11_gmm_ll", ll_torch, display=False)
@@ -437,7 +439,7 @@ TIMELINE = [  # (first public, published, what, family, authors, venue, arXiv id
      "2203.02155", "ouyang2022instructgpt"),
 ]
 CHATGPT = ("2022-11", "ChatGPT released (30 November), trained with the InstructGPT method",
-           "ouyang2022instructgpt")
+           "openai2022chatgpt")
 
 
 def bib_years() -> dict[str, int]:
@@ -471,9 +473,9 @@ display(Markdown("\n".join(table)))
 # %% [markdown]
 # The papers of the table: {cite}`kingma2014vae,goodfellow2014gan,sohldickstein2015deep,radford2016dcgan`,
 # {cite}`arjovsky2017wgan,vaswani2017attention,karras2019stylegan,brown2020gpt3,ho2020ddpm`,
-# {cite}`rombach2022ldm,ouyang2022instructgpt`. ChatGPT itself has no paper; OpenAI describes it as trained
-# with the method of InstructGPT {cite}`ouyang2022instructgpt`, reinforcement learning from human feedback
-# on top of a GPT-3-style model.
+# {cite}`rombach2022ldm,ouyang2022instructgpt`. ChatGPT itself has no paper; OpenAI's announcement
+# {cite}`openai2022chatgpt` describes it as fine-tuned from a model of the GPT-3.5 series with
+# reinforcement learning from human feedback, the method of InstructGPT {cite}`ouyang2022instructgpt`.
 
 # %%
 families = ["VAE", "GAN", "diffusion", "Transformer / LLM"]

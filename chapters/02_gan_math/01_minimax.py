@@ -76,7 +76,9 @@ print(ac.describe(torch.device("cpu")))  # this page runs on the CPU, whatever t
 #
 # * $D$ **maximises** $V$. Give real samples the label 1 and generated ones the label 0: then $V$ is the
 #   average log-likelihood that $D$ gives to the correct labels. So $-V$ is the **binary cross-entropy**
-#   (二元交叉熵) of a classifier, the loss `losses.gan_d_loss` that $D$ minimises.
+#   (二元交叉熵) of a classifier, summed over the two batches (the mean BCE on the real batch plus the
+#   mean BCE on the generated one): the loss `losses.gan_d_loss` that $D$ minimises. The mean BCE over one
+#   balanced batch, what most frameworks log, is $-V/2$.
 # * $G$ **minimises** the same $V$. Only the second term depends on $G$, and it falls when $D(G(z))$ rises,
 #   that is, when $D$ mistakes fakes for real data. What one player gains the other loses: a zero-sum game
 #   (零和博弈).
@@ -133,9 +135,11 @@ torch.testing.assert_close(d_loss.item(), -v_mc)
 # %% [markdown]
 # ## The optimal discriminator
 #
-# Fix $G$ and let $D$ be *any* function with values in $(0, 1)$, not just a network. In (1), the value
-# $D(x)$ at one point only affects the integrand at that point. So we can maximise the integrand separately
-# at every $x$. With $a = p_{\text{data}}(x)$ and $b = p_g(x)$, we need the maximiser over $y \in (0, 1)$ of
+# Fix $G$ and let $D$ be *any* function with values in $[0, 1]$, not just a network (with $\log 0 =
+# -\infty$, as in {cite}`goodfellow2014gan`; a sigmoid reaches only the open interval, so where one density
+# is zero the optimum is a limit the network can only approach). In (1), the value $D(x)$ at one point only
+# affects the integrand at that point. So we can maximise the integrand separately at every $x$. With
+# $a = p_{\text{data}}(x)$ and $b = p_g(x)$, we need the maximiser over $y \in [0, 1]$ of
 #
 # $$
 # f(y) = a \log y + b \log(1 - y), \qquad a, b \ge 0,\ a + b > 0 .
@@ -340,8 +344,9 @@ assert abs(c_of_g(p_data) + math.log(4)) < 1e-9  # p_g = p_data: the minimum, -l
 # The discriminator we trained above gives a practical reading of this result. For any $D$,
 # $V(D, G) \le C(G)$. So $-$`gan_d_loss` on a large batch estimates a *lower bound* on
 # $-\log 4 + 2\,\mathrm{JSD}$, which becomes tight as $D$ approaches $D^*$: a trained discriminator is a
-# JSD estimator. In a GAN's training log, a discriminator loss near $\log 4 \approx 1.386$ means $D$ cannot
-# separate the two distributions. Below we integrate $V$ for the trained network on a fine grid, which checks
+# JSD estimator. In a GAN's training log, a discriminator loss (this course's sum over the two batches) near
+# $\log 4 \approx 1.386$ means $D$ cannot separate the two distributions; for the mean BCE of one balanced
+# batch that level is $\log 2 \approx 0.693$. Below we integrate $V$ for the trained network on a fine grid, which checks
 # the inequality without sampling noise.
 
 # %%

@@ -286,8 +286,8 @@ glue("e44_inside", inside, display=False)
 
 # %% [markdown]
 # The two pictures are the same map. Regions of the latent plane that decode to trousers on the left hold the
-# trousers on the right; footwear (sandal, sneaker, ankle boot) forms its own region, and the four upper-body
-# classes (T-shirt, pullover, coat, shirt) overlap, exactly the classes a classifier confuses. The KL term pulls
+# trousers on the right. In the figure, footwear (sandal, sneaker, ankle boot) forms its own region and the
+# four upper-body classes (T-shirt, pullover, coat, shirt) overlap, the classes a classifier confuses most. The KL term pulls
 # the means towards the origin ({glue:text}`e44_inside:.1%` of them lie in $[-3, 3]^2$), so the classes pack
 # into a disc instead of spreading out, and the decoder must make sense of every point in between: moving in
 # $z$ morphs one garment smoothly into another.
@@ -451,8 +451,9 @@ glue("e44_best_half", best[0.5] - log_px, display=False)
 #
 # ## Exercises
 #
-# **Exercise 4.4a: the β-VAE loss.** Write `beta_vae_loss(recon, kl, beta)`: the batch loss from the
-# per-image reconstruction term `recon` $= -\log p(x \mid z)$ and the per-image KL (1-D tensors).
+# **Exercise 4.4a: the β-VAE loss.** Write `beta_vae_loss(recon, kl, beta)`: the batch loss, the mean over
+# the batch of recon + β·KL, from the per-image reconstruction term `recon` $= -\log p(x \mid z)$ and the
+# per-image KL (1-D tensors).
 
 # %%
 def beta_vae_loss(recon, kl, beta):
@@ -530,10 +531,10 @@ glue("e44_active_min", min(active), display=False)
 glue("e44_sweep_steps", sweep_steps, display=False)
 
 # %% [markdown]
-# The shipped model uses {glue:text}`e44_active_shipped` of its {glue:text}`e44_zdim` dimensions. In the
-# quick profile's short sweep no β has switched a dimension off yet (the fewest active units is
-# {glue:text}`e44_active_min` after {glue:text}`e44_sweep_steps` steps): β shows in the rate long before
-# whole units collapse, which takes far longer training and larger β.
+# The shipped model uses {glue:text}`e44_active_shipped` of its {glue:text}`e44_zdim` dimensions. In this
+# sweep the fewest active units at any β is {glue:text}`e44_active_min` of {glue:text}`e44_zdim`, after
+# {glue:text}`e44_sweep_steps` steps: β shows in the rate before whole units switch off, if they do at all
+# in so short a training.
 
 # %% [markdown]
 # ## Summary
@@ -548,4 +549,4 @@ glue("e44_sweep_steps", sweep_steps, display=False)
 # * The rate $\mathbb E_x \mathrm{KL}(q(z\mid x)\,\|\,p(z)) = I_q(x; z) + \mathrm{KL}(q(z)\,\|\,p(z))$ is an
 #   upper bound on the information the code carries.
 # * β trades rate (KL) against distortion (reconstruction): larger β, less rate and blurrier
-#   reconstructions (and, with long training, switched-off latent dimensions). β ≥ 1 gives lower bounds on $\log p(x)$ (β = 1 the tightest, the ELBO); β < 1 none.
+#   reconstructions (and, given enough training, possibly switched-off latent dimensions). β ≥ 1 gives lower bounds on $\log p(x)$ (β = 1 the tightest, the ELBO); β < 1 none.

@@ -509,8 +509,8 @@ widgets.interact(explore, **sliders);
 # browser (its ONNX export, {glue:text}`w51_onnx_kb:.0f` kB, with ONNX Runtime Web, on the CPU, offline):
 # the sliders redraw the image as they move, the ring marks $z$ on the decoded grid, and *Latent walk*
 # animates a loop through the plane, a latent walk drawn live, frame by frame. The walk is a Lissajous
-# curve $z(t) = (2.2 \sin 0.7t,\ 2.2 \sin(1.1t + 0.5))$: it passes through every region of the disc where
-# the codes of the data lie. In a notebook the box shows its static grid.
+# curve $z(t) = (2.2 \sin 0.7t,\ 2.2 \sin(1.1t + 0.5))$: it sweeps the square $[-2.2, 2.2]^2$, where most
+# of the data's codes lie (4.4). In a notebook the box shows its static grid.
 
 # %%
 from aigc_course import export

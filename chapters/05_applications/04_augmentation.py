@@ -47,6 +47,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
+from scipy import stats
 from torch import nn
 
 import aigc_course as ac
@@ -275,10 +276,11 @@ assert (pred == y_test).float().mean() > 0.6, "far above the 10% of guessing"
 # ## The experiment
 #
 # Seven conditions, each trained once per seed (the shifts use the package's vectorised
-# `classifier.random_shift`, checked equal to `shift` above). Within a seed every condition sees the same
-# labelled subset, the same initial weights and the same sequence of random draws; what differs is only the
-# data the condition adds. A per-seed difference between two conditions is therefore free of whatever the
-# seed did to both runs (an easy or a hard subset, lucky initial weights).
+# `classifier.random_shift`, checked equal to `shift` above). Within a seed every condition starts from the
+# same labelled subset and the same initial weights; the batches then differ, because each condition draws
+# different things from the shared random generator (shifts, generated images, more indices). A per-seed
+# difference between two conditions is therefore free of what the subset and the start did to both runs (an
+# easy or a hard subset, lucky initial weights), though not of the batch order.
 
 # %%
 FRACTIONS = [0.25, 0.5, 1.0]
@@ -358,7 +360,11 @@ plt.show()
 # **standard error** (标准误) of that mean, $\operatorname{sd}(d)/\sqrt S$, which says how far the mean of
 # $S$ runs is likely to be from the value an unlimited number of seeds would give. We call a difference
 # *resolved* when the mean is more than two standard errors from zero; otherwise these seeds cannot tell
-# it from no change.
+# it from no change. This is a loose screen: with $S$ = {glue:text}`a54_seeds` seeds the mean difference
+# over its standard error follows a $t$ distribution with $S - 1$ degrees of freedom, and a difference with
+# no real effect passes two standard errors with probability {glue:text}`a54_p_two_se:.0%` (the 95% level
+# would be {glue:text}`a54_t975:.2f` standard errors). With six comparisons against "real only", one
+# spurious "resolved" among them would not be surprising; look for a consistent pattern, not one row.
 
 # %%
 def verdict(d: torch.Tensor) -> str:
@@ -370,6 +376,9 @@ def verdict(d: torch.Tensor) -> str:
 
 base = acc[:, col["real only"]]
 diff = acc - base[:, None]                                                           # (S, C)
+t975 = stats.t.ppf(0.975, len(base) - 1)                  # two-sided 95% point, S - 1 d.o.f.
+glue("a54_t975", float(t975), display=False)
+glue("a54_p_two_se", float(2 * stats.t.sf(2.0, len(base) - 1)), display=False)
 d_mean, d_sd, d_se = diff.mean(0), diff.std(0), diff.std(0) / math.sqrt(SEEDS)
 print(f"{'condition':<26}{'mean d':>9}{'sd(d)':>8}{'se(d)':>8}   verdict")
 for name, c in col.items():
@@ -457,7 +466,8 @@ if QUICK:
 # %% [markdown]
 # ## What to conclude, and what not
 #
-# * In the quick profile the shipped cGAN's samples did not improve this classifier at any mix ratio, and
+# * In the quick profile no mix ratio of the shipped cGAN's samples gave a resolved improvement of this
+#   classifier (each was within two standard errors of zero, or lower), and
 #   using only samples is clearly worse than the real images they imitate. The cause is visible above: the
 #   samples are less varied than the data, and only {glue:text}`a54_agree_worst:.0%` of the
 #   {glue:text}`a54_worst_class` samples look like one to the course classifier. That is the conditional
@@ -469,7 +479,8 @@ if QUICK:
 #   {cite}`fridadar2018augmentation`, were measured the same way: a classifier evaluated on **real** held-out
 #   data, with and without synthetic images. One source article promises, without measurement, that
 #   generated labelled data "improve the model's generalisation" (提升模型泛化能力), and others that
-#   generated medical images improve diagnosis (errata E51, E70); this page is the check those claims lack.
+#   generated medical images improve diagnosis (errata E104; E51, E70); this page is the check those claims
+#   lack.
 # * Every comparison here is repeated over seeds and reported with the standard error of the paired
 #   difference. A single run per condition could not have told a change of a few tenths of a percent from
 #   seed-to-seed noise (a standard deviation of {glue:text}`a54_sd_real:.2%` for real only).
@@ -560,13 +571,14 @@ if ratio < 0.7:
     words = "pairing removed a large part of the noise: a seed makes both runs easy or hard"
 else:
     words = ("the seed's shared effect is small here, so pairing changed little: most of the "
-             "spread comes from the training itself (initial weights, batch order), not from a "
-             "seed making both runs easy or hard together")
+             "spread comes from the training itself (the batch order), not from a seed making "
+             "both runs easy or hard together")
 glue("a54_pair_words", words, display=False)
 
 # %% [markdown]
 # The median ratio of paired to unpaired standard error is {glue:text}`a54_pair_ratio:.2f`:
-# {glue:text}`a54_pair_words`. Pairing costs nothing, and when conditions share a strong source of
+# {glue:text}`a54_pair_words`. Pairing costs little (the standard error has $S - 1$ degrees of freedom
+# instead of $2S - 2$), and when conditions share a strong source of
 # variation (subsets of very different difficulty, different test sets) it is what makes a small difference
 # visible.
 
