@@ -24,7 +24,7 @@ setup() {
     [ -d .venv ] || python3 -m venv .venv
     . .venv/bin/activate
   fi
-  python -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10+ is needed"'
+  python -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed (numpy and scipy pins)"'
   if ! cmp -s requirements.txt .venv/.requirements-installed 2>/dev/null; then
     pip install -q -r requirements.txt
     pip install -q -e . --no-deps

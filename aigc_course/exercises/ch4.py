@@ -386,6 +386,12 @@ def _check_fid_infinity(fn: Callable) -> None:
         }
         judge(fn(ns.copy(), values.copy()), torch.tensor(expected), wrong,
               what=f"FID_∞ from n = {ns.tolist()}", atol=1e-6, rtol=1e-6)
+    try:  # the page calls it with plain lists
+        from_lists = fn(ns.tolist(), values.tolist())
+    except TypeError as err:
+        raise CheckFailed(f"your function fails on Python lists ({err}): convert first, e.g. "
+                          "ns = np.asarray(ns, dtype=float), before computing 1 / ns.") from None
+    judge(from_lists, torch.tensor(expected), {}, what="FID_∞ from Python lists", atol=1e-6, rtol=1e-6)
 
 
 q45c = Question(

@@ -35,6 +35,7 @@ import torch
 
 import aigc_course as ac
 from aigc_course import data, plotting
+from aigc_course.plotting import glue
 
 ac.set_seed(0)
 dev = ac.device()
@@ -149,6 +150,10 @@ for name, m in zip(train.classes, per_class):
     print(f"{name:>12}: mean intensity {m:6.1f}")
 # The data set's statistics must agree with the per-class ones (classes are balanced):
 torch.testing.assert_close(per_class.mean(), torch.tensor(mean), rtol=1e-4, atol=1e-3)
+glue("e41_z_lo", (0 - mean) / std, display=False)        # standardised range of the bytes
+glue("e41_z_hi", (255 - mean) / std, display=False)
+glue("e41_u_out", mean + std, display=False)             # bytes above this map beyond +1
+glue("e41_train_mib", train.images.numel() / 2**20, display=False)
 
 # %% [markdown]
 # ## Scaling for a tanh generator
@@ -161,7 +166,8 @@ torch.testing.assert_close(per_class.mean(), torch.tensor(mean), rtol=1e-4, atol
 #
 # which sends 0 to −1 and 255 to +1 exactly. (Dividing by 255 alone gives $[0, 1]$, the right range for a
 # sigmoid or a Bernoulli decoder, but not for tanh; normalising with the data set's mean and standard
-# deviation gives roughly $[-0.8, 2.0]$, outside the range of tanh altogether.) `TensorLoader` does this
+# deviation gives values from {glue:text}`e41_z_lo:.2f` to {glue:text}`e41_z_hi:.2f`, partly outside the
+# range of tanh: every byte above {glue:text}`e41_u_out:.0f` maps beyond $+1$.) `TensorLoader` does this
 # scaling on the device, batch by batch, so the data set stays in `uint8` (4 times smaller than float32).
 
 # %%
@@ -187,10 +193,12 @@ assert z_scored_max > 1
 #
 # The usual PyTorch recipe wraps the data in a `Dataset` whose `__getitem__` converts *one* image to a
 # normalised float tensor, and a `torch.utils.data.DataLoader` that calls it 128 times per batch and stacks
-# the results. For a data set this small that is wasteful: the whole of Fashion-MNIST is 45 MiB as bytes and
-# fits in any GPU's memory. `TensorLoader` keeps the `uint8` tensor on the device, draws one permutation per
+# the results. For a data set this small that is wasteful: the training set is
+# {glue:text}`e41_train_mib:.0f` MiB as bytes and fits in any GPU's memory. `TensorLoader` keeps the `uint8` tensor on the device, draws one permutation per
 # epoch from a seeded generator, and slices, scales and yields whole batches with a handful of tensor
-# operations. Both give each image exactly once per epoch; we measure images per second on this machine.
+# operations. Both give each image at most once per epoch (`TensorLoader` drops the last incomplete batch
+# by default, `drop_last=True`: 96 of the 60 000 images, different ones each epoch); we measure images per
+# second on this machine.
 
 # %%
 class FashionDataset(torch.utils.data.Dataset):
@@ -210,8 +218,13 @@ def images_per_second(batches, n_batches, rounds=5):
     """Median images/s over ``rounds`` timings of ``n_batches`` batches moved to the device.
 
     The first batch (warm-up) is not timed; the median resists a busy machine better than one run.
+    A new epoch starts whenever one runs out (one epoch is 468 or 469 batches of 128).
     """
-    it = iter(batches)
+    def forever():
+        while True:
+            yield from batches
+
+    it = forever()
     next(it)
     rates = []
     for _ in range(rounds):
@@ -239,11 +252,13 @@ print(f"TensorLoader (whole batches):    {our_rate:12,.0f} images/s  "
 # %% [markdown]
 # The ratio depends on the machine, but the reason does not: the reference pays Python overhead per
 # *image* (a `__getitem__` call, a small tensor, a collate), `TensorLoader` per *batch*. On a GPU the gap
-# matters even more, because a DCGAN step on 128 small images takes well under a millisecond and a
+# matters even more, because a DCGAN step on 128 small images takes about a millisecond (an estimate; no
+# GPU figure is measured in this course's results yet) and a
 # per-sample loader would leave the GPU idle most of the time (section 4.6 measures the whole training step).
 #
 # Speed is worthless if the sampling is wrong, so we check the promises: every image exactly once per
-# epoch, the same order for the same seed, a new order for a new seed.
+# epoch when the batch size divides the data (and at most once, dropping fewer than one batch, when it does
+# not), the same order for the same seed, a new order for a new seed.
 
 # %%
 small = (torch.arange(1000) % 256).to(torch.uint8).reshape(1000, 1, 1, 1)
@@ -251,6 +266,9 @@ ids = torch.arange(1000)
 check = data.TensorLoader(small, ids, batch_size=100, seed=1, scale=False)
 epoch = torch.cat([y for _, y in check])
 assert sorted(epoch.tolist()) == list(range(1000)), "each sample exactly once per epoch"
+uneven = torch.cat([y for _, y in
+                    data.TensorLoader(small, ids, batch_size=300, seed=1, scale=False)])
+assert len(uneven) == 900 == len(set(uneven.tolist())), "at most once; a partial batch dropped"
 again = torch.cat([y for _, y in
                    data.TensorLoader(small, ids, batch_size=100, seed=1, scale=False)])
 other = torch.cat([y for _, y in

@@ -118,10 +118,10 @@ else:
 # %% [markdown]
 # ## Running a class
 #
-# **1. Students' laptops (CPU, quick profile).** The two commands of the README, which CI runs on a clean
-# machine: `bash tools/course.sh setup` once before the first session (it needs the internet once, for pip
-# and npm, and either Debian's `dataset-fashion-mnist` package or one download of Fashion-MNIST that is
-# checked against its SHA-256), then `jupyter lab chapters/` (or the student edition below). The `quick`
+# **1. Students' laptops (CPU, quick profile).** `bash tools/course.sh setup` once before the first session
+# (the setup step of the README's two commands; it needs the internet once, for pip and npm, and either
+# Debian's `dataset-fashion-mnist` package or one download of Fashion-MNIST that is checked against its
+# SHA-256), then `. .venv/bin/activate && jupyter lab chapters/` (or the student edition below). The `quick`
 # profile loads the small pretrained weights that ship with the package and trains only short demos, so
 # every notebook runs in the times of the table above on two cores.
 #
@@ -139,7 +139,7 @@ else:
 #
 # **3. A GPU machine (full profile).** Nothing changes in the notebooks: with CUDA the `full` profile is the
 # default and trains every model from scratch (bf16 autocast where the GPU has it, channels_last, data on
-# the GPU, `torch.compile` where it pays). `AIGC_PROFILE=full` forces it elsewhere. Multi-GPU training:
+# the GPU; `torch.compile` is opt-in, `TrainConfig(compile=True)`). `AIGC_PROFILE=full` forces it elsewhere. Multi-GPU training:
 # `torchrun --nproc_per_node=N -m aigc_course train dcgan-fashion --profile full`. A class can compare its
 # own models with the shipped ones: `python -m aigc_course weights list` shows their manifest entries
 # (steps, device, time, metrics).
