@@ -109,7 +109,7 @@ class ConvVAE(nn.Module):
 recipe = recipes.get_recipe("vae-fashion")
 print(recipe.description)
 vae = recipes.load_or_train("vae-fashion", device=dev)
-shipped = recipes.pretrained("vae-fashion")                       # CPU, SHA-256 checked
+shipped = recipes.pretrained("vae-fashion", device="cpu")         # SHA-256 checked
 ours = ConvVAE(recipe.model.z_dim, recipe.model.width)
 ours.load_state_dict(dict(zip(ours.state_dict(), shipped.state_dict().values())))
 x8 = x_test[:8].cpu()

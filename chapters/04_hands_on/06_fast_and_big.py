@@ -106,7 +106,8 @@ def share_of(prof, device: bool, ops: tuple[str, ...]) -> float:
 
 
 conv_share = share_of(prof, cuda, ("aten::convolution", "aten::convolution_backward"))
-bn_share = share_of(prof, cuda, ("aten::native_batch_norm", "aten::native_batch_norm_backward"))
+bn_share = share_of(prof, cuda, ("aten::native_batch_norm", "aten::native_batch_norm_backward",
+                                 "aten::cudnn_batch_norm", "aten::cudnn_batch_norm_backward"))
 print(f"convolutions: {conv_share:.0%}, batch norm: {bn_share:.0%} of the "
       f"{'GPU' if cuda else 'CPU'} time")
 glue("conv_share", conv_share, display=False)
@@ -260,8 +261,12 @@ layout_times = {False: [], True: []}
 for _ in range(6):
     for cl, model in ((False, D_nchw), (True, D_nhwc)):
         real, fake = batches[cl]
+        if cuda:
+            torch.cuda.synchronize()                   # time the kernels, not their launches
         start = time.perf_counter()
         ac.losses.gan_d_loss(model(real), model(fake)).backward()
+        if cuda:
+            torch.cuda.synchronize()
         layout_times[cl].append(time.perf_counter() - start)
 nchw_s, nhwc_s = (sorted(layout_times[cl][1:])[2] for cl in (False, True))  # medians of 5
 glue("channels_last_gain", nchw_s / nhwc_s, display=False)

@@ -406,8 +406,9 @@ def classical(task, y: torch.Tensor, mask: torch.Tensor) -> dict[str, torch.Tens
 # Gaussian $p(y \mid x)$ above is the observation's actual likelihood.
 
 # %%
-vae = recipes.load_or_train("vae-fashion", device=dev)
-G = recipes.load_or_train("dcgan-fashion", device=dev)
+# trained (full profile) on the best device, then used on the CPU with the page's CPU tensors
+vae = recipes.load_or_train("vae-fashion", device=dev).cpu()
+G = recipes.load_or_train("dcgan-fashion", device=dev).cpu()
 for p in [*vae.parameters(), *G.parameters()]:
     p.requires_grad_(False)
 
@@ -443,7 +444,7 @@ def vae_guess(y: torch.Tensor) -> torch.Tensor:
 
 
 with torch.no_grad():
-    z_bank = torch.randn(2048, G.z_dim, generator=torch.Generator().manual_seed(1)).to(dev)
+    z_bank = torch.randn(2048, G.z_dim, generator=torch.Generator().manual_seed(1))
     g_bank = G(z_bank)                                                      # (2048, 1, 28, 28)
 glue("d52_n_bank", len(z_bank), display=False)
 
