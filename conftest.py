@@ -32,6 +32,19 @@ def _weights_state() -> dict:
     return {p.name: (p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(WEIGHTS.iterdir()) if p.is_file()}
 
 
+def _newer(dirpath: str, filenames: list[str], since: float) -> list[str]:
+    """The files of one folder modified after ``since`` (unreadable ones skipped)."""
+    changed = []
+    for name in filenames:
+        path = pathlib.Path(dirpath) / name
+        try:
+            if path.lstat().st_mtime > since:
+                changed.append(str(path))
+        except OSError:
+            pass
+    return changed
+
+
 def _home_changes(since: float) -> list[str]:
     home = pathlib.Path.home()
     if not home.is_dir():
@@ -45,13 +58,7 @@ def _home_changes(since: float) -> list[str]:
             continue
         dirnames[:] = [d for d in dirnames
                        if not any((d if rel == "." else f"{rel}/{d}").startswith(a) for a in HOME_ALLOWED)]
-        for name in filenames:
-            path = pathlib.Path(dirpath) / name
-            try:
-                if path.lstat().st_mtime > since:
-                    changed.append(str(path))
-            except OSError:
-                pass
+        changed += _newer(dirpath, filenames, since)
         if len(changed) > 20:
             break
     return changed
@@ -65,13 +72,7 @@ def _system_changes(since: float, roots=SYSTEM_ROOTS, allowed=SYSTEM_ALLOWED) ->
             here = pathlib.Path(dirpath)
             dirnames[:] = [d for d in dirnames if d != "__pycache__" and str(here / d) not in allowed
                            and (here / d).resolve() != ROOT and not (here / d).is_symlink()]
-            for name in filenames:
-                path = here / name
-                try:
-                    if path.lstat().st_mtime > since:
-                        changed.append(str(path))
-                except OSError:
-                    pass
+            changed += _newer(dirpath, filenames, since)
             if len(changed) > 20:
                 return changed
     return changed
