@@ -25,9 +25,9 @@ import nbformat
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 MAX_LINE = 99  # characters in a code cell's line
+GLUE_REF = re.compile(r"\{glue:(?:text|md|any|math|figure)\}`([A-Za-z0-9_]+)")   # a key in the prose
+GLUE_FSTRING = re.compile(r'glue\(\s*f"([^"]+)"')                                 # glue(f"key_{i}", ...)
 # "# %%", "# %% [markdown]", then optional metadata (tags=[...] or a JSON object)
-GLUE_REF = re.compile(r"\{glue:(?:text|md|any|math|figure)\}`([A-Za-z0-9_]+)")
-GLUE_FSTRING = re.compile(r'glue\(\s*f"([^"]+)"')
 CELL_MARKER = re.compile(r'^# %%( \[markdown\])?( (tags=\[.*\]|\{.*\}|\w+=\S.*))?$')
 
 
@@ -57,11 +57,12 @@ def main(argv: list[str]) -> int:
         if not ipynb.exists():
             problems.append(f"{ipynb.relative_to(ROOT)} is missing: run `jupytext --sync {py.relative_to(ROOT)}`")
             continue
-        for number, line in enumerate(py.read_text().splitlines(), 1):
+        script = py.read_text()
+        for number, line in enumerate(script.splitlines(), 1):
             if line.startswith("# %%") and not CELL_MARKER.match(line):
                 problems.append(f"{py.relative_to(ROOT)}:{number}: a malformed cell marker (text before "
                                 f"[markdown] becomes a hidden title and leaves the page): {line[:60]}...")
-        for key in unglued_keys(py.read_text()):
+        for key in unglued_keys(script):
             problems.append(f"{py.relative_to(ROOT)}: {{glue:text}}`{key}` is used in the prose but no glue(...) "
                             "call in the script produces it")
         if cells(jupytext.read(py)) != cells(nbformat.read(ipynb, as_version=4)):
