@@ -313,8 +313,8 @@ assert all(r["lzma"] > 1.0 for r in rd.values())
 # the ideal code length is a length we can have, and the rates below are those of the real coder.
 # General-purpose compressors applied to the whole stream of symbols, which know nothing of the tables,
 # need {glue:text}`e55_zlib_min:.1f` to {glue:text}`e55_zlib_max:.1f` times the ideal with zlib, and
-# {glue:text}`e55_lzma_min:.2f` to {glue:text}`e55_lzma_max:.2f` times with lzma, the stronger of the two,
-# even with all {glue:text}`e55_n_test` images in one stream to learn from: they must find the symbols'
+# {glue:text}`e55_lzma_min:.2f` to {glue:text}`e55_lzma_max:.2f` times with lzma (see the table for which
+# step each does better at), even with all {glue:text}`e55_n_test` images in one stream to learn from: they must find the symbols'
 # statistics in the data, which the tables hand to the arithmetic coder.
 #
 # ## Rate and distortion against JPEG and WebP
@@ -587,8 +587,7 @@ torch.testing.assert_close(psnr_reference(codecs["JPEG", 50]["decoded"], origina
 # * A lossy codec is a transform, a quantiser and an entropy coder; a VAE supplies the first and, with a
 #   table of code frequencies, the model the third needs.
 # * The ideal code length $\sum_j -\log_2 P_j(s_j)$ is reachable: an arithmetic coder stays within
-#   2 bits of it per image and decodes exactly; generic compressors without the model need more (zlib
-#   far more).
+#   2 bits of it per image and decodes exactly; generic compressors without the model need more.
 # * On Fashion-MNIST the shipped VAE codes an image in a few dozen bits, where JPEG's payload alone needs
 #   {glue:text}`e55_jpeg_ratio_min:.0f`–{glue:text}`e55_jpeg_ratio_max:.0f` times more for the same
 #   PSNR. But it saturates at the
