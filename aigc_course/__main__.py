@@ -94,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="FID of dcgan-fashion and the test loss of vae-fashion vs the pytorch/examples recipes "
                         "at equal wall-clock (about an hour on 2 CPU cores)")
     b.add_argument("--seeds", type=_count, default=3, help="seeds of the quality benchmark")
+    b.add_argument("--parts", nargs="+", choices=["vae", "gan", "diffusion"], default=["vae", "gan"],
+                   help="the quality benchmark's comparisons (diffusion: flow-fashion vs a DDPM loop, about "
+                        "three hours on one CPU core)")
     b.set_defaults(handler="commands:cmd_bench")
     return p
 

@@ -149,9 +149,9 @@ def cmd_bench(args) -> int:
     runtime.set_threads()  # AIGC_THREADS or all cores, the same for every side
     threads = f"AIGC_THREADS={os.environ['AIGC_THREADS']} " if os.environ.get("AIGC_THREADS") else ""
     if args.quality:
-        result = quality.run_quality(seeds=args.seeds)
-        result["command"] = f"{threads}python -m aigc_course bench --quality --seeds {args.seeds}" + (
-            f" --json {args.json}" if args.json else "")
+        result = quality.run_quality(seeds=args.seeds, parts=tuple(args.parts))
+        result["command"] = (f"{threads}python -m aigc_course bench --quality --seeds {args.seeds} --parts "
+                             + " ".join(args.parts) + (f" --json {args.json}" if args.json else ""))
     else:
         recipe = recipes.get_recipe(args.recipe)
         bench.check_recipe(recipe)

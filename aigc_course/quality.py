@@ -18,6 +18,15 @@ with all the cores; every number is measured in the run that writes the file.
   turn both are scored on the same test loss: BCE + KL in nats per image on the 10,000 test images
   (one z per image, the same seed for both). On grey levels this Bernoulli "likelihood" is a
   cross-entropy, not a density (Part III): it is the example's loss, used here as a score.
+* **Diffusion** (``--parts diffusion``): our ``flow-fashion`` recipe (flow matching, velocity target,
+  logit-normal times, EMA, the hardware's precision, Heun sampler), made unconditional, against a loop
+  written like the original DDPM recipe (Ho et al. 2020, as the Hugging Face course's from-scratch
+  notebook): the same U-Net predicting the noise, linear betas over 1000 steps, a ``DataLoader``, fp32, no
+  EMA, and 1000-step ancestral sampling (Algorithm 2). The same learning rate and gradient clipping on both
+  sides. Equal training time in alternating turns; FID of ``diffusion_samples`` samples (against the
+  10,000 test images) with an equal sampling budget (about 50 network evaluations each: Heun 25 steps
+  for ours, 50 strided ancestral steps for the reference) and, at the last budget, the reference's own
+  1000 steps on fewer samples (``diffusion_native_samples``).
 
 Results: one row per model and time budget with ``seconds``, ``metric``, ``ours`` and ``reference``
 (means over seeds, lower is better) and their spread (std and min/max over seeds). Introduced in 4.6.
@@ -40,6 +49,7 @@ from torch.utils.data import DataLoader, Dataset
 from . import data, kinds, losses, metrics, recipes, runtime
 from .bench import _sync, device_name, reference_steps
 from .config import GANConfig, TrainConfig
+from .diffusion import DDPM_BETAS, DDPM_STEPS, Diffusion, DiffusionConfig
 from .gan import build_gan
 from .nn import eval_mode
 from .train import trainer_for
@@ -231,6 +241,113 @@ def vae_quality(seed: int, epochs: int, dev: torch.device, train_images: torch.T
     return {"seed": seed, "rows": rows}
 
 
+# --- diffusion: our flow-matching recipe vs a DDPM loop as in the original paper --------------------
+
+class _Images11(Dataset):
+    """Per sample, uint8 -> float in [-1, 1], as ``ToTensor()`` + ``Normalize(0.5, 0.5)``."""
+
+    def __init__(self, images: torch.Tensor):
+        self.images = images
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, i: int):
+        return self.images[i].float().div(127.5).sub(1), 0
+
+
+def ddpm_reference_config(ours: DiffusionConfig) -> DiffusionConfig:
+    """Our U-Net, unconditional, read as DDPM reads it: noise prediction, linear betas, integer steps."""
+    return ours.replace(n_classes=0, schedule="ddpm", prediction="eps", time_sampling="discrete", t_min=0.0)
+
+
+def ddpm_reference_steps(model: Diffusion, images: torch.Tensor, seed: int, dev: torch.device, lr: float,
+                         grad_clip: float, batch_size: int = 128) -> Iterator[float]:
+    """Algorithm 1 of Ho et al. 2020 as a plain loop, one optimiser step per ``next``; yields the loss."""
+    betas = torch.linspace(*DDPM_BETAS, DDPM_STEPS)
+    alpha_bar = torch.cumprod(1 - betas, dim=0).to(dev)
+    loader = DataLoader(_Images11(images), batch_size=batch_size, shuffle=True, drop_last=True,
+                        generator=torch.Generator().manual_seed(seed))
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    model.train()
+    while True:
+        for x, _ in loader:
+            x = x.to(dev)
+            t = torch.randint(0, DDPM_STEPS, (len(x),), device=dev)           # step t + 1 of 1..1000
+            noise = torch.randn_like(x)
+            a = alpha_bar[t].view(-1, 1, 1, 1)
+            x_t = a.sqrt() * x + (1 - a).sqrt() * noise
+            loss = F.mse_loss(model(x_t, (t + 1).float() / DDPM_STEPS), noise)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+            opt.step()
+            yield loss.item()
+
+
+@torch.no_grad()
+def ddpm_reference_sample(model: Diffusion, n: int, generator: torch.Generator, batch: int = 250) -> torch.Tensor:
+    """Algorithm 2 of Ho et al. 2020: 1000 ancestral steps with sigma_t^2 = beta_t; images in [-1, 1]."""
+    betas = torch.linspace(*DDPM_BETAS, DDPM_STEPS, dtype=torch.float64)
+    alphas, alpha_bar = 1 - betas, torch.cumprod(1 - betas, dim=0)
+    dev = next(model.parameters()).device
+    out = []
+    with eval_mode(model):
+        for start in range(0, n, batch):
+            m = min(batch, n - start)
+            x = torch.randn(m, *model.data_shape, generator=generator).to(dev)
+            for t in reversed(range(DDPM_STEPS)):
+                eps = model(x, torch.full((m,), (t + 1) / DDPM_STEPS, device=dev)).float()
+                x = (x - float(betas[t] / (1 - alpha_bar[t]).sqrt()) * eps) / float(alphas[t].sqrt())
+                if t > 0:
+                    x = x + float(betas[t].sqrt()) * torch.randn(x.shape, generator=generator).to(dev)
+            out.append(x.clamp(-1, 1).cpu())
+    return torch.cat(out)
+
+
+def _diffusion_fid(sample: Callable[[int, torch.Generator], torch.Tensor], n: int, clf: nn.Module,
+                   test_feats: torch.Tensor) -> float:
+    images = sample(n, torch.Generator().manual_seed(7))
+    return metrics.fid(metrics.extract_features(clf, images.float().cpu()), test_feats)
+
+
+def diffusion_quality(seed: int, budgets: tuple[float, ...], turn_s: float, n: int, n_native: int,
+                      dev: torch.device, clf: nn.Module, test_feats: torch.Tensor, train_images: torch.Tensor) -> dict:
+    """One seed of the diffusion comparison: FID of each side after each training budget."""
+    recipe = recipes.get_recipe("flow-fashion")
+    ours_recipe = recipes.Recipe("flow-fashion-unconditional", recipe.kind, recipe.model.replace(n_classes=0),
+                                 recipe.data, recipe.quick, recipe.full)
+    ours = _Ours(ours_recipe, seed, dev)
+    runtime.set_seed(seed)
+    ref_model = Diffusion(ddpm_reference_config(recipe.model)).to(dev)
+    ref_steps = ddpm_reference_steps(ref_model, train_images, seed, dev, recipe.full.lr, recipe.full.grad_clip)
+    ref = {"timed_s": 0.0, "steps": 0}
+    out: dict = {"seed": seed, "ours": {}, "reference": {}}
+    for budget in budgets:
+        while ref["timed_s"] < budget - 1e-9:
+            slice_s = min(turn_s, budget - ref["timed_s"])
+            ours.run(slice_s)
+            t0 = time.perf_counter()
+            for _ in ref_steps:
+                ref["steps"] += 1
+                if time.perf_counter() - t0 >= slice_s:
+                    break
+            ref["timed_s"] += time.perf_counter() - t0
+        sampler = copy.deepcopy(ours.sampler()).eval()
+        out["ours"][budget] = {"steps": ours.done, "timed_s": ours.timed_s, "fid": _diffusion_fid(
+            lambda k, g: sampler.sample(k, g, steps=25, sampler="heun"), n, clf, test_feats)}
+        out["reference"][budget] = {"steps": ref["steps"], "timed_s": ref["timed_s"], "fid": _diffusion_fid(
+            lambda k, g: ref_model.eval().sample(k, g, steps=50, sampler="ancestral"), n, clf, test_feats)}
+        ref_model.train()
+    last = budgets[-1]
+    out["reference"][last]["fid_native"] = _diffusion_fid(
+        lambda k, g: ddpm_reference_sample(ref_model, k, g), n_native, clf, test_feats)
+    out["ours"][last]["fid_native_n"] = _diffusion_fid(  # ours on as many samples, for a fair FID
+        lambda k, g: sampler.sample(k, g, steps=25, sampler="heun"), n_native, clf, test_feats)
+    ours.steps.close()
+    return out
+
+
 # --- everything, and the results file -----------------------------------------------------------------
 
 def _spread(values: list[float]) -> dict:
@@ -240,7 +357,9 @@ def _spread(values: list[float]) -> dict:
 
 def run_quality(seeds: int = 3, budgets: tuple[float, ...] = (120.0, 600.0), turn_s: float = 30.0,
                 fid_samples: int = 10_000, vae_epochs: int = 10, device: torch.device | str | None = None,
-                parts: tuple[str, ...] = ("vae", "gan"), progress: Callable[[str], None] = print) -> dict:
+                parts: tuple[str, ...] = ("vae", "gan"), progress: Callable[[str], None] = print,
+                diffusion_budgets: tuple[float, ...] = (300.0, 900.0), diffusion_samples: int = 1000,
+                diffusion_native_samples: int = 500) -> dict:
     dev = runtime.device(device)
     train, test = data.load("fashion-mnist", "train"), data.load("fashion-mnist", "test")
     result: dict = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -294,5 +413,40 @@ def run_quality(seeds: int = 3, budgets: tuple[float, ...] = (120.0, 600.0), tur
                 "metric": f"FID, {fid_samples} samples, classifier features (lower is better)",
                 "ours_recipe": "dcgan-fashion", "reference_recipe": "pytorch/examples dcgan (defaults, 28x28)",
                 "ours": _spread([e["ours"] for e in equal]), "reference": _spread([e["reference"] for e in equal])})
+    if "diffusion" in parts:
+        clf = recipes.classifier(dev)
+        test_feats = metrics.extract_features(clf, test.images)
+        floor = {k: metrics.fid(metrics.extract_features(clf, train.images[:k]), test_feats)
+                 for k in (diffusion_samples, diffusion_native_samples)}
+        result["diffusion_fid_real_floor"] = {str(k): v for k, v in floor.items()}
+        runs = []
+        for seed in range(seeds):
+            runs.append(diffusion_quality(seed, diffusion_budgets, turn_s, diffusion_samples,
+                                          diffusion_native_samples, dev, clf, test_feats, train.images))
+            progress(f"diffusion seed {seed}: " + ", ".join(
+                f"{b:.0f} s: ours {runs[-1]['ours'][b]['fid']:.2f}, reference {runs[-1]['reference'][b]['fid']:.2f}"
+                for b in diffusion_budgets) + f"; reference 1000 steps {runs[-1]['reference'][diffusion_budgets[-1]]['fid_native']:.2f}")
+        result["diffusion_runs"] = [{**r, "ours": {str(k): v for k, v in r["ours"].items()},
+                                     "reference": {str(k): v for k, v in r["reference"].items()}} for r in runs]
+        metric = (f"FID, {diffusion_samples} samples vs the 10,000 test images, classifier features "
+                  f"(lower is better; real-vs-real floor {floor[diffusion_samples]:.2f})")
+        for b in diffusion_budgets:
+            result["rows"].append({
+                "model": "diffusion", "budget": f"{b:.0f} s each, about 50 network evaluations per sample",
+                "seconds": b, "metric": metric, "ours_recipe": "flow-fashion (unconditional), Heun 25 steps",
+                "reference_recipe": "DDPM loop (Ho et al. 2020), 50 strided ancestral steps",
+                "ours": _spread([r["ours"][b]["fid"] for r in runs]),
+                "reference": _spread([r["reference"][b]["fid"] for r in runs]),
+                "steps": {"ours": _spread([r["ours"][b]["steps"] for r in runs]),
+                          "reference": _spread([r["reference"][b]["steps"] for r in runs])}})
+        b = diffusion_budgets[-1]
+        result["rows"].append({
+            "model": "diffusion", "budget": f"{b:.0f} s each; reference with its own 1000 steps",
+            "seconds": b, "metric": (f"FID, {diffusion_native_samples} samples vs the 10,000 test images "
+                                     f"(real-vs-real floor {floor[diffusion_native_samples]:.2f})"),
+            "ours_recipe": "flow-fashion (unconditional), Heun 25 steps (49 evaluations)",
+            "reference_recipe": "DDPM loop (Ho et al. 2020), 1000 ancestral steps (Algorithm 2)",
+            "ours": _spread([r["ours"][b]["fid_native_n"] for r in runs]),
+            "reference": _spread([r["reference"][b]["fid_native"] for r in runs])})
     result["load_average_after"] = os.getloadavg()
     return result

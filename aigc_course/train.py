@@ -46,6 +46,7 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
 from . import kinds, losses, runtime
+from . import diffusion as _diffusion_kind  # noqa: F401 (registers the diffusion kind of DiffusionTrainer)
 from . import text as _text_kind  # noqa: F401 (registers the charlm kind that LMTrainer trains)
 from .checkpoint import CHECKPOINT_SUBDIR, find_checkpoint, load_checkpoint, save_checkpoint
 from .config import TrainConfig
@@ -800,6 +801,43 @@ class LMTrainer(Trainer):
         return {"loss": loss}
 
 
+class _DiffusionLoss(nn.Module):
+    """``model.loss`` as a ``forward``, for DDP and ``torch.compile`` (as ``_VAELoss``)."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor | None, noise: torch.Generator) -> torch.Tensor:
+        return self.model.loss(x, labels, generator=noise)
+
+
+class DiffusionTrainer(Trainer):
+    """One step on the denoising loss of a diffusion / flow-matching model (times, noise and dropped labels
+    from the trainer's generator), then the EMA update. Part: ``model``. Introduced in 6.4."""
+
+    kind = "diffusion"
+
+    def __init__(self, models: dict[str, nn.Module], loader, cfg: TrainConfig, **kw):
+        super().__init__(models, loader, cfg, **kw)
+        self.model = self.models["model"]
+        if self.model.n_classes and self.loader.labels is None:
+            raise ValueError(f"the model is class-conditional (n_classes={self.model.n_classes}) but the loader has "
+                             "no labels; use TensorLoader(images, labels, ...)")
+        self.step_model = self.optimizer_step("model", self.model.parameters(), cfg.lr)
+        self.loss_fn = self.wrap(_DiffusionLoss(self.model), ddp=True)
+        self._make_ema()
+
+    def train_step(self) -> dict[str, torch.Tensor]:
+        x, y = self.batch()
+        with self.autocast():
+            loss = self.loss_fn(x, y if self.model.n_classes else None, self.noise)
+        self.step_model(loss.float())
+        if self.ema is not None:  # with the warm-up of GANTrainer
+            _update_ema(self.ema, self.model, min(self.cfg.ema, (1 + self.step) / (10 + self.step)))
+        return {"loss": loss}
+
+
 # --- the registry of trainers, and the entry points ---------------------------------------------
 
 _TRAINERS: dict[str, type[Trainer]] = {}
@@ -828,6 +866,7 @@ def trainer_for(kind: str) -> type[Trainer]:
 register_trainer(GANTrainer)
 register_trainer(VAETrainer)
 register_trainer(LMTrainer)
+register_trainer(DiffusionTrainer)
 
 
 def train(kind: str, models: dict[str, nn.Module], loader, cfg: TrainConfig, **kw) -> TrainResult:

@@ -24,7 +24,7 @@ PACKAGE = ROOT / "aigc_course"
 LAYERS = [
     {"errors", "config", "runtime", "nn", "kinds"},
     {"data", "losses", "checkpoint", "plotting"},
-    {"gan", "vae", "classifier", "text"},
+    {"gan", "vae", "classifier", "text", "diffusion"},
     {"metrics", "train"},
     {"recipes"},
     {"commands", "bench", "quality", "export", "demos", "__main__", "exercises", "__init__"},
