@@ -65,7 +65,8 @@ class DiffusionConfig(ConfigMixin):
     schedule: str = "linear"     # "linear" (flow matching), "cosine" or "ddpm" (see SCHEDULES)
     prediction: str = "velocity"  # what the network predicts: "velocity", "eps", "x0" or "v"
     time_sampling: str = "logit-normal"  # t in training: "uniform", "logit-normal" (Esser et al. 2024), "discrete"
-    t_min: float = 0.0           # smallest t in training and sampling (VP schedules need t > 0 for eps)
+    t_min: float = 0.0           # smallest t in training and sampling
+    t_max: float = 1.0           # largest t (where sampling starts); below 1 for eps on schedules with alpha_1 = 0
 
     def __post_init__(self):
         if isinstance(self.mult, list):
@@ -86,6 +87,12 @@ class DiffusionConfig(ConfigMixin):
             raise ValueError(f"DiffusionConfig.p_uncond must be in [0, 1), got {self.p_uncond!r}")
         if not 0 <= self.t_min < 0.5:
             raise ValueError(f"DiffusionConfig.t_min must be in [0, 0.5), got {self.t_min!r}")
+        if not 0.5 < self.t_max <= 1:
+            raise ValueError(f"DiffusionConfig.t_max must be in (0.5, 1], got {self.t_max!r}")
+        if self.prediction == "eps" and self.schedule in ("linear", "cosine") and self.t_max == 1:
+            raise ValueError(f"DiffusionConfig: prediction='eps' on the {self.schedule!r} schedule cannot give x0 at "
+                             "t = 1, where alpha = 0 (x0 = (x_t - sigma eps) / alpha); set t_max below 1, e.g. "
+                             "t_max=0.999, or predict 'velocity' or 'v'")
 
     @classmethod
     def from_dict(cls, data: dict):
@@ -340,9 +347,9 @@ class MLPDenoiser(nn.Module):
 # --------------------------------------------------------------------------- the model
 
 
-def time_grid(steps: int, t_min: float = 0.0, device=None) -> torch.Tensor:
-    """``steps + 1`` times from 1 down to ``t_min`` (uniform; the last step lands on t_min)."""
-    return torch.linspace(1.0, t_min, steps + 1, device=device)
+def time_grid(steps: int, t_min: float = 0.0, device=None, t_max: float = 1.0) -> torch.Tensor:
+    """``steps + 1`` times from ``t_max`` (1: pure noise) down to ``t_min`` (uniform; the last lands on t_min)."""
+    return torch.linspace(t_max, t_min, steps + 1, device=device)
 
 
 class Diffusion(nn.Module):
@@ -375,15 +382,15 @@ class Diffusion(nn.Module):
 
     # -- training ----------------------------------------------------------------------------------
     def sample_t(self, n: int, generator: torch.Generator | None = None, device=None) -> torch.Tensor:
-        """Training times t in [t_min, 1], (n,): uniform, logit-normal (sigmoid of N(0, 1)), or discrete
+        """Training times t in [t_min, t_max], (n,): uniform, logit-normal (sigmoid of N(0, 1)), or discrete
         (k / 1000, k = 1..1000, as DDPM's integer steps)."""
-        how, lo = self.cfg.time_sampling, self.cfg.t_min
+        how, lo, hi = self.cfg.time_sampling, self.cfg.t_min, self.cfg.t_max
         if how == "discrete":
             k = torch.randint(1, DDPM_STEPS + 1, (n,), generator=generator, device=device)
-            return lo + (1 - lo) * k.float() / DDPM_STEPS
+            return lo + (hi - lo) * k.float() / DDPM_STEPS
         u = (torch.rand(n, generator=generator, device=device) if how == "uniform"
              else torch.sigmoid(torch.randn(n, generator=generator, device=device)))
-        return lo + (1 - lo) * u
+        return lo + (hi - lo) * u
 
     def loss(self, x0: torch.Tensor, labels: torch.Tensor | None = None,
              generator: torch.Generator | None = None) -> torch.Tensor:
@@ -453,7 +460,7 @@ class Diffusion(nn.Module):
     def sample(self, n: int, generator: torch.Generator | None = None, device: torch.device | str | None = None,
                *, labels=None, steps: int = 25, sampler: str = "heun", guidance: float = 1.0,
                noise: torch.Tensor | None = None, return_path: bool = False, batch_size: int = 500):
-        """``n`` samples (images in [-1, 1], clamped) from noise at t = 1, integrating down to ``t_min``.
+        """``n`` samples (images in [-1, 1], clamped) from noise at ``t_max`` (1), integrating down to ``t_min``.
 
         ``sampler``: ``"euler"``, ``"heun"`` (2 steps - 1 network evaluations), ``"ddim"`` or
         ``"ancestral"``; ``steps`` time steps. ``labels``: for conditional models, a tensor (n,), an int,
@@ -466,8 +473,9 @@ class Diffusion(nn.Module):
         if not isinstance(steps, int) or steps < 1:
             raise ValueError(f"steps must be a positive whole number, got {steps!r}")
         device = torch.device(device) if device is not None else self._device()
-        x = noise.to(device).float() if noise is not None else standard_normal(
-            n, *self.data_shape, generator=generator, device=device)
+        dtype = next(self.parameters()).dtype
+        x = (noise if noise is not None else standard_normal(n, *self.data_shape, generator=generator,
+                                                             device=device)).to(device, dtype)
         labels = self._labels(n, labels, device)
         outs, paths = [], []
         for start in range(0, n, batch_size):
@@ -484,7 +492,7 @@ class Diffusion(nn.Module):
 
     def _integrate(self, x, labels, steps, sampler, guidance, generator, return_path):
         cfg = self.cfg
-        ts = time_grid(steps, cfg.t_min, device=x.device)
+        ts = time_grid(steps, cfg.t_min, device=x.device, t_max=cfg.t_max)
         path = [x.cpu()] if return_path else None
         for i in range(steps):
             t, s = ts[i], ts[i + 1]

@@ -4,7 +4,9 @@
 
 Each exported file is an *image model*: latent vectors (and class labels for a conditional GAN) in,
 images in [-1, 1] out, shape (n, 1, 28, 28), float32, any batch size n. A GAN exports its (EMA)
-generator; a VAE its decoder followed by ``to_image`` (the decoder's mean image). Writing into the
+generator; a VAE its decoder followed by ``to_image`` (the decoder's mean image). A diffusion model
+exports its denoiser, one network evaluation: ``(x, t, labels) -> velocity`` (the sampling loop runs in
+the page's JavaScript, 6.5). Writing into the
 weights folder records the file, its SHA-256, size, inputs and the export check in the manifest entry's
 ``onnx`` field, so the website (``_ext/course_site.py``) copies a verified file. The check runs the file
 with ``onnxruntime`` and compares it with PyTorch on the same inputs.
@@ -35,6 +37,7 @@ DEMO_MODELS = {
     "cgan-fashion": "classes",
     "vae2d-fashion": "latent2d",
     "vae-fashion": "samples",
+    "flow-fashion": "diffusion",
 }
 OPSET = 18
 CHECK_ATOL = 1e-4  # onnxruntime vs PyTorch, images in [-1, 1] (float32 kernels differ in rounding)
@@ -54,6 +57,9 @@ class ImageModel(nn.Module):
         elif self.kind == "vae":
             self.model = model
             self.z_dim, self.n_classes = model.z_dim, 0
+        elif self.kind == "diffusion" and model.cfg.kind == "unet":
+            self.model = model
+            self.z_dim, self.n_classes = math.prod(model.data_shape), model.n_classes  # noise: one per pixel
         else:
             raise ValueError(f"{name!r} is a {self.kind!r} model; only GANs and VAEs make images to export "
                              f"(choose one of {sorted(DEMO_MODELS)})")
@@ -62,18 +68,25 @@ class ImageModel(nn.Module):
 
     @property
     def input_names(self) -> list[str]:
+        if self.kind == "diffusion":
+            return ["x", "t", "labels"] if self.n_classes else ["x", "t"]
         return ["z", "labels"] if self.n_classes else ["z"]
 
-    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, z: torch.Tensor, *rest: torch.Tensor) -> torch.Tensor:
         if self.kind == "gan":
-            return self.model(z, labels)  # (n, C, H, W), tanh output
+            return self.model(z, *rest)  # (n, C, H, W), tanh output
+        if self.kind == "diffusion":
+            return self.model(z, *rest)  # x_t (n, C, H, W), t (n,)[, labels (n,)] -> the network's output
         return self.model.to_image(self.model.decode(z))  # (n, C, H, W)
 
     def example_inputs(self, n: int = 8, seed: int = 0) -> tuple[torch.Tensor, ...]:
         z = torch.from_numpy(demo_latent(seed, n, self.z_dim))
-        if not self.n_classes:
-            return (z,)
-        return z, torch.arange(n, dtype=torch.long) % self.n_classes
+        labels = torch.arange(n, dtype=torch.long) % (self.n_classes + (self.kind == "diffusion"))
+        if self.kind == "diffusion":  # noisy images at times spread over [0, 1], the null label included
+            x = z.reshape(n, *self.data_shape)
+            t = torch.linspace(0.0, 1.0, n)
+            return (x, t, labels) if self.n_classes else (x, t)
+        return (z, labels) if self.n_classes else (z,)
 
 
 def demo_latent(seed: int, n: int, z_dim: int) -> np.ndarray:
@@ -175,7 +188,8 @@ def export_onnx(name: str, out_dir: str | Path | None = None) -> dict:
     checkpoint._atomic_write_bytes(path, data)
     info = {
         "file": path.name, "sha256": checkpoint.sha256_bytes(data), "bytes": len(data), "opset": OPSET,
-        "inputs": {"z": [None, model.z_dim], **({"labels": [None]} if model.n_classes else {})},
+        "inputs": ({"x": [None, *model.data_shape], "t": [None]} if model.kind == "diffusion"
+                   else {"z": [None, model.z_dim]}) | ({"labels": [None]} if model.n_classes else {}),
         "n_classes": model.n_classes, "output": ["images", None, *model.data_shape],
         "max_abs_diff_vs_torch": diff, "torch": torch.__version__,
         "from_sha256": checkpoint.manifest_entry(name)["sha256"],
@@ -212,7 +226,7 @@ def cmd_export(args) -> int:
     names = sorted(DEMO_MODELS) if args.name == "all" else [args.name]
     for name in names:
         if name not in kinds_of_images():
-            raise ValueError(f"{name!r}: no shipped GAN or VAE of that name (choose from "
+            raise ValueError(f"{name!r}: no shipped image model of that name (choose from "
                              f"{sorted(kinds_of_images())} or 'all')")
         info = export_onnx(name, args.out)
         print(f"{name}: {info['file']} ({info['bytes'] / 1e6:.2f} MB, opset {info['opset']}), "
@@ -221,10 +235,12 @@ def cmd_export(args) -> int:
 
 
 def kinds_of_images() -> list[str]:
-    """Shipped models that make images (GANs and VAEs on images)."""
+    """Shipped models that make images (GANs and VAEs on images, diffusion models with a U-Net)."""
     out = []
     for name, entry in checkpoint.read_manifest()["weights"].items():
-        if entry.get("kind") in ("gan", "vae") and entry.get("model_config", {}).get("img_size"):
+        config = entry.get("model_config", {})
+        if (entry.get("kind") in ("gan", "vae") and config.get("img_size")) or (
+                entry.get("kind") == "diffusion" and config.get("kind") == "unet"):
             out.append(name)
     return sorted(out)
 

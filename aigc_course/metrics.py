@@ -130,6 +130,32 @@ def precision_recall(real_feats: Tensor | np.ndarray, fake_feats: Tensor | np.nd
     return PrecisionRecall(precision, recall)
 
 
+class DensityCoverage(NamedTuple):
+    density: float   # mean number of real k-NN balls a fake falls in, divided by k (about 1 for a perfect model)
+    coverage: float  # fraction of real points whose k-NN ball holds at least one fake
+
+
+def density_coverage(real_feats: Tensor | np.ndarray, fake_feats: Tensor | np.ndarray, k: int = 5,
+                     chunk: int = 1000) -> DensityCoverage:
+    """Density and coverage (Naeem et al. 2020) from features (N, D) real and (M, D) fake.
+
+    Both use only the real set's k-NN balls (radius = distance to the k-th nearest other real point), so
+    outliers among the fakes cannot inflate them as they inflate recall's fake balls:
+    density = (1 / kM) sum_j #{i : fake_j in ball_i}; coverage = share of real balls holding a fake.
+    """
+    real, fake = _as_tensor(real_feats, torch.float32), _as_tensor(fake_feats, torch.float32)
+    if real.dim() != 2 or fake.dim() != 2 or real.shape[1] != fake.shape[1]:
+        raise ValueError(f"features must be (N, D) and (M, D) with the same D, got {tuple(real.shape)} and {tuple(fake.shape)}")
+    radii = _knn_radii(real, k, chunk)  # (N,)
+    hits = torch.zeros(len(real), dtype=torch.bool)
+    count = 0.0
+    for part in fake.split(chunk):
+        inside = torch.cdist(part, real) <= radii  # (chunk, N)
+        count += inside.sum().item()
+        hits |= inside.any(dim=0)
+    return DensityCoverage(count / (k * len(fake)), hits.float().mean().item())
+
+
 # --------------------------------------------------------------------------- likelihood
 
 

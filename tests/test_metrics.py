@@ -247,3 +247,16 @@ def test_shipped_classifier_loads_with_recorded_accuracy():
     model = recipes.classifier(device="cpu")
     assert isinstance(model, classifier.FashionClassifier) and not model.training
     assert metrics.extract_features(model, torch.zeros(3, 1, 28, 28, dtype=torch.uint8)).shape == (3, 128)
+
+
+def test_density_and_coverage_count_real_balls():
+    from aigc_course.metrics import density_coverage
+
+    real = torch.arange(10.0)[:, None]          # k = 1: every real ball has radius 1
+    fake = torch.tensor([[0.5], [0.5], [40.0]])  # two fakes in the balls of 0 and 1, one far outlier
+    dc = density_coverage(real, fake, k=1)
+    assert dc.density == pytest.approx(4 / 3)   # (2 + 2 + 0) balls / (k * 3 fakes)
+    assert dc.coverage == pytest.approx(2 / 10)  # the balls of 0 and 1
+    # the outlier has no effect on coverage, unlike recall's balls around the fakes
+    from aigc_course.metrics import precision_recall
+    assert precision_recall(real, fake, k=1).recall > dc.coverage
