@@ -113,7 +113,9 @@
     };
     const state = {index: index, model: cfg.model, kind: cfg.kind, state: "loading", runs: 0,
                    seed: +(root.dataset.seed || 0), label: +(root.dataset.label || 0), z: null, labels: null, output: null,
-                   loadMs: null, lastRunMs: null, runMs: []};
+                   loadMs: null, lastRunMs: null, runMs: [],
+                   guidance: +(root.dataset.guidance || 1), schedule: root.dataset.schedule || "heun:6",
+                   evaluations: 0, stepsDone: 0};
     demos.push(state);
     root.dataset.state = "loading";
     const controls = el("div", {"class": "aigc-demo-controls"});
@@ -152,6 +154,57 @@
       return feeds;
     }
 
+    /* Diffusion (6.5): the page integrates dx/dt = v(x, t) from t = 1 (noise) to t = 0, Euler or Heun,
+       with classifier-free guidance v = v_none + w (v_label - v_none); ONNX Runtime evaluates only the
+       network. The same arithmetic as aigc_course.diffusion.Diffusion.sample on the same noise. */
+    async function velocity(ort, sess, x, t, n) {
+      const D = cfg.h * cfg.w, none = cfg.classes.length, w = state.guidance;
+      const conditional = state.label < none && w !== 0;
+      const both = conditional && w !== 1;
+      const m = both ? 2 * n : n;
+      const xs = new Float32Array(m * D);
+      xs.set(x);
+      if (both) xs.set(x, n * D);
+      const labels = new BigInt64Array(m).fill(BigInt(conditional ? state.label : none));
+      if (both) labels.fill(BigInt(none), n);
+      const feeds = {x: new ort.Tensor("float32", xs, [m, 1, cfg.h, cfg.w]),
+                     t: new ort.Tensor("float32", new Float32Array(m).fill(t), [m]),
+                     labels: new ort.Tensor("int64", labels, [m])};
+      const out = (await sess.run(feeds))[sess.outputNames[0]].data;
+      state.evaluations += 1;
+      if (!both) return out;
+      const v = new Float32Array(n * D);
+      for (let j = 0; j < n * D; j++) v[j] = out[n * D + j] + w * (out[j] - out[n * D + j]);
+      return v;
+    }
+
+    async function runDiffusion(ort, sess) {
+      const n = cfg.n, D = cfg.h * cfg.w;
+      const noise = demoLatent(state.seed, n, D);
+      let x = Float32Array.from(noise);
+      const parts = state.schedule.split(":"), sampler = parts[0], steps = +parts[1];
+      state.z = Array.from(noise);
+      state.labels = new Array(n).fill(state.label);
+      state.evaluations = 0;
+      state.stepsDone = 0;
+      for (let i = 0; i < steps; i++) {
+        const t = Math.fround(1 - i / steps), s = Math.fround(1 - (i + 1) / steps);
+        const v = await velocity(ort, sess, x, t, n);
+        const next = new Float32Array(n * D);
+        for (let j = 0; j < n * D; j++) next[j] = x[j] + (s - t) * v[j];
+        if (sampler === "heun" && s > 0) {
+          const v2 = await velocity(ort, sess, next, s, n);
+          for (let j = 0; j < n * D; j++) next[j] = x[j] + (s - t) * 0.5 * (v[j] + v2[j]);
+        }
+        x = next;
+        state.stepsDone = i + 1;
+        draw(canvas, x, n, cfg.h, cfg.w, Math.min(cfg.cols, n));  // the images forming, step by step
+        status.textContent = "Step " + (i + 1) + " of " + steps + " (t = " + s.toFixed(2) + ")...";
+        await new Promise(function (r) { requestAnimationFrame(function () { r(); }); });
+      }
+      return x.map(function (v) { return Math.min(1, Math.max(-1, v)); });
+    }
+
     async function run() {  // one generation; a request during a run is merged into one more run
       if (busy) { pending = true; return; }
       busy = true;
@@ -159,6 +212,17 @@
         const ort = await loadOrt();
         const sess = await session(cfg.model);
         const t0 = performance.now();
+        if (cfg.kind === "diffusion") {
+          const images = await runDiffusion(ort, sess);
+          state.lastRunMs = performance.now() - t0;
+          state.runMs.push(state.lastRunMs);
+          state.output = Array.from(images);
+          state.runs += 1;
+          root.dataset.runs = String(state.runs);
+          status.textContent = cfg.n + " images in " + (state.lastRunMs / 1000).toFixed(1) + " s in your browser, " +
+            state.evaluations + " network evaluations (ONNX Runtime Web, WebAssembly, one thread).";
+          return;
+        }
         const feeds = inputs(ort);
         const result = await sess.run(feeds);
         const images = result[sess.outputNames[0]].data;
@@ -203,6 +267,40 @@
         again.addEventListener("click", function () { state.seed += 1; seed.value = String(state.seed); run(); });
         controls.appendChild(again);
         if (staticFigure) staticFigure.classList.add("aigc-demo-replaced");  // the canvas shows the same seed
+      } else if (cfg.kind === "diffusion") {
+        const box = el("label", {}, "class ");
+        const select = el("select", {"class": "aigc-demo-class"});
+        cfg.classes.forEach(function (name, k) { select.appendChild(el("option", {value: String(k)}, k + " " + name)); });
+        select.appendChild(el("option", {value: String(cfg.classes.length)}, "no label (unconditional)"));
+        select.value = String(state.label);
+        select.addEventListener("change", function () { state.label = +select.value; run(); });
+        box.appendChild(select);
+        controls.appendChild(box);
+        const gbox = el("label", {}, "guidance w ");
+        const guidance = el("input", {type: "range", min: "0", max: "6", step: "0.5", value: String(state.guidance),
+                                      "class": "aigc-demo-guidance", "aria-label": "guidance weight"});
+        const shown = el("output", {}, state.guidance.toFixed(1));
+        guidance.addEventListener("input", function () {  // runs during a drag merge into one more run
+          state.guidance = +guidance.value; shown.textContent = state.guidance.toFixed(1); run();
+        });
+        gbox.appendChild(guidance); gbox.appendChild(shown);
+        controls.appendChild(gbox);
+        const sbox = el("label", {}, "steps ");
+        const steps = el("select", {"class": "aigc-demo-steps"});
+        ["euler:4", "euler:8", "euler:16", "heun:3", "heun:6", "heun:12"].forEach(function (v) {
+          const parts = v.split(":"), nfe = parts[0] === "heun" ? 2 * +parts[1] - 1 : +parts[1];
+          steps.appendChild(el("option", {value: v}, (parts[0] === "heun" ? "Heun " : "Euler ") + parts[1] +
+                                                      " (" + nfe + " evaluations)"));
+        });
+        steps.value = state.schedule;
+        steps.addEventListener("change", function () { state.schedule = steps.value; run(); });
+        sbox.appendChild(steps);
+        controls.appendChild(sbox);
+        const seed = number("seed", state.seed, function (s) { state.seed = s; run(); });
+        const again = el("button", {type: "button", "class": "aigc-demo-new"}, "New samples");
+        again.addEventListener("click", function () { state.seed += 1; seed.value = String(state.seed); run(); });
+        controls.appendChild(again);
+        if (staticFigure) staticFigure.classList.add("aigc-demo-replaced");
       } else if (cfg.kind === "latent2d") {
         zLive = new Float32Array(cfg.zDim);
         const lim = +(root.dataset.lim || 3);

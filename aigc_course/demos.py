@@ -4,6 +4,7 @@
     live_demo("dcgan-fashion")                 # 4.2: new samples, a seed field
     live_demo("cgan-fashion", "classes")       # 4.3: a class picker
     live_demo("vae2d-fashion", "latent2d")     # 4.4, 5.1: two latent sliders and a latent walk
+    live_demo("flow-fashion", "diffusion")     # 6.5: class, guidance weight and steps; the sampling loop in JS
 
 In a notebook the cell shows a static figure that PyTorch made (the images of seed 0, or for
 ``latent2d`` the decoded grid of the latent plane). On the website, ``_site/demos.js`` adds the
@@ -17,6 +18,7 @@ import base64
 import html
 import io
 import json
+import math
 
 import numpy as np
 import torch
@@ -25,7 +27,8 @@ from .export import DEMO_MODELS, ImageModel, demo_latent
 
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
                    "Ankle boot"]
-KINDS = ("samples", "classes", "latent2d")
+KINDS = ("samples", "classes", "latent2d", "diffusion")
+DIFFUSION_SCHEDULES = ("euler:4", "euler:8", "euler:16", "heun:3", "heun:6", "heun:12")  # the page's choices
 
 
 def _png(grey: np.ndarray, scale: int) -> str:
@@ -66,15 +69,19 @@ class LiveDemo:
     """What :func:`live_demo` returns: shown as HTML (static figure + the demo's settings)."""
 
     def __init__(self, model: ImageModel, kind: str, *, seed: int, n: int, cols: int, scale: int, points: int,
-                 lim: float, label: int):
+                 lim: float, label: int, guidance: float = 2.0, schedule: str = "heun:6"):
         self.name, self.kind = model.name, kind
         self.model = model
         _, self.h, self.w = self.model.data_shape
         self.seed, self.n, self.cols, self.scale, self.points, self.lim, self.label = (
             seed, n, cols, scale, points, lim, label)
+        self.guidance, self.schedule = guidance, schedule
         self.images = self._static_images()
 
     def _static_images(self) -> np.ndarray:
+        if self.kind == "diffusion":  # what the page's JavaScript loop draws for the same settings
+            return diffusion_demo_images(self.model.model, self.seed, self.n, self.label, self.guidance,
+                                         self.schedule).numpy()
         if self.kind == "latent2d":
             z = torch.from_numpy(latent_grid(self.points, self.lim))
             inputs = (z,)
@@ -92,11 +99,16 @@ class LiveDemo:
                  "data-w": self.w, "data-seed": self.seed,
                  "data-scale": 8 if self.kind == "latent2d" else self.scale,
                  "data-lim": self.lim, "data-label": self.label}
-        if self.kind == "classes":
+        if self.kind in ("classes", "diffusion"):
             attrs["data-classes"] = json.dumps(FASHION_CLASSES)
+        if self.kind == "diffusion":
+            attrs.update({"data-guidance": self.guidance, "data-schedule": self.schedule})
+        sampler, steps = self.schedule.split(":")
         what = {"samples": f"{self.n} samples of seed {self.seed}",
                 "classes": f"{self.n} samples of class {self.label} ({FASHION_CLASSES[self.label]}), seed {self.seed}",
-                "latent2d": f"the decoder's images over the latent plane [-{self.lim:g}, {self.lim:g}]²"}[self.kind]
+                "latent2d": f"the decoder's images over the latent plane [-{self.lim:g}, {self.lim:g}]²",
+                "diffusion": f"{self.n} samples of class {self.label} ({FASHION_CLASSES[self.label]}), seed {self.seed}, "
+                             f"guidance weight {self.guidance:g}, {sampler.capitalize()} with {steps} steps"}[self.kind]
         alt = f"{self.name}: {what}, made by PyTorch"
         attr_text = " ".join(f'{k}="{html.escape(str(v), quote=True)}"' for k, v in attrs.items())
         return (f'<div class="aigc-demo" {attr_text}>'
@@ -110,8 +122,20 @@ class LiveDemo:
         return f"LiveDemo({self.name!r}, {self.kind!r}): {self.images.shape[0]} static images"
 
 
+def diffusion_demo_images(model, seed: int, n: int, label: int, guidance: float, schedule: str) -> torch.Tensor:
+    """Images of the diffusion demo: ``model.sample`` from ``demo_latent`` noise (the page's generator), for
+    one ``label`` (``n_classes``: no label), ``schedule`` = ``"heun:6"`` or ``"euler:8"`` (sampler:steps)."""
+    sampler, steps = schedule.split(":")
+    noise = torch.from_numpy(demo_latent(seed, n, math.prod(model.data_shape))).reshape(n, *model.data_shape)
+    labels = torch.full((n,), label, dtype=torch.long)
+    with torch.no_grad():
+        return model.sample(n, noise=noise, labels=labels, steps=int(steps), sampler=sampler, guidance=guidance,
+                            device="cpu").cpu()
+
+
 def live_demo(name: str, kind: str | None = None, *, seed: int = 0, n: int = 16, cols: int = 8, scale: int = 3,
-              points: int = 9, lim: float = 3.0, label: int = 5) -> LiveDemo:
+              points: int = 9, lim: float = 3.0, label: int = 5, guidance: float = 2.0,
+              schedule: str = "heun:6") -> LiveDemo:
     """A live demo of shipped model ``name`` (see the module docstring); ``kind`` defaults to the
     model's own (``export.DEMO_MODELS``). ``samples``/``classes``: ``n`` images of ``seed`` in ``cols``
     columns (``classes`` starts at class ``label``); ``latent2d``: sliders over [-lim, lim]^2 and a
@@ -128,7 +152,13 @@ def live_demo(name: str, kind: str | None = None, *, seed: int = 0, n: int = 16,
         raise ValueError(f"{name!r} is not class-conditional: use kind='samples'")
     if kind == "latent2d" and model.z_dim != 2:
         raise ValueError(f"{name!r} has a {model.z_dim}-D latent space; latent2d needs 2 (vae2d-fashion)")
-    return LiveDemo(model, kind, seed=seed, n=n, cols=cols, scale=scale, points=points, lim=lim, label=label)
+    if (kind == "diffusion") != (model.kind == "diffusion"):
+        raise ValueError(f"{name!r} is a {model.kind} model: kind='diffusion' is for diffusion models, and they "
+                         "have no other demo")
+    if kind == "diffusion" and schedule not in DIFFUSION_SCHEDULES:
+        raise ValueError(f"schedule={schedule!r} is not one of the demo's {DIFFUSION_SCHEDULES}")
+    return LiveDemo(model, kind, seed=seed, n=n, cols=cols, scale=scale, points=points, lim=lim, label=label,
+                    guidance=guidance, schedule=schedule)
 
 
-__all__ = ["live_demo", "LiveDemo", "to_grey", "tile", "latent_grid", "FASHION_CLASSES"]
+__all__ = ["live_demo", "LiveDemo", "to_grey", "tile", "latent_grid", "diffusion_demo_images", "FASHION_CLASSES"]

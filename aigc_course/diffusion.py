@@ -260,7 +260,8 @@ class SelfAttention(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         B, C, H, W = x.shape
         q, k, v = self.qkv(self.norm(x)).reshape(B, 3, C, H * W).transpose(2, 3).unbind(1)  # (B, HW, C) each
-        h = F.scaled_dot_product_attention(q, k, v)  # (B, HW, C)
+        attn = torch.softmax(q @ k.transpose(1, 2) / math.sqrt(C), dim=-1)  # (B, HW, HW); exports to ONNX
+        h = attn @ v  # (B, HW, C)
         return x + self.out(h.transpose(1, 2).reshape(B, C, H, W))
 
 

@@ -72,11 +72,12 @@ class ImageModel(nn.Module):
             return ["x", "t", "labels"] if self.n_classes else ["x", "t"]
         return ["z", "labels"] if self.n_classes else ["z"]
 
-    def forward(self, z: torch.Tensor, *rest: torch.Tensor) -> torch.Tensor:
+    def forward(self, z: torch.Tensor, second: torch.Tensor | None = None,
+                third: torch.Tensor | None = None) -> torch.Tensor:
         if self.kind == "gan":
-            return self.model(z, *rest)  # (n, C, H, W), tanh output
+            return self.model(z, second)  # labels or None -> (n, C, H, W), tanh output
         if self.kind == "diffusion":
-            return self.model(z, *rest)  # x_t (n, C, H, W), t (n,)[, labels (n,)] -> the network's output
+            return self.model(z, second, third)  # x_t (n, C, H, W), t (n,), labels (n,) -> the network's output
         return self.model.to_image(self.model.decode(z))  # (n, C, H, W)
 
     def example_inputs(self, n: int = 8, seed: int = 0) -> tuple[torch.Tensor, ...]:

@@ -28,6 +28,7 @@ PREREQUISITES = {
     "03_vae_math": "Part I; Gaussians and Jensen's inequality from 1.2",
     "04_hands_on": "Parts II and III (the losses it trains with)",
     "05_applications": "Part IV (the trained models it uses)",
+    "06_diffusion": "Parts III and IV (the ELBO, Gaussian KL, the trainer, 4.5's metrics)",
     "appendix": "none",
 }
 
@@ -50,25 +51,30 @@ def speed_table() -> str:
 
 
 def quality_table() -> str:
-    """Quality at equal wall-clock: one row per model and budget (means over seeds, lower is better)."""
-    path = RESULTS / "quality-cpu.json"
-    if not path.exists():
+    """Quality at equal wall-clock: one row per model and budget (means over seeds, lower is better), from
+    every ``quality-*.json`` (GAN/VAE and diffusion benchmarks are separate runs)."""
+    paths = sorted(RESULTS.glob("quality-*.json"))
+    if not paths:
         return "Quality at equal wall-clock: not measured yet (`python -m aigc_course bench --quality`)."
-    r = json.loads(path.read_text())
     lines = ["| model | after | metric | ours (mean ± std) | reference (mean ± std) | better |",
              "|---|---|---|---|---|---|"]
-    for row in r["rows"]:
-        if row["model"] == "vae" and row["budget"] not in ("reference epoch 1", "reference epoch 5",
-                                                           "reference epoch 10"):
-            continue  # every epoch is in the file and on 4.6; the README shows three
-        o, ref = row["ours"], row["reference"]
-        when = f"{row['seconds']:.0f} s ({row['budget']})" if row["seconds"] is not None else (
-            f"{row['steps']['mean']:.0f} steps each")
-        lines.append(f"| {row['ours_recipe']} vs {row['reference_recipe']} | {when} | {row['metric']} | "
-                     f"{o['mean']:.2f} ± {o['std']:.2f} | {ref['mean']:.2f} ± {ref['std']:.2f} | "
-                     f"{'ours' if o['mean'] < ref['mean'] else 'reference'} |")
-    return ("\n".join(lines) + f"\n\n{r['seeds']} seeds, {r['device']}, torch {r['torch']}; ours ran with "
-            f"{r['ours_settings']['amp']} ({r['ours_settings']['amp_reason']}) (`{path.name}`).")
+    notes = []
+    for path in paths:
+        r = json.loads(path.read_text())
+        for row in r["rows"]:
+            if row["model"] == "vae" and row["budget"] not in ("reference epoch 1", "reference epoch 5",
+                                                               "reference epoch 10"):
+                continue  # every epoch is in the file and on 4.6; the README shows three
+            o, ref = row["ours"], row["reference"]
+            when = f"{row['seconds']:.0f} s ({row['budget']})" if row["seconds"] is not None else (
+                f"{row['steps']['mean']:.0f} steps each")
+            lines.append(f"| {row['ours_recipe']} vs {row['reference_recipe']} | {when} | {row['metric']} | "
+                         f"{o['mean']:.2f} ± {o['std']:.2f} | {ref['mean']:.2f} ± {ref['std']:.2f} | "
+                         f"{'ours' if o['mean'] < ref['mean'] else 'reference'} |")
+        notes.append(f"{r['seeds']} seeds, {r['device']}, torch {r['torch']}; "
+                     f"ours ran with {r['ours_settings']['amp']} ({r['ours_settings']['amp_reason']}) "
+                     f"(`{path.name}`).")
+    return "\n".join(lines) + "\n\n" + "\n".join(notes)
 
 
 def notebook_line() -> str:

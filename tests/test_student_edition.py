@@ -73,7 +73,8 @@ def test_the_package_solutions_are_not_pasted_into_the_edition(edition):
     chapter's own teaching text has it too (2.1 teaches the value function the exercise asks for)."""
     _, notebooks = edition
     solution_lines = {}
-    for name in ["ch1", "ch2", "ch2_dynamics", "ch3", "ch4", "ch5a", "ch5b", "ch5c"]:
+    for name in ["ch1", "ch2", "ch2_dynamics", "ch3", "ch4", "ch5a", "ch5b", "ch5c", "ch6_noise", "ch6_elbo",
+                 "ch6_flow", "ch6_unet", "ch6_guidance", "ch6_latent"]:
         module = importlib.import_module(f"aigc_course.exercises.{name}")
         for q in (v for v in vars(module).values() if isinstance(v, Question)):
             for line in q.solution_code.splitlines():

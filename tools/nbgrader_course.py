@@ -29,7 +29,11 @@ PARTS = {  # assignment -> (title, exercise modules)
     "part3": ("Part III: VAE maths", ["ch3"]),
     "part4": ("Part IV: hands-on training", ["ch4"]),
     "part5": ("Part V: applications", ["ch5a", "ch5b", "ch5c"]),
+    "part6": ("Part VI: diffusion and flow matching",
+              ["ch6_noise", "ch6_elbo", "ch6_flow", "ch6_unet", "ch6_guidance", "ch6_latent"]),
 }
+# exercises whose answer builds on functions defined on their chapter's page: no stand-alone assignment
+ON_THE_PAGE_ONLY = {"6.5c"}
 SETUP = """import math
 
 import numpy as np
@@ -51,7 +55,8 @@ def questions(modules: list[str]) -> list[tuple[str, object]]:
     for name in modules:
         module = importlib.import_module(f"aigc_course.exercises.{name}")
         names = getattr(module, "__all__", None) or [k for k, v in vars(module).items() if isinstance(v, Question)]
-        out += [(name, getattr(module, k)) for k in names if isinstance(getattr(module, k), Question)]
+        out += [(name, getattr(module, k)) for k in names
+                if isinstance(getattr(module, k), Question) and getattr(module, k).name not in ON_THE_PAGE_ONLY]
     return out
 
 

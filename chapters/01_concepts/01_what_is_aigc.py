@@ -429,14 +429,20 @@ TIMELINE = [  # (first public, published, what, family, authors, venue, arXiv id
      "1706.03762", "vaswani2017attention"),
     ("2018-12", 2019, "StyleGAN", "GAN", "Karras, Laine & Aila", "CVPR", "1812.04948",
      "karras2019stylegan"),
+    ("2019-07", 2019, "Score-based model (score matching)", "diffusion", "Song & Ermon", "NeurIPS",
+     "1907.05600", "song2019generative"),
     ("2020-05", 2020, "GPT-3", "Transformer / LLM", "Brown et al.", "NeurIPS", "2005.14165",
      "brown2020gpt3"),
     ("2020-06", 2020, "DDPM (denoising diffusion)", "diffusion", "Ho, Jain & Abbeel", "NeurIPS",
      "2006.11239", "ho2020ddpm"),
+    ("2020-11", 2021, "Score SDE (probability-flow ODE)", "diffusion", "Song et al.", "ICLR",
+     "2011.13456", "song2021sde"),
     ("2021-12", 2022, "Latent diffusion (Stable Diffusion)", "diffusion", "Rombach et al.", "CVPR",
      "2112.10752", "rombach2022ldm"),
     ("2022-03", 2022, "InstructGPT (RLHF)", "Transformer / LLM", "Ouyang et al.", "NeurIPS",
      "2203.02155", "ouyang2022instructgpt"),
+    ("2022-10", 2023, "Flow matching", "diffusion", "Lipman et al.", "ICLR", "2210.02747",
+     "lipman2023flow"),
 ]
 CHATGPT = ("2022-11", "ChatGPT released (30 November), trained with the InstructGPT method",
            "openai2022chatgpt")
@@ -473,7 +479,7 @@ display(Markdown("\n".join(table)))
 # %% [markdown]
 # The papers of the table: {cite}`kingma2014vae,goodfellow2014gan,sohldickstein2015deep,radford2016dcgan`,
 # {cite}`arjovsky2017wgan,vaswani2017attention,karras2019stylegan,brown2020gpt3,ho2020ddpm`,
-# {cite}`rombach2022ldm,ouyang2022instructgpt`. ChatGPT itself has no paper; OpenAI's announcement
+# {cite}`song2019generative,song2021sde,rombach2022ldm,ouyang2022instructgpt,lipman2023flow`. ChatGPT itself has no paper; OpenAI's announcement
 # {cite}`openai2022chatgpt` describes it as fine-tuned from a model of the GPT-3.5 series with
 # reinforcement learning from human feedback, the method of InstructGPT {cite}`ouyang2022instructgpt`.
 
@@ -510,11 +516,13 @@ plt.show()
 # %% [markdown]
 # Three threads run through the figure. **Latent-variable models** (the VAE) and **adversarial models**
 # (the GAN and its refinements: DCGAN, WGAN, StyleGAN) dominated image generation until about 2020.
-# **Diffusion models** were proposed in 2015 but became competitive only with DDPM in 2020; running them in
-# a VAE's latent space (latent diffusion) made text-to-image generation cheap enough for the public.
+# **Diffusion models** were proposed in 2015; score-based models (2019) learnt the same thing from another
+# angle, and DDPM (2020) made them competitive. The two views met in the score SDE, which also gave a
+# deterministic sampler, the probability-flow ODE; flow matching (2022) trains such an ODE directly. Running them in a VAE's latent space (latent diffusion) made
+# text-to-image generation cheap enough for the public.
 # **Transformers** replaced recurrent networks for text in 2017; scaled up (GPT-3) and fine-tuned with human
-# feedback (InstructGPT), they became the chat assistants of late 2022. This course teaches the first two
-# threads in depth, and the Transformer at the scale of a tiny poem model (1.4).
+# feedback (InstructGPT), they became the chat assistants of late 2022. This course teaches the first three
+# threads in depth (Parts II, III and VI), and the Transformer at the scale of a tiny poem model (1.4).
 #
 # ## How text, image, audio and video generators are built
 #

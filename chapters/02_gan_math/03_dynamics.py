@@ -47,7 +47,7 @@ from IPython.display import Markdown, display
 import aigc_course as ac
 from aigc_course import data, gan, metrics, plotting, train
 from aigc_course.config import GANConfig, TrainConfig
-from aigc_course.exercises import ch2_dynamics as ex
+from aigc_course.exercises import ch2_dynamics
 from aigc_course.nn import eval_mode
 from aigc_course.plotting import glue
 
@@ -446,7 +446,7 @@ def modes_covered(samples, centres, std, min_count):
     ...  # your code
 
 
-ex.q23a.check(modes_covered);
+ch2_dynamics.q23a.check(modes_covered);
 
 # %% [markdown]
 # :::{dropdown} Solution
@@ -466,7 +466,7 @@ def modes_covered_solution(samples, centres, std, min_count):
     return int((counts >= min_count).sum())
 
 
-assert ex.q23a.check(modes_covered_solution, quiet=True)
+assert ch2_dynamics.q23a.check(modes_covered_solution, quiet=True)
 assert modes_covered_solution(real, MODES, STD, 0.1 * len(real) / 8) == mode_stats(real)["covered"]
 
 # %% [markdown]
@@ -484,7 +484,7 @@ def jsd_partial(m, M):
     ...  # your code
 
 
-ex.q23b.check(jsd_partial);
+ch2_dynamics.q23b.check(jsd_partial);
 
 # %% [markdown]
 # :::{dropdown} Solution
@@ -509,7 +509,7 @@ def jsd_partial_solution(m, M):
                   + math.log(2 * M / (m + M)))
 
 
-assert ex.q23b.check(jsd_partial_solution, quiet=True)
+assert ch2_dynamics.q23b.check(jsd_partial_solution, quiet=True)
 
 
 def collapse_criteria(m: int, M: int) -> tuple[float, float]:

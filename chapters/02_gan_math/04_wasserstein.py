@@ -44,7 +44,7 @@ from torch import nn
 import aigc_course as ac
 from aigc_course import data, gan, losses, metrics, train
 from aigc_course.config import GANConfig, TrainConfig
-from aigc_course.exercises import ch2_dynamics as ex
+from aigc_course.exercises import ch2_dynamics
 from aigc_course.plotting import glue
 
 gen = ac.set_seed(0)
@@ -596,7 +596,7 @@ def w1_primal_dual(x, a, y, b):
     ...  # your code
 
 
-ex.q24a.check(w1_primal_dual);
+ch2_dynamics.q24a.check(w1_primal_dual);
 
 # %% [markdown]
 # :::{dropdown} Solution
@@ -640,7 +640,7 @@ def w1_primal_dual_solution(x, a, y, b, with_plan=False):
     return primal.fun, -dual.fun
 
 
-assert ex.q24a.check(w1_primal_dual_solution, quiet=True)
+assert ch2_dynamics.q24a.check(w1_primal_dual_solution, quiet=True)
 # 1-D, 40 + 40 points with equal masses: the LP agrees with the sorting formula of this page
 xs_1d, ys_1d = x_real[:40].double().numpy(), y_fake[:40].double().numpy()   # (40, 1) each
 w = np.full(40, 1 / 40)
@@ -674,7 +674,7 @@ def gradient_penalty(critic, real, fake, eps):
     ...  # your code
 
 
-ex.q24b.check(gradient_penalty);
+ch2_dynamics.q24b.check(gradient_penalty);
 
 # %% [markdown]
 # :::{dropdown} Solution
@@ -699,7 +699,7 @@ def gradient_penalty_solution(critic, real, fake, eps):
     return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
 
 
-assert ex.q24b.check(gradient_penalty_solution, quiet=True)
+assert ch2_dynamics.q24b.check(gradient_penalty_solution, quiet=True)
 eps = torch.rand(64, generator=torch.Generator().manual_seed(7))
 torch.testing.assert_close(
     gradient_penalty_solution(critics["gp"], x_real[:64], y_fake[:64], eps),

@@ -21,7 +21,7 @@
 # the one 6.3 derived: **flow matching** (流匹配) on the straight path $x_t = (1-t)\,x_0 + t\,\varepsilon$,
 # the network predicting the velocity $\varepsilon - x_0$ {cite}`lipman2023flow,liu2023flow`, with training
 # times drawn from a logit-normal law that favours the middle of the path {cite}`esser2024scaling`, and an
-# exponential moving average (EMA, 指数滑动平均) of the weights that does the sampling.
+# exponential moving average (EMA, 指数移动平均) of the weights that does the sampling.
 #
 # This page
 #

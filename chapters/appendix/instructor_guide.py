@@ -30,6 +30,7 @@
 # | III VAE maths | derive the ELBO and its gap; reparameterise and compare gradient estimators; write the Gaussian KL; say which decoders give real likelihoods; compute an IWAE bound stably; use free bits | q31a–b, q32a–b, q33a–b, q34a–b |
 # | IV Hands-on | size transposed convolutions and count parameters; read a critic's estimate; train and diagnose a β-VAE (active units); compute FID, its bias and k-NN precision; reason about throughput and data-parallel batches | q42a–b, q43a, q44a–b, q45a–c, q46a–b |
 # | V Applications | interpolate on the prior's shell (slerp); measure restoration (PSNR); score anomalies (ROC AUC, sensitivity); report augmentation with standard errors of paired differences; measure compression in bits; detect watermarks and generated images, with base rates | q51a–b, q52a–b, q53a–b, q54a–b, q55a–b, q56a–c |
+# | VI Diffusion and flow matching | noise data with the exact forward marginal; turn a denoiser into a score (Tweedie); write DDPM's ELBO term by term and convert between ε, x0, v and velocity; derive a marginal velocity and check the continuity equation; write and debug ODE samplers and count their network evaluations; apply and reason about classifier-free guidance; model and decode a VAE's latent codes | q61a–c, q62a–c, q63a–c, q64a–c, q65a–c, q66a–b |
 #
 # The same exercises, one assignment per Part, are the autograded homework (see "Grading" below).
 #
@@ -39,7 +40,8 @@
 # |---|---|---|
 # | one-day workshop | 4 × 90 min | 2.1 minimax game · 2.2 gradients and Algorithm 1 · 4.1–4.2 data and DCGAN · 4.5 evaluation |
 # | 6 weeks | 2 × 90 min a week | week 1: Part I (1.1–1.4) · week 2: 2.1–2.4 · week 3: 3.1–3.4 · week 4: 4.1–4.3 · week 5: 4.4–4.6 · week 6: 5.1–5.6 (two applications in class, the rest as reading); assignments part1 … part5 due at the end of weeks 1, 2, 3, 5 and 6 |
-# | 12 weeks | 1 × 90 min + lab a week | 1: 1.1–1.2 · 2: 1.3–1.4 · 3: 2.1–2.2 · 4: 2.3–2.4 · 5: 3.1–3.2 · 6: 3.3–3.4 · 7: 4.1–4.2 · 8: 4.3–4.4 · 9: 4.5–4.6 · 10: 5.1–5.3 · 11: 5.4–5.6 · 12: projects (train a recipe in the full profile on a GPU, or an application of Part V on new data); one assignment after each Part |
+# | 6 weeks, diffusion track | 2 × 90 min a week | for a class that knows GANs and VAEs: week 1: 1.2, 3.1, 3.3 (probability, ELBO, Gaussian KL) · week 2: 4.1, 4.5 (data, metrics) · week 3: 6.1–6.2 · week 4: 6.3 · week 5: 6.4–6.5 · week 6: 6.6 and projects; assignment part6 due at the end of week 6 |
+# | 12 weeks | 1 × 90 min + lab a week | 1: 1.1–1.2 · 2: 1.3–1.4 · 3: 2.1–2.2 · 4: 2.3–2.4 · 5: 3.1–3.2 · 6: 3.3–3.4 · 7: 4.1–4.2 · 8: 4.3–4.4 · 9: 4.5–4.6 · 10: 5.1–5.6 (two applications in class, the rest as reading) · 11: 6.1–6.3 · 12: 6.4–6.6; projects (train a recipe in the full profile on a GPU, or an application of Part V on new data); one assignment after each Part |
 #
 # Each section is written to be taught in one session: 15 minutes of derivation on the board, the rest
 # with the notebook. The check cells are natural pause points: ask the class to predict whether the
@@ -165,7 +167,8 @@ else:
 # 1. On the hub, as the instructor: `pip install nbgrader` (pinned in `requirements.txt`), then
 #    `python tools/nbgrader_course.py --out ~/aigc-class` and `cd ~/aigc-class`. The folder holds
 #    `nbgrader_config.py` (course id, 600 s per cell, crashing answers lose their point only) and
-#    `source/part1` … `source/part5`.
+#    `source/part1` … `source/part6` (Part VI leaves out 6.5c, whose answer builds on functions defined
+#    on the chapter's page; it stays an in-class exercise).
 # 2. `nbgrader generate_assignment part3` writes `release/part3/part3.ipynb`: the solutions become
 #    `raise NotImplementedError()` stubs and the hidden tests disappear. Check it in JupyterLab.
 # 3. Hand it out: with nbgrader's exchange on a hub, `nbgrader release_assignment part3` (students
@@ -188,3 +191,6 @@ else:
 # * *"The FID is tiny compared with papers."* — our FID is computed in the course classifier's feature
 #   space (4.5), not Inception's; compare only numbers computed the same way, always beside the
 #   real-vs-real floor.
+# * *"Sampling my diffusion model takes ages on my laptop."* — every sample costs tens of network
+#   evaluations (6.4): use Heun with few steps (`sample(..., sampler="heun", steps=8)`), fewer samples, or
+#   the latent model of 6.6; the full profile is meant for a GPU.

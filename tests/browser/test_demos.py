@@ -13,15 +13,18 @@ import torch
 from browserlib import ROOT, SCREENSHOTS
 
 sys.path.insert(0, str(ROOT))
-from aigc_course import export  # noqa: E402
-from aigc_course.demos import tile, to_grey  # noqa: E402
+from aigc_course import diffusion, export  # noqa: E402
+from aigc_course.demos import diffusion_demo_images, tile, to_grey  # noqa: E402
 
 DEMO_PAGES = {  # page -> the demos it has, in order
     "chapters/04_hands_on/02_dcgan": [("dcgan-fashion", "samples")],
     "chapters/04_hands_on/03_cgan_wgan": [("cgan-fashion", "classes")],
     "chapters/04_hands_on/04_conv_vae": [("vae2d-fashion", "latent2d")],
     "chapters/05_applications/01_latent_walks": [("vae2d-fashion", "latent2d")],
+    "chapters/06_diffusion/05_guidance": [("flow-fashion", "diffusion")],
 }
+DIFFUSION_SETTINGS = "Heun 6 steps (11 evaluations), guidance 2 (two outputs each)"
+DIFFUSION_ATOL = 1e-3  # the page's sampling loop vs Diffusion.sample: float32 in both, up to 23 evaluations
 TIMINGS: dict[str, dict] = {}
 
 WAIT_READY = """async (timeoutMs) => {
@@ -42,6 +45,7 @@ STATE = """(i) => {
   for (let p = 0; p < data.length; p += 4) grey.push(data[p]);
   return {model: s.model, kind: s.kind, seed: s.seed, label: s.label, z: s.z, labels: s.labels,
           output: s.output, runs: s.runs, loadMs: s.loadMs, runMs: s.runMs, error: s.error || null,
+          guidance: s.guidance, schedule: s.schedule, evaluations: s.evaluations,
           width: canvas.width, height: canvas.height, grey: grey};
 }"""
 
@@ -67,8 +71,26 @@ def _pytorch_images(name: str, state: dict, h: int = 28, w: int = 28) -> np.ndar
         return model(*inputs).numpy()
 
 
+def _check_diffusion(name: str, state: dict) -> float:
+    """The page's sampling loop gives Diffusion.sample's images for the same noise, label, guidance and steps."""
+    model = export.ImageModel(name)
+    n = len(state["labels"])
+    np.testing.assert_allclose(np.asarray(state["z"], dtype=np.float32),
+                               export.demo_latent(state["seed"], n, model.z_dim).ravel(), atol=1e-6, rtol=0)
+    expected = diffusion_demo_images(model.model, state["seed"], n, state["label"], state["guidance"],
+                                     state["schedule"]).numpy()
+    got = np.asarray(state["output"], dtype=np.float32).reshape(expected.shape)
+    diff = float(np.abs(got - expected).max())
+    assert diff <= DIFFUSION_ATOL, f"{name}: the browser's samples differ from PyTorch's by {diff:.2e}"
+    sampler, steps = state["schedule"].split(":")
+    assert state["evaluations"] == diffusion.nfe(sampler, int(steps)), "one ONNX run per network evaluation"
+    return diff
+
+
 def _check_against_pytorch(name: str, kind: str, state: dict) -> float:
     """Latents equal demo_latent (or the sliders' values), outputs and pixels equal PyTorch's."""
+    if kind == "diffusion":
+        return _check_diffusion(name, state)
     model = export.ImageModel(name)
     z = np.asarray(state["z"], dtype=np.float32).reshape(-1, model.z_dim)
     if kind != "latent2d":
@@ -101,6 +123,9 @@ def test_demo_runs_offline_and_matches_pytorch(offline, server, page):
             actions = [(".aigc-demo-new", None), (".aigc-demo-seed", 1234), (".aigc-demo-new", None)]
         elif kind == "classes":
             actions = [(".aigc-demo-class", 0), (".aigc-demo-class", 7), (".aigc-demo-new", None)]
+        elif kind == "diffusion":  # class, no label, guidance, a cheaper sampler
+            actions = [(".aigc-demo-class", 3), (".aigc-demo-class", 10), (".aigc-demo-class", 1),
+                       (".aigc-demo-guidance", 4), (".aigc-demo-steps", "euler:4")]
         else:
             actions = [(".aigc-demo-slider", v) for v in (-2.5, -1.0, 0.5, 1.75, 2.9)]
         for selector, value in actions:
@@ -109,6 +134,8 @@ def test_demo_runs_offline_and_matches_pytorch(offline, server, page):
             diffs.append(_check_against_pytorch(name, kind, state))
         if kind == "classes":
             assert set(state["labels"]) == {7}, "the class picker sets the labels"
+        if kind == "diffusion":
+            assert (state["label"], state["guidance"], state["schedule"]) == (1, 4, "euler:4")
         if kind == "latent2d":
             assert abs(state["z"][0] - 2.9) < 1e-6, "the first slider sets z1"
             first = tab.evaluate(STATE, i)["grey"]
@@ -127,6 +154,8 @@ def test_demo_runs_offline_and_matches_pytorch(offline, server, page):
             "first_run_ms": round(state["runMs"][0], 1),
             "run_ms_median": round(statistics.median(state["runMs"]), 2),
             "images_per_run": len(state["z"]) // export.ImageModel(name).z_dim,
+            **({"ms_per_image_first_run": round(state["runMs"][0] / (len(state["z"]) // 784), 1),
+                "first_run_settings": DIFFUSION_SETTINGS} if kind == "diffusion" else {}),
             "change_to_redraw_ms": [round(t, 1) for t in change_ms],
             "max_abs_diff_vs_torch": max(diffs),
         }
