@@ -191,7 +191,9 @@ for key, label in names.items():
 # %% tags=["hide-input"]
 L = {k: v["fid"]["mean"] for k, v in lat["latent"].items()}
 assert L["latent_flow"] < L["vae_prior"]  # a better model of the codes ...
-assert L["vae_reconstruction_sampled_z"] < L["latent_flow"]  # ... bounded by the decoder
+# ... and within a few tenths of its bound (decoded codes of real images): the decoder limits it
+to_bound = L["latent_flow"] - L["vae_reconstruction_sampled_z"]
+assert to_bound < 0.1 * (L["vae_prior"] - L["latent_flow"])
 gap_closed = (L["vae_prior"] - L["latent_flow"]) / (
     L["vae_prior"] - L["vae_reconstruction_sampled_z"]
 )
@@ -207,11 +209,13 @@ glue("e66_n", lat["n_samples"], display=False)
 # %% [markdown]
 # Latent flow matching improves on the prior, FID {glue:text}`e66_fid_flow:.2f` against
 # {glue:text}`e66_fid_prior:.2f`, and closes {glue:text}`e66_gap_closed:.0f`% of the gap to the
-# reconstructions of sampled codes, {glue:text}`e66_fid_rec:.2f` (decoding the means:
-# {glue:text}`e66_fid_rec_mean:.2f`). The reconstructions are the bound: a perfect model of the codes would
-# reproduce their distribution and still show the decoder's blur. The pixel-space model of 6.4 scores
-# {glue:text}`e66_fid_pixel:.2f` (on 10,000 samples, so slightly lower by FID's size bias than these
-# {glue:text}`e66_n`-sample numbers): far better, because its "decoder" is perfect.
+# reconstructions of sampled codes, {glue:text}`e66_fid_rec:.2f`. Those reconstructions are the bound: a
+# perfect model of the codes would reproduce the codes' distribution, and its decoded samples would still
+# show the decoder's blur. (Decoding the encoder's *means* scores worse, {glue:text}`e66_fid_rec_mean:.2f`:
+# one average code per image decodes to smoother, less varied clothes than the codes the decoder was
+# trained on.) The pixel-space model of 6.4 scores {glue:text}`e66_fid_pixel:.2f` on 10,000 samples (these
+# {glue:text}`e66_n`-sample numbers are biased upwards a little by their size, 4.5): its "decoder" is
+# perfect.
 #
 # This is why real latent-diffusion systems spend so much effort on the autoencoder. Rombach et al.
 # train theirs with a perceptual loss and a patch discriminator (the GAN of Part II) so that its
