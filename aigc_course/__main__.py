@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import math
+import signal
 import sys
 
 
@@ -27,14 +28,35 @@ def _positive_seconds(text: str) -> float:
     return value
 
 
-def _count(text: str, minimum: int = 1) -> int:
+def _count(text: str, minimum: int = 1, maximum: int | None = None) -> int:
     try:
         value = int(text)
     except ValueError:
         value = minimum - 1
     if value < minimum:
         raise argparse.ArgumentTypeError(f"must be a whole number >= {minimum}, got {text!r}")
+    if maximum is not None and value > maximum:
+        raise argparse.ArgumentTypeError(f"must be at most {maximum}, got {text!r}")
     return value
+
+
+def _sample_count(text: str) -> int:
+    """``sample --n``: at most a million points (a scatter); image recipes allow fewer (checked by the handler)."""
+    return _count(text, 1, 1_000_000)
+
+
+class _RecipeParser(argparse.ArgumentParser):
+    """A sub-command parser whose help ends with the list of recipes (read from the registry only when the
+    help is shown: importing the recipes loads PyTorch)."""
+
+    def format_help(self) -> str:
+        if getattr(self, "lists_recipes", False) and not self.epilog:
+            from .recipes import RECIPES
+
+            width = max(len(name) for name in RECIPES)
+            self.epilog = "recipes:\n" + "\n".join(f"  {name:<{width}}  {r.description or r.kind}"
+                                                    for name, r in RECIPES.items())
+        return super().format_help()
 
 
 def _seed(text: str) -> int:
@@ -46,7 +68,7 @@ def _seed(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m aigc_course", description=__doc__.splitlines()[0])
-    sub = p.add_subparsers(dest="command", required=True)
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_RecipeParser)
 
     d = sub.add_parser("data", help="find, download and describe the course data sets")
     dsub = d.add_subparsers(dest="action", required=True)
@@ -56,8 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("name", nargs="?", default=None)
     d.set_defaults(handler="data:cmd_data")
 
-    t = sub.add_parser("train", help="train a named recipe")
-    t.add_argument("recipe")
+    t = sub.add_parser("train", help="train a named recipe", formatter_class=argparse.RawDescriptionHelpFormatter)
+    t.lists_recipes = True
+    t.add_argument("recipe", help="the recipe to train (listed below)")
     t.add_argument("--profile", choices=["quick", "full"], default=None)
     t.add_argument("--max-steps", type=_count, default=None, help="train until this many steps in total")
     t.add_argument("--seed", type=_seed, default=None)
@@ -67,16 +90,22 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--overwrite", action="store_true", help="replace another run's checkpoint in --out")
     t.set_defaults(handler="commands:cmd_train")
 
-    s = sub.add_parser("sample", help="draw samples from a recipe's shipped (or given) weights")
-    s.add_argument("recipe")
-    s.add_argument("--n", type=_count, default=64)
+    s = sub.add_parser("sample", help="draw samples from a recipe's shipped (or given) weights",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    s.lists_recipes = True
+    s.add_argument("recipe", help="the recipe whose model samples (listed below)")
+    s.add_argument("--n", type=_sample_count, default=64,
+                   help="number of samples (at most 10000 images in one grid, or 1000000 points of a 2-D recipe)")
     s.add_argument("--out", required=True, help="PNG file to write")
     s.add_argument("--weights", default=None, help="checkpoint directory instead of the shipped weights")
     s.add_argument("--seed", type=_seed, default=0)
     s.set_defaults(handler="commands:cmd_sample")
 
-    w = sub.add_parser("weights", help="list or verify the shipped pretrained weights")
-    w.add_argument("action", choices=["list", "verify"])
+    w = sub.add_parser("weights", help="list, verify or register the shipped pretrained weights")
+    w.add_argument("action", choices=["list", "verify", "register"],
+                   help="register NAME RUN ships the weights of a training run (its checkpoint folder)")
+    w.add_argument("name", nargs="?", default=None, help="register: the name to ship the weights under (a recipe)")
+    w.add_argument("run", nargs="?", default=None, help="register: the run (or checkpoint) folder")
     w.set_defaults(handler="commands:cmd_weights")
 
     e = sub.add_parser("export", help="export a shipped image model to ONNX (for the website's live demos)")
@@ -86,8 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="folder to write NAME.onnx into (default: the weights folder, recorded in its manifest)")
     e.set_defaults(handler="export:cmd_export")
 
-    b = sub.add_parser("bench", help="speed (images/s) or, with --quality, quality per minute vs reference loops")
-    b.add_argument("--recipe", default="dcgan-fashion")
+    b = sub.add_parser("bench", help="speed (images/s) or, with --quality, quality per minute vs reference loops",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    b.lists_recipes = True
+    b.add_argument("--recipe", default="dcgan-fashion", help="the recipe to time (default dcgan-fashion; listed below)")
     b.add_argument("--seconds", type=_positive_seconds, default=30.0, help="timed seconds per side (speed)")
     b.add_argument("--json", default=None, help="write the results to this JSON file")
     b.add_argument("--quality", action="store_true",
@@ -101,6 +132,14 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _say(text: str) -> None:
+    """Print to stderr; a closed terminal (SIGHUP) or a broken pipe must not turn into a traceback."""
+    try:
+        print(text, file=sys.stderr)
+    except (OSError, ValueError):
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from .errors import CourseError
@@ -108,17 +147,21 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(_handler(args.handler)(args) or 0)
     except CourseError as err:  # an expected problem: say what to do, no traceback
-        print(f"error: {err}", file=sys.stderr)
+        _say(f"error: {err}")
         return 2
     except ValueError as err:  # bad config values and arguments
-        print(f"error: {err}", file=sys.stderr)
+        _say(f"error: {err}")
         return 2
-    except KeyboardInterrupt as err:  # Ctrl-C: the trainer saved a checkpoint first if it had an --out
-        print(f"interrupted{': ' + str(err) if str(err) else ''}", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as err:  # Ctrl-C, SIGTERM, SIGHUP: the trainer saved a checkpoint first if it had an --out
+        signum = getattr(err, "signum", signal.SIGINT)
+        _say(f"interrupted{': ' + str(err) if str(err) else ''}")
+        return 128 + int(signum)
     except PermissionError as err:
-        print(f"error: {err.filename or ''}: permission denied; fix the permissions or choose another path",
-              file=sys.stderr)
+        _say(f"error: {err.filename or ''}: permission denied; fix the permissions or choose another path")
+        return 2
+    except OSError as err:  # a full disk, a folder where a file should be, ...: one line naming the path
+        where = f"{err.filename}: " if err.filename else ""
+        _say(f"error: {where}{err.strerror or err}; free some space, fix the path or choose another one")
         return 2
 
 

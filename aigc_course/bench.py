@@ -32,7 +32,10 @@ import json
 import math
 import os
 import platform
+import re
 import statistics
+import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Iterator
@@ -293,6 +296,35 @@ def _shares(prof, wall_us: float, device: bool) -> dict[str, float]:
     return shares
 
 
+_PROFILER_NOISE = re.compile(r"^USDT:|ActivityProfiler|profiler_(start|stop)|^STAGE:|Kineto")
+
+
+@contextlib.contextmanager
+def _without_profiler_noise() -> Iterator[None]:
+    """Drop the lines PyTorch's native profiler (Kineto) writes straight to file descriptor 2 when it starts
+    and stops ("USDT:... profiler_start"); anything else written to stderr meanwhile is passed on."""
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr to redirect
+        yield
+        return
+    with tempfile.TemporaryFile() as caught:
+        os.dup2(caught.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            caught.seek(0)
+            kept = [line for line in caught.read().decode(errors="replace").splitlines(keepends=True)
+                    if not _PROFILER_NOISE.search(line)]
+            if kept:
+                sys.stderr.write("".join(kept))
+                sys.stderr.flush()
+
+
 def profile_sides(G: nn.Module, D: nn.Module, images: torch.Tensor, cfg: TrainConfig, dev: torch.device,
                   settings: dict, *, steps: int = 5, warmup_steps: int = 3, num_workers: int = 0) -> dict:
     """``torch.profiler`` over ``steps`` steps of each side (after ``warmup_steps``, on copies of the
@@ -304,7 +336,7 @@ def profile_sides(G: nn.Module, D: nn.Module, images: torch.Tensor, cfg: TrainCo
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
 
     def measure(run) -> dict:
-        with profile(activities=activities) as prof:
+        with _without_profiler_noise(), profile(activities=activities) as prof:
             wall = run()
         return {"steps": steps, "ms_per_step": round(wall * 1e3 / steps, 1), "ranked_by": "GPU" if cuda else "CPU",
                 "shares": _shares(prof, wall * 1e6, cuda), "top_ops": _top_ops(prof, cuda)}

@@ -21,6 +21,7 @@ import hashlib
 import math
 import http.client
 import os
+import shlex
 import tempfile
 import time
 import urllib.request
@@ -157,7 +158,7 @@ def _read_bytes(path: Path, limit: int = MAX_IDX_BYTES) -> tuple[bytes, bytes]:
         raw = path.read_bytes()
     except PermissionError as err:
         raise DataError(f"{path} cannot be read ({err.strerror}): fix its permissions "
-                        f"(e.g. `chmod a+r {path}`) or point AIGC_DATA elsewhere") from None
+                        f"(e.g. `chmod a+r {shlex.quote(str(path))}`) or point AIGC_DATA elsewhere") from None
     if raw[:2] != b"\x1f\x8b":
         if len(raw) > limit + 1:
             raise _idx_error(path, f"{len(raw)} bytes, more than the {limit} expected")
@@ -265,7 +266,8 @@ def _load_file(path: Path, name: str, stem: str, *, must_verify: bool = False,
         stat = path.stat()
         read = _read_hashed(str(path), stat.st_size, stat.st_mtime_ns, stem)
     except IDXFormatError as err:
-        raise IDXFormatError(f"{err} ({'left in place: data info only reads' if read_only else _move_aside(path)})") from None
+        text = str(err).replace("data fetch NAME", f"data fetch {name}")
+        raise IDXFormatError(f"{text} ({'left in place: data info only reads' if read_only else _move_aside(path)})") from None
     known = CHECKSUMS.get(name, {}).get(stem, {})
     if "idx" in known:
         if read.idx_sha == known["idx"]:
@@ -312,6 +314,23 @@ def _search_dirs(name: str) -> list[tuple[str, Path]]:
     dirs.append(("cache", cache_root() / name))
     dirs += [("system", root / name) for root in _system_roots()]
     return dirs
+
+
+def _folder_state(folder: Path, source: str) -> str | None:
+    """Why ``folder`` holds no data files when it is not a readable folder (None when it is one)."""
+    try:
+        if folder.is_dir():
+            return None
+        if folder.exists():
+            where = "point AIGC_DATA at the folder that holds it" if source == "AIGC_DATA" else "move it away"
+            return f"a file, not a folder: {where}"
+        blocking = next((p for p in folder.parents if p.exists() and not p.is_dir()), None)
+        if blocking is not None:
+            where = "point AIGC_DATA at a folder" if source == "AIGC_DATA" else "move it away"
+            return f"no such folder: {blocking} is a file, not a folder; {where}"
+    except OSError as err:
+        return f"cannot be read: {(err.strerror or str(err)).lower()}"
+    return "no such folder"
 
 
 def _existing(folder: Path, stem: str) -> Path | None:
@@ -409,8 +428,8 @@ def _fetch_file(spec: DatasetSpec, stem: str, folder: Path, problems: list[str])
             return dest
         except ChecksumError as err:  # already moved aside
             problems.append(f"download {url}: {err}")
-        except IDXFormatError as err:
-            problems.append(f"download {url} gave a damaged file, {_move_aside(dest)}: {err}")
+        except IDXFormatError as err:  # already moved aside by _load_file (the message says where)
+            problems.append(f"download {url} gave a damaged file: {err}")
     return None
 
 
@@ -434,11 +453,15 @@ def _locate(name: str, split: str, download: bool, read_only: bool = False) -> _
     problems: list[str] = []
     checksum_failed = False
     for source, folder in _search_dirs(name):
-        paths = [_existing(folder, stem) for stem in stems]
+        try:
+            paths = [_existing(folder, stem) for stem in stems]
+        except OSError as err:  # a folder without read/search permission: say so, and look further
+            looked.append(f"{source}: {folder}/ (cannot be read: {(err.strerror or str(err)).lower()}; fix its "
+                          f"permissions, e.g. `chmod a+rx {shlex.quote(str(folder))}`, or point AIGC_DATA elsewhere)")
+            continue
         if None in paths:
             missing = " and ".join(f"{s}[.gz]" for s, p in zip(stems, paths) if p is None)
-            state = "no such folder" if not folder.is_dir() else f"missing {missing}"
-            looked.append(f"{source}: {folder}/ ({state})")
+            looked.append(f"{source}: {folder}/ ({_folder_state(folder, source) or 'missing ' + missing})")
             continue
         try:
             return _from_folder(folder, paths, name, stems, source, read_only)
@@ -554,6 +577,8 @@ def where(name: str) -> dict:
             splits[split] = _split_entry(name, split, download=False, read_only=True)
         except DataError as err:
             splits[split] = {"found": False, "error": str(err)}
+        except OSError as err:  # e.g. a folder without permissions that a later step met: report, go on
+            splits[split] = {"found": False, "error": f"{err.filename or name}: {err.strerror or err}"}
     return {"name": name, "splits": splits}
 
 

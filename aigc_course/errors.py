@@ -27,3 +27,12 @@ class CheckpointError(CourseError):
 
 class TrainingDiverged(CourseError):
     """Losses became NaN/Inf; the last good checkpoint is kept."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Training stopped on a signal (Ctrl-C, SIGTERM, SIGHUP) after saving a checkpoint (or, on a second
+    signal, at once); the CLI exits with 128 + ``signum`` (130 for Ctrl-C, 143 for SIGTERM)."""
+
+    def __init__(self, message: str = "", signum: int = 2):
+        super().__init__(message)
+        self.signum = signum

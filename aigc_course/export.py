@@ -1,6 +1,6 @@
 """Export shipped models to ONNX, for the live demos that run in the reader's browser.
 
-    python -m aigc_course export onnx dcgan-fashion     # -> aigc_course/weights/dcgan-fashion.onnx
+    python -m aigc_course export onnx dcgan-fashion     # -> aigc_course/weights/dcgan-fashion-<sha256[:12]>.onnx
 
 Each exported file is an *image model*: latent vectors (and class labels for a conditional GAN) in,
 images in [-1, 1] out, shape (n, 1, 28, 28), float32, any batch size n. A GAN exports its (EMA)
@@ -82,7 +82,8 @@ class ImageModel(nn.Module):
 
     def example_inputs(self, n: int = 8, seed: int = 0) -> tuple[torch.Tensor, ...]:
         z = torch.from_numpy(demo_latent(seed, n, self.z_dim))
-        labels = torch.arange(n, dtype=torch.long) % (self.n_classes + (self.kind == "diffusion"))
+        # classes in turn (a diffusion model's null label too); unconditional models take no labels
+        labels = torch.arange(n, dtype=torch.long) % max(1, self.n_classes + (self.kind == "diffusion"))
         if self.kind == "diffusion":  # noisy images at times spread over [0, 1], the null label included
             x = z.reshape(n, *self.data_shape)
             t = torch.linspace(0.0, 1.0, n)
@@ -178,27 +179,45 @@ def check_onnx(data: bytes | str | Path, model: ImageModel, n: int = 16, seed: i
 
 
 def export_onnx(name: str, out_dir: str | Path | None = None) -> dict:
-    """Export shipped model ``name`` to ``out_dir/NAME.onnx`` (default: the weights folder, where the
-    manifest records it), after checking it against PyTorch. Returns what the manifest records."""
+    """Export shipped model ``name`` to ``out_dir/NAME.onnx``, or by default into the weights folder under a
+    content-addressed name (``NAME-<sha256[:12]>.onnx``, as the weights) recorded in the manifest, after
+    checking it against PyTorch. Returns what the manifest records. (The website copies it as ``NAME.onnx``.)"""
     model = ImageModel(name)
     data = to_onnx_bytes(model)
     diff = check_onnx(data, model)
     directory = Path(out_dir) if out_dir is not None else checkpoint.weights_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{name}.onnx"
-    checkpoint._atomic_write_bytes(path, data)
+    shipped = out_dir is None or directory.resolve() == checkpoint.weights_dir().resolve()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        if shipped:  # content-addressed, as the weights: the manifest (written below) is the commit
+            file, _ = checkpoint.write_shipped_file(directory, name, data, ".onnx")
+        else:
+            file = f"{name}.onnx"
+            checkpoint._atomic_write_bytes(directory / file, data)
+    except OSError as err:
+        raise CheckpointError(f"cannot write the ONNX export of {name!r} into {directory} ({err.strerror or err}); "
+                              "choose another folder (--out)") from None
     info = {
-        "file": path.name, "sha256": checkpoint.sha256_bytes(data), "bytes": len(data), "opset": OPSET,
+        "file": file, "sha256": checkpoint.sha256_bytes(data), "bytes": len(data), "opset": OPSET,
         "inputs": ({"x": [None, *model.data_shape], "t": [None]} if model.kind == "diffusion"
                    else {"z": [None, model.z_dim]}) | ({"labels": [None]} if model.n_classes else {}),
         "n_classes": model.n_classes, "output": ["images", None, *model.data_shape],
         "max_abs_diff_vs_torch": diff, "torch": torch.__version__,
         "from_sha256": checkpoint.manifest_entry(name)["sha256"],
     }
-    if out_dir is None or directory.resolve() == checkpoint.weights_dir().resolve():
-        manifest = checkpoint.read_manifest()
-        manifest["weights"][name]["onnx"] = info
-        checkpoint.write_manifest(manifest)
+    if shipped:
+        weights_sha = info["from_sha256"]
+
+        def add_export(entry):
+            if not isinstance(entry, dict) or entry.get("sha256") != weights_sha:
+                raise CheckpointError(f"the weights of {name!r} were replaced while they were exported; export again")
+            return {**entry, "onnx": info}
+
+        try:
+            checkpoint.commit_entry(name, add_export)  # also removes the previous export's file
+        except OSError as err:
+            raise CheckpointError(f"cannot record the ONNX export of {name!r} in {checkpoint.weights_dir()} "
+                                  f"({err.strerror or err}); make the folder writable") from None
     return info
 
 
@@ -239,7 +258,9 @@ def kinds_of_images() -> list[str]:
     """Shipped models that make images (GANs and VAEs on images, diffusion models with a U-Net)."""
     out = []
     for name, entry in checkpoint.read_manifest()["weights"].items():
-        config = entry.get("model_config", {})
+        if checkpoint.entry_problem(name, entry) is not None:
+            continue
+        config = entry.get("model_config") or {}
         if (entry.get("kind") in ("gan", "vae") and config.get("img_size")) or (
                 entry.get("kind") == "diffusion" and config.get("kind") == "unet"):
             out.append(name)

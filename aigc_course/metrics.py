@@ -32,22 +32,63 @@ def _as_tensor(values: Tensor | np.ndarray, dtype: torch.dtype) -> Tensor:
     return torch.as_tensor(np.asarray(values), dtype=dtype)
 
 
+def _rows(mask: Tensor) -> str:
+    """"3 rows (e.g. rows 0, 5, 7)" for a boolean (N,) mask."""
+    idx = mask.nonzero().flatten().tolist()
+    shown = ", ".join(str(i) for i in idx[:5]) + (", ..." if len(idx) > 5 else "")
+    return f"{len(idx)} row{'s' if len(idx) != 1 else ''} (e.g. row{'s' if len(idx) != 1 else ''} {shown})"
+
+
+def _check_finite(values: Tensor, name: str, what: str = "features") -> Tensor:
+    """``values`` (N, ...) unchanged, or a ``ValueError`` naming ``name`` and the rows that hold NaN/Inf."""
+    if values.is_floating_point() or values.is_complex():
+        bad = ~torch.isfinite(values.reshape(len(values), -1)).all(dim=1) if values.dim() else ~torch.isfinite(values)
+        if bool(bad.any()):
+            raise ValueError(f"{name} holds {_rows(bad.reshape(-1))} with NaN/Inf; FID, precision/recall and "
+                             f"density/coverage need finite {what}")
+    return values
+
+
+IMAGE_RANGE_SLACK = 1e-3  # float images may exceed [-1, 1] by round-off, not more
+
+
+def _check_images(images: Tensor, name: str) -> None:
+    """Float images must be finite and lie in [-1, 1] (uint8 0..255 is accepted as it is)."""
+    if not isinstance(images, Tensor):
+        raise TypeError(f"{name} must be a tensor of images (N, C, H, W), got {type(images).__name__}")
+    if images.dtype == torch.uint8 or len(images) == 0:
+        return
+    if not images.is_floating_point():
+        raise TypeError(f"{name} must be uint8 (0..255) or float images in [-1, 1], got dtype {images.dtype}")
+    _check_finite(images, name, "images")
+    flat = images.detach().reshape(len(images), -1)
+    lo, hi = flat.min(dim=1).values, flat.max(dim=1).values
+    bad = (lo < -1 - IMAGE_RANGE_SLACK) | (hi > 1 + IMAGE_RANGE_SLACK)
+    if bool(bad.any()):
+        raise ValueError(f"{name}: float images must lie in [-1, 1] (uint8 0..255 is also accepted); {_rows(bad)} "
+                         f"lie outside, with values from {float(lo.min()):.4g} to {float(hi.max()):.4g}")
+
+
 @torch.no_grad()
-def extract_features(model: nn.Module, images: Tensor, batch_size: int = 500) -> Tensor:
-    """``model.features`` of every image (uint8 or float in [-1, 1]), in eval mode: (N, D) float32 on the CPU."""
+def extract_features(model: nn.Module, images: Tensor, batch_size: int = 500, name: str = "images") -> Tensor:
+    """``model.features`` of every image (uint8 or float in [-1, 1]), in eval mode: (N, D) float32 on the CPU.
+    Float images with NaN/Inf or outside [-1, 1] raise a ``ValueError`` naming ``name`` and the rows."""
+    _check_images(images, name)
     dev = next(model.parameters()).device
     with eval_mode(model):
-        return torch.cat([model.features(x).float().cpu() for x in batches_in_model_space(images, batch_size, dev)])
+        feats = torch.cat([model.features(x).float().cpu() for x in batches_in_model_space(images, batch_size, dev)])
+    return _check_finite(feats, f"the features of {name}")
 
 
 # --------------------------------------------------------------------------- FID
 
 
-def feature_stats(feats: Tensor | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean (D,) and covariance (D, D) of features (N, D), in float64."""
-    f = _as_tensor(feats, torch.float64).numpy()
-    if f.ndim != 2 or len(f) < 2:
-        raise ValueError(f"features must have shape (N, D) with N >= 2, got {f.shape}")
+def feature_stats(feats: Tensor | np.ndarray, name: str = "features") -> tuple[np.ndarray, np.ndarray]:
+    """Mean (D,) and covariance (D, D) of features (N, D), in float64 (NaN/Inf rows: a ``ValueError``)."""
+    t = _as_tensor(feats, torch.float64)
+    if t.dim() != 2 or len(t) < 2:
+        raise ValueError(f"{name} must have shape (N, D) with N >= 2, got {tuple(t.shape)}")
+    f = _check_finite(t, name).numpy()
     return f.mean(axis=0), np.cov(f, rowvar=False)
 
 
@@ -65,6 +106,9 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma
     s1, s2 = np.atleast_2d(np.asarray(sigma1, np.float64)), np.atleast_2d(np.asarray(sigma2, np.float64))
     if mu1.shape != mu2.shape or s1.shape != s2.shape or s1.shape != (len(mu1), len(mu1)):
         raise ValueError(f"shapes do not match: mu {mu1.shape} vs {mu2.shape}, sigma {s1.shape} vs {s2.shape}")
+    for label, value in (("mu1", mu1), ("sigma1", s1), ("mu2", mu2), ("sigma2", s2)):
+        if not np.isfinite(value).all():
+            raise ValueError(f"frechet_distance: {label} holds NaN/Inf; the Fréchet distance needs finite statistics")
     covmean = linalg.sqrtm(s1 @ s2)
     if not np.isfinite(covmean).all():
         offset = eps * np.eye(len(s1))
@@ -75,7 +119,7 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma
 
 def fid_from_features(feats_a: Tensor | np.ndarray, feats_b: Tensor | np.ndarray) -> float:
     """FID between two sets of features (N, D) and (M, D)."""
-    return frechet_distance(*feature_stats(feats_a), *feature_stats(feats_b))
+    return frechet_distance(*feature_stats(feats_a, "feats_a"), *feature_stats(feats_b, "feats_b"))
 
 
 def fid(images_a: Tensor, images_b: Tensor, model: nn.Module | None = None, batch_size: int = 500) -> float:
@@ -85,12 +129,13 @@ def fid(images_a: Tensor, images_b: Tensor, model: nn.Module | None = None, batc
     equal size, and report the real-vs-real floor next to it.
     """
     if images_a.ndim == 2 and images_b.ndim == 2:
-        return fid_from_features(images_a, images_b)
+        return frechet_distance(*feature_stats(images_a, "images_a (features)"),
+                                *feature_stats(images_b, "images_b (features)"))
     if model is None:
         raise ValueError("fid() of images needs the feature model: fid(a, b, model=recipes.classifier()), "
                          "or pass (N, D) features")
-    return fid_from_features(extract_features(model, images_a, batch_size),
-                             extract_features(model, images_b, batch_size))
+    return fid_from_features(extract_features(model, images_a, batch_size, "images_a"),
+                             extract_features(model, images_b, batch_size, "images_b"))
 
 
 # --------------------------------------------------------------------------- precision / recall
@@ -125,6 +170,8 @@ def precision_recall(real_feats: Tensor | np.ndarray, fake_feats: Tensor | np.nd
     real, fake = _as_tensor(real_feats, torch.float32), _as_tensor(fake_feats, torch.float32)
     if real.dim() != 2 or fake.dim() != 2 or real.shape[1] != fake.shape[1]:
         raise ValueError(f"features must be (N, D) and (M, D) with the same D, got {tuple(real.shape)} and {tuple(fake.shape)}")
+    _check_finite(real, "real_feats")
+    _check_finite(fake, "fake_feats")
     precision = _inside(fake, real, _knn_radii(real, k, chunk), chunk).float().mean().item()
     recall = _inside(real, fake, _knn_radii(fake, k, chunk), chunk).float().mean().item()
     return PrecisionRecall(precision, recall)
@@ -146,6 +193,8 @@ def density_coverage(real_feats: Tensor | np.ndarray, fake_feats: Tensor | np.nd
     real, fake = _as_tensor(real_feats, torch.float32), _as_tensor(fake_feats, torch.float32)
     if real.dim() != 2 or fake.dim() != 2 or real.shape[1] != fake.shape[1]:
         raise ValueError(f"features must be (N, D) and (M, D) with the same D, got {tuple(real.shape)} and {tuple(fake.shape)}")
+    _check_finite(real, "real_feats")
+    _check_finite(fake, "fake_feats")
     radii = _knn_radii(real, k, chunk)  # (N,)
     hits = torch.zeros(len(real), dtype=torch.bool)
     count = 0.0

@@ -12,7 +12,9 @@ one samples, which parts are shipped. Introduced in 4.2.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
@@ -27,7 +29,11 @@ from .config import GANConfig, LMConfig, TrainConfig, VAEConfig
 from .diffusion import DiffusionConfig
 from .train import TrainResult, train
 
-TOY_SAMPLES = 50_000  # points drawn from a 2-D toy distribution for training
+TOY_SAMPLES = 50_000
+
+
+def _quote(text: str) -> str:
+    return shlex.quote(text)  # points drawn from a 2-D toy distribution for training
 
 
 @dataclass(frozen=True)
@@ -121,7 +127,7 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in [  # see register_recipe to add
     # channels_last is off: GroupNorm is slower in that layout on CPUs (measured in 6.4).
     Recipe("flow-fashion", "diffusion", _UNET, "fashion-mnist",
            quick=_FLOW_TRAIN,
-           full=_FLOW_TRAIN.replace(steps=15000, log_every=50, sample_every=1000, ckpt_every=500),
+           full=_FLOW_TRAIN.replace(steps=10000, log_every=50, sample_every=1000, ckpt_every=500),
            description="flow-matching U-Net (2.5M parameters), class-conditional with classifier-free guidance (6.4, 6.5)"),
     # Flow matching in the 16-D latent space of vae-fashion (Rombach et al. 2022, at small scale): an MLP
     # denoiser on codes z ~ q(z|x); samples are decoded by the VAE (6.6).
@@ -248,7 +254,11 @@ def _built(kind: str, config, parts: Mapping[str, Mapping[str, torch.Tensor]], s
            device: torch.device | str | None) -> dict[str, nn.Module]:
     """The kind's models built from ``config`` with the weights of ``parts`` loaded (eval mode, on device).
     Parts that are not stored (e.g. a GAN's discriminator in a generator-only file) are left out."""
-    models = kinds.build(kind, config)
+    try:
+        models = kinds.build(kind, config)
+    except (ValueError, TypeError, KeyError, AttributeError) as err:
+        raise CheckpointError(f"the model config recorded for {source} cannot build a {kind!r} model ({err}); it "
+                              "was damaged or edited: use another copy of these weights") from None
     unknown = set(parts) - set(models)
     if unknown or not parts:
         raise CheckpointError(f"{source} holds parts {sorted(parts)} but a {kind} model has {sorted(models)}")
@@ -292,11 +302,13 @@ def load_or_train(name: str, profile: str | None = None, *, part: str | None = N
     if profile not in runtime.PROFILES:
         raise ValueError(f"profile={profile!r} is not one of {runtime.PROFILES}")
     entry = checkpoint.read_manifest()["weights"].get(name)
-    if profile == "quick" and entry is not None and (checkpoint.weights_dir() / entry["file"]).is_file():
-        return pretrained(name, part, device=device)
+    if profile == "quick" and entry is not None and (checkpoint.entry_problem(name, entry) is not None or
+                                                     (checkpoint.weights_dir() / entry["file"]).is_file()):
+        return pretrained(name, part, device=device)  # (an unusable entry: its clear error)
     if profile == "quick":
         print(f"note: no shipped weights for {name!r}; training the quick recipe instead "
-              f"(ship weights with `python -m aigc_course train {name} --profile full` + register_weights)")
+              f"(ship weights with `python -m aigc_course train {name} --profile full`, then "
+              f"`python -m aigc_course weights register {name} runs/{name}`)")
     models, result = train_recipe(name, profile, steps=train_steps, progress=progress, device=device)
     spec = kinds.get(result.kind)
     if result.ema is not None:  # sample from the EMA copy, as the shipped weights do
@@ -321,11 +333,51 @@ def load_models(path: str | Path, part: str | None = None, *, device: torch.devi
     ``part`` says otherwise."""
     ckpt = checkpoint.find_checkpoint(path)
     state = checkpoint.load_checkpoint(ckpt)
+    checkpoint.require(state, ckpt, "kind")
+    _known_kind(state, ckpt)
     if state.get("model_config") is None:
         raise CheckpointError(f"{ckpt} does not record its model config (models without .cfg); build the "
                               "model yourself and use checkpoint.load_checkpoint(dir, {name: model})")
-    models = _built(state["kind"], state["model_config"], _checkpoint_parts(ckpt, state), ckpt, device)
+    models = _built(state["kind"], state["model_config"], _checkpoint_parts(ckpt, state), ckpt / checkpoint.STATE_JSON,
+                    device)
     return _select(state["kind"], models, part)
+
+
+def _known_kind(state: Mapping[str, Any], ckpt: Path) -> None:
+    if state.get("kind") not in kinds.names():
+        raise CheckpointError(f"{ckpt / checkpoint.STATE_JSON} records the model kind {state.get('kind')!r}, which is "
+                              f"not a registered kind ({', '.join(kinds.names())}); this checkpoint cannot be used here")
+
+
+# the model-config fields that decide what a model draws (its architecture and its data's shape): a checkpoint
+# that records no recipe is accepted for a recipe only when these agree (sizes such as width may differ)
+_SAMPLE_SPACE_FIELDS = ("kind", "img_size", "channels", "data_dim", "n_classes", "vocab_size", "block_size")
+
+
+def check_checkpoint_recipe(recipe: str | Recipe, path: str | Path, state: Mapping[str, Any] | None = None, *,
+                            flag: str = "") -> None:
+    """Refuse a checkpoint that is not of ``recipe``: one that records another recipe, or (recording none, as
+    runs trained through the Python API) another model kind or a model that draws something else (another
+    architecture, image size, number of channels or classes) than the recipe's model."""
+    recipe = get_recipe(recipe)
+    ckpt = checkpoint.find_checkpoint(path)
+    state = checkpoint.load_checkpoint(ckpt) if state is None else state
+    meta = state.get("meta") or {}
+    where = f"{flag} {path}" if flag else str(path)
+    saved = meta.get("recipe")
+    if saved is not None:
+        if saved != recipe.name:
+            raise ValueError(f"{where} holds a run of {saved!r}, not of {recipe.name!r}: use `sample {saved} "
+                             f"--weights {_quote(str(path))}`")
+        return
+    kind, config = state.get("kind"), state.get("model_config") or {}
+    mine = recipe.model.to_dict() if hasattr(recipe.model, "to_dict") else dict(recipe.model)
+    differ = {k: (config.get(k), mine.get(k)) for k in _SAMPLE_SPACE_FIELDS if k in mine and config.get(k) != mine[k]}
+    if kind != recipe.kind or differ:
+        theirs = ", ".join(f"{k}={config.get(k)!r}" for k in _SAMPLE_SPACE_FIELDS if k in config)
+        ours = ", ".join(f"{k}={mine.get(k)!r}" for k in _SAMPLE_SPACE_FIELDS if k in mine)
+        raise ValueError(f"{where} records no recipe and holds a {kind} model ({theirs}), not a model of "
+                         f"{recipe.name!r} (a {recipe.kind}: {ours}); sample it with the recipe it was trained for")
 
 
 def _run_entry(source) -> tuple[dict[str, dict[str, torch.Tensor]], dict]:
@@ -335,7 +387,9 @@ def _run_entry(source) -> tuple[dict[str, dict[str, torch.Tensor]], dict]:
         raise CheckpointError("this TrainResult has no checkpoint: train with out_dir=... to register its weights")
     ckpt = checkpoint.find_checkpoint(source)
     state = checkpoint.load_checkpoint(ckpt)
-    meta = state.get("meta", {})
+    checkpoint.require(state, ckpt, "kind", "step", "model_config", "train_config", "wall_time", "device", "history")
+    _known_kind(state, ckpt)
+    meta = state.get("meta") or {}
     fields = {
         "recipe": meta.get("recipe"),
         "kind": state["kind"],
@@ -355,14 +409,15 @@ def register_weights(name: str, source, *, kind: str | None = None, model_config
                      metrics: Mapping[str, float] | None = None, command: str | None = None,
                      info: Mapping[str, Any] | None = None, half: bool = True,
                      directory: str | Path | None = None) -> dict:
-    """Ship weights as ``<name>.safetensors`` and record them in the manifest; return the entry.
+    """Ship weights as ``<name>-<sha256[:12]>.safetensors`` and record them in the manifest; return the entry.
 
     ``source``: a training checkpoint/run folder or a ``TrainResult`` trained with ``out_dir`` (configs,
     steps, wall time, device and final losses come from its checkpoint), or an ``nn.Module`` with
     ``kind`` (its config comes from the kind, or ``model_config``; e.g. the metrics classifier; ``info``
     adds fields such as ``steps``). ``metrics`` (FID, NLL, accuracy...) and ``command`` are recorded
-    too. ``half`` stores float32 tensors as float16 (about 2x smaller). File and manifest are written
-    atomically.
+    too. ``half`` stores float32 tensors as float16 (about 2x smaller). Shipping is one atomic step: the
+    new file is written under its content-addressed name, then the manifest points at it, then the
+    previous file is removed; a failure at any point leaves the previous weights shipped and verified.
     """
     if isinstance(source, nn.Module):
         if kind is None:
@@ -378,23 +433,33 @@ def register_weights(name: str, source, *, kind: str | None = None, model_config
         raise ValueError(f"register_weights: the name must be letters, digits, '-' or '_' (it names a file in the "
                          f"weights folder), got {name!r}")
     directory = Path(directory or checkpoint.weights_dir())
-    file = f"{name}.safetensors"
-    checkpoint.save_weights(directory / file, checkpoint.join_parts(parts), {"name": name}, half=half)
-    entry = {
-        **fields,
-        **dict(info or {}),
-        "file": file,
-        "sha256": checkpoint.sha256_bytes((directory / file).read_bytes()),
+    data = checkpoint.weights_bytes(checkpoint.join_parts(parts), {"name": name}, half=half)
+    fields_after = {
         "recipe": fields["recipe"] or name,
         "metrics": dict(metrics or {}),
         "command": command or fields.get("command", ""),
         "torch": torch.__version__,
         "date": datetime.date.today().isoformat(),
     }
-    manifest = checkpoint.read_manifest(directory)
-    manifest["weights"][name] = entry
-    checkpoint.write_manifest(manifest, directory)
-    return entry
+    file = checkpoint.shipped_file_name(name, data)
+    existed = (directory / file).exists()
+    try:
+        # 1. the new file under its own content-addressed name (nothing refers to it yet); 2. the manifest
+        # (the commit: readers see the old entry and file, or the new ones); 3. the old file is removed
+        file, sha = checkpoint.write_shipped_file(directory, name, data)
+        return checkpoint.commit_entry(name, lambda old: {**fields, **dict(info or {}), "file": file, "sha256": sha,
+                                                          **fields_after}, directory)
+    except BaseException as err:
+        if not existed:  # the new file was not committed: remove it (unless the manifest refers to it after all)
+            with contextlib.suppress(OSError, CheckpointError):
+                if file not in {e.get("file") for e in checkpoint.read_manifest(directory)["weights"].values()
+                                if isinstance(e, dict)}:
+                    (directory / file).unlink(missing_ok=True)
+        if not isinstance(err, OSError):
+            raise
+        raise CheckpointError(f"cannot write the weights of {name!r} into the weights folder {directory} "
+                              f"({err.strerror or err}); nothing was changed there. Make the folder writable, or ship "
+                              "into another folder (AIGC_WEIGHTS_DIR, or directory=...)") from None
 
 
 def weights_verify(names: Iterable[str] | None = None) -> list[str]:

@@ -170,19 +170,32 @@ def autocast(dev: torch.device | str, enabled: bool | None = None) -> Iterator[N
         yield
 
 
+def max_threads() -> int:
+    """The most intra-op threads :func:`set_threads` accepts: 4 per core (far more only slows things down,
+    and tens of thousands crash PyTorch's thread pool)."""
+    return 4 * (os.cpu_count() or 1)
+
+
 def set_threads(n: int | None = None) -> int:
-    """Set torch's intra-op threads (default: ``AIGC_THREADS`` or all cores); return the number."""
+    """Set torch's intra-op threads (default: ``AIGC_THREADS`` or all cores); return the number.
+    At most :func:`max_threads` (4 per core)."""
+    cores, top = os.cpu_count(), max_threads()
     if n is None:
         raw = os.environ.get("AIGC_THREADS", "").strip()
         try:
-            n = int(raw) if raw else (os.cpu_count() or 1)
+            n = int(raw) if raw else (cores or 1)
         except ValueError:
             n = 0
         if n < 1:
             raise ValueError(f"AIGC_THREADS={raw!r} must be a whole number of threads >= 1 (or unset it to use "
-                             f"all {os.cpu_count()} cores)")
+                             f"all {cores} cores)")
+        if n > top:
+            raise ValueError(f"AIGC_THREADS={raw!r} is more than {top} threads (4 per core; this machine has {cores} "
+                             f"cores); use at most {top}, or unset it to use all {cores} cores")
     elif isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"threads must be a whole number >= 1, got {n!r}")
+    elif n > top:
+        raise ValueError(f"threads={n} is more than {top} (4 per core; this machine has {cores} cores)")
     torch.set_num_threads(n)
     return n
 

@@ -2,13 +2,15 @@
 
 * Data: the 300 Tang poems (唐诗三百首) of Debian's ``fortunes-zh`` package
   (``/usr/share/games/fortunes/tang300.u8``; ``apt-get install fortunes-zh``, or set ``AIGC_DATA`` to a folder
-  holding ``tang300.u8``). The poems are 8th-century texts in the public domain; the package's
+  holding ``tang300.u8``). The poems (7th to 10th centuries) are in the public domain; the package's
   compilation is GPL-3.0+, so the course reads it from the system and does not redistribute it.
   :func:`tang_poems` parses it; :func:`split_poems` keeps whole poems apart for validation.
 * :class:`CharVocab` maps characters to ids; :class:`CharTransformer` is a decoder-only Transformer
   (Vaswani et al. 2017; GPT-style pre-norm blocks) with causal scaled dot-product attention;
   :meth:`CharTransformer.generate` samples with a temperature and top-k.
-* :func:`bits_per_char` scores a model on held-out text; :func:`bigram_bits_per_char` is the baseline.
+* :func:`char_bits` scores a model on every character of held-out text; :class:`NGram` gives the count
+  baselines (interpolated Witten-Bell and Kneser-Ney n-grams) on the same characters, and
+  :func:`paired_difference` compares two models with a (per-poem) standard error.
 
 Registered as the model kind ``"charlm"`` (trained by ``train.LMTrainer``). Introduced in 1.4.
 """
@@ -98,7 +100,8 @@ class CharVocab:
         return torch.tensor([self.stoi.get(c, 0) for c in text], dtype=torch.long)
 
     def decode(self, ids) -> str:
-        return "".join(self.itos[int(i)] for i in ids)
+        """The characters of ``ids``; ids beyond the vocabulary (a model's spare table rows) decode as UNK."""
+        return "".join(self.itos[int(i)] if 0 <= int(i) < len(self.itos) else self.UNK for i in ids)
 
 
 def windows(ids: torch.Tensor, block_size: int, stride: int | None = None) -> torch.Tensor:
@@ -206,6 +209,34 @@ class CharTransformer(nn.Module):
 
 
 @torch.no_grad()
+def char_bits(model: CharTransformer, ids: torch.Tensor, batch: int = 256) -> torch.Tensor:
+    """Bits of every target ``ids[1:]`` under the model (eval mode), float64, shape (len(ids) - 1,).
+
+    The text is cut into windows of ``block_size + 1`` ids that share one id (``windows(..., stride=block_size)``),
+    plus one last window ending at the last id for the tail that those leave out, whose targets already scored
+    are dropped; so every target is scored exactly once, with the context of its window (0 to
+    ``block_size - 1`` earlier characters). :class:`NGram` scores the same targets, for paired comparisons."""
+    t = model.cfg.block_size
+    wins = windows(ids, t, stride=t)
+    covered = len(wins) * t                                           # targets ids[1:covered + 1]
+    was = model.training
+    model.eval()
+    dev = model.tok.weight.device
+    out = []
+    for start in range(0, len(wins), batch):
+        w = wins[start:start + batch].to(dev)
+        logp = torch.log_softmax(model(w[:, :-1]).double(), dim=-1)  # (B, T, V)
+        out.append(-logp.gather(-1, w[:, 1:, None])[..., 0].reshape(-1).cpu())
+    n_tail = len(ids) - 1 - covered
+    if n_tail > 0:
+        w = ids[-(t + 1):].view(1, -1).to(dev)
+        logp = torch.log_softmax(model(w[:, :-1]).double(), dim=-1)[0, -n_tail:]
+        out.append(-logp.gather(-1, w[0, -n_tail:, None])[:, 0].cpu())
+    model.train(was)
+    return torch.cat(out) / math.log(2)
+
+
+@torch.no_grad()
 def bits_per_char(model: CharTransformer, val_windows: torch.Tensor, batch: int = 256) -> float:
     """Mean next-character cross-entropy on held-out windows, in bits per character (eval mode)."""
     was = model.training
@@ -222,12 +253,171 @@ def bits_per_char(model: CharTransformer, val_windows: torch.Tensor, batch: int 
 
 def bigram_bits_per_char(train_ids: torch.Tensor, val_ids: torch.Tensor, vocab_size: int,
                          alpha: float = 0.1) -> float:
-    """The baseline: p(next | current) counted on the training text with add-``alpha`` smoothing, scored on
-    the validation text, in bits per character."""
+    """A poor baseline kept to show why smoothing matters: p(next | current) counted on the training text
+    with add-``alpha`` smoothing, scored on the validation text, in bits per character. With few
+    characters and many possible pairs, add-alpha gives unseen pairs far too much probability; use
+    :class:`NGram` (Witten-Bell or Kneser-Ney) for a real baseline."""
     counts = torch.full((vocab_size, vocab_size), float(alpha))
     counts.index_put_((train_ids[:-1], train_ids[1:]), torch.ones(len(train_ids) - 1), accumulate=True)
     log_p = torch.log(counts / counts.sum(dim=1, keepdim=True))
     return -log_p[val_ids[:-1], val_ids[1:]].mean().item() / math.log(2)
+
+
+class NGram:
+    """An interpolated character n-gram model, the standard count baseline (Chen & Goodman 1999).
+
+    ``order`` 1 is the unigram, 2 the bigram p(c_t | c_{t-1}), 3 the trigram. Each order's counts are
+    interpolated with the next lower order, down to the uniform distribution over ``vocab_size`` ids:
+
+    * ``"witten-bell"``: p(w | h) = (c(h, w) + n(h) p(w | h')) / (c(h) + n(h)), with n(h) the number of
+      distinct characters seen after h and h' the history h shortened by one character. No free parameter.
+    * ``"kneser-ney"`` (interpolated): p(w | h) = max(c(h, w) - D, 0) / c(h) + D n(h) / c(h) p(w | h'), where
+      the lower orders count in how many distinct contexts a sequence occurs (continuation counts), and the
+      discount D of each order is Ney's estimate n1 / (n1 + 2 n2) from the training counts. No parameter is
+      tuned on held-out text.
+
+    A history never seen in training passes the lower order's probability through unchanged.
+    Introduced in 1.4.
+    """
+
+    METHODS = ("witten-bell", "kneser-ney")
+
+    def __init__(self, train_ids: torch.Tensor, order: int, vocab_size: int, method: str = "witten-bell"):
+        if method not in self.METHODS:
+            raise ValueError(f"method={method!r} is not one of {self.METHODS}")
+        if order < 1:
+            raise ValueError(f"order must be >= 1, got {order}")
+        self.order, self.vocab_size, self.method = order, vocab_size, method
+        seq = [int(i) for i in train_ids]
+        if seq and max(seq) >= vocab_size:
+            raise ValueError(f"the training ids go up to {max(seq)}, outside vocab_size={vocab_size}")
+        # tables[k]: history of k characters (a tuple) -> {next character: count}
+        top = order - 1
+        raw: dict[tuple, dict[int, int]] = {}
+        for i in range(top, len(seq)):
+            row = raw.setdefault(tuple(seq[i - top:i]), {})
+            row[seq[i]] = row.get(seq[i], 0) + 1
+        self.tables: list[dict[tuple, dict[int, int]]] = [{} for _ in range(order)]
+        self.tables[top] = raw
+        for k in range(top - 1, -1, -1):
+            table = self.tables[k]
+            if method == "kneser-ney":   # continuation counts: distinct characters before (h, w)
+                for hist, row in self.tables[k + 1].items():
+                    for w in row:
+                        lower = table.setdefault(hist[1:], {})
+                        lower[w] = lower.get(w, 0) + 1
+            else:                          # ordinary counts of the shorter histories
+                for i in range(k, len(seq)):
+                    row = table.setdefault(tuple(seq[i - k:i]), {})
+                    row[seq[i]] = row.get(seq[i], 0) + 1
+        self.totals = [{h: sum(row.values()) for h, row in t.items()} for t in self.tables]
+        self.discounts = [self._ney_discount(t) for t in self.tables]
+
+    @staticmethod
+    def _ney_discount(table: dict[tuple, dict[int, int]]) -> float:
+        n1 = sum(1 for row in table.values() for c in row.values() if c == 1)
+        n2 = sum(1 for row in table.values() for c in row.values() if c == 2)
+        return n1 / (n1 + 2 * n2) if n1 + n2 > 0 else 0.5
+
+    def prob(self, history: tuple[int, ...], w: int) -> float:
+        """p(w | the last order - 1 characters of ``history``)."""
+        p = 1.0 / self.vocab_size
+        for k in range(min(len(history), self.order - 1) + 1):
+            hist = tuple(history[len(history) - k:]) if k else ()
+            row = self.tables[k].get(hist)
+            if row is None:
+                continue
+            c, n = self.totals[k][hist], len(row)
+            if self.method == "witten-bell":
+                p = (row.get(w, 0) + n * p) / (c + n)
+            else:
+                d = self.discounts[k]
+                p = max(row.get(w, 0) - d, 0.0) / c + d * n / c * p
+        return p
+
+    def probs(self, history: tuple[int, ...]) -> torch.Tensor:
+        """The whole next-character distribution (vocab_size,), float64, for sampling."""
+        p = torch.full((self.vocab_size,), 1.0 / self.vocab_size, dtype=torch.float64)
+        for k in range(min(len(history), self.order - 1) + 1):
+            hist = tuple(history[len(history) - k:]) if k else ()
+            row = self.tables[k].get(hist)
+            if row is None:
+                continue
+            c, n = self.totals[k][hist], len(row)
+            counts = torch.zeros(self.vocab_size, dtype=torch.float64)
+            counts[list(row)] = torch.tensor(list(row.values()), dtype=torch.float64)
+            if self.method == "witten-bell":
+                p = (counts + n * p) / (c + n)
+            else:
+                d = self.discounts[k]
+                p = (counts - d).clamp(min=0) / c + d * n / c * p
+        return p
+
+    def char_bits(self, ids: torch.Tensor) -> torch.Tensor:
+        """Bits of every target ``ids[1:]``, each given the characters before it in ``ids`` (float64,
+        shape (len(ids) - 1,)): the same targets as :func:`char_bits` of a Transformer."""
+        seq = [int(i) for i in ids]
+        h = self.order - 1
+        return torch.tensor([-math.log2(self.prob(tuple(seq[max(0, i - h):i]), seq[i]))
+                             for i in range(1, len(seq))], dtype=torch.float64)
+
+    def _sample_next(self, history: tuple[int, ...], generator: torch.Generator | None) -> int:
+        # p(w | h) is a mixture: with weight 1 - lam(h) the (discounted) counts after h, with weight lam(h)
+        # the lower order (lam = n / (c + n) for Witten-Bell, D n / c for Kneser-Ney); below order 1, uniform
+        for k in range(min(len(history), self.order - 1), -1, -1):
+            hist = tuple(history[len(history) - k:]) if k else ()
+            row = self.tables[k].get(hist)
+            if row is None:
+                continue
+            c, n = self.totals[k][hist], len(row)
+            lam = n / (c + n) if self.method == "witten-bell" else self.discounts[k] * n / c
+            if torch.rand(1, generator=generator).item() < lam:
+                continue
+            weights = torch.tensor(list(row.values()), dtype=torch.float64)
+            if self.method == "kneser-ney":
+                weights = (weights - self.discounts[k]).clamp(min=0)
+            return list(row)[int(torch.multinomial(weights, 1, generator=generator))]
+        return int(torch.randint(self.vocab_size, (1,), generator=generator))
+
+    def generate(self, prompt: torch.Tensor, n_new: int, generator: torch.Generator | None = None
+                 ) -> torch.Tensor:
+        """Continue ``prompt`` (1-D ids) by ``n_new`` characters sampled from the model; returns prompt + new
+        ids. (Sampled as the mixture that the interpolation is, one level at a time: no dense vectors.)"""
+        seq = [int(i) for i in prompt]
+        for _ in range(n_new):
+            seq.append(self._sample_next(tuple(seq[max(0, len(seq) - self.order + 1):]), generator))
+        return torch.tensor(seq, dtype=torch.long)
+
+
+def paired_difference(bits_a: torch.Tensor, bits_b: torch.Tensor,
+                      groups: torch.Tensor | None = None) -> tuple[float, float]:
+    """(mean of bits_a - bits_b, its standard error) over the same targets.
+
+    With ``groups`` (one label per target, e.g. which poem it is in) the standard error is the cluster
+    one: targets of one group may be correlated, so the groups, not the characters, count as the
+    independent draws. Without, the characters are treated as independent."""
+    if bits_a.shape != bits_b.shape or bits_a.dim() != 1:
+        raise ValueError(f"need two 1-D tensors over the same targets, got {tuple(bits_a.shape)} and "
+                         f"{tuple(bits_b.shape)}")
+    d = (bits_a - bits_b).double()
+    mean = d.mean().item()
+    if groups is None:
+        return mean, (d.std() / math.sqrt(len(d))).item()
+    _, g = torch.unique(groups, return_inverse=True)
+    n_groups = int(g.max()) + 1
+    if n_groups < 2:
+        raise ValueError("a cluster standard error needs at least two groups")
+    sums = torch.zeros(n_groups, dtype=torch.float64).index_add_(0, g, d)
+    sizes = torch.zeros(n_groups, dtype=torch.float64).index_add_(0, g, torch.ones_like(d))
+    resid = sums - mean * sizes
+    var = n_groups / (n_groups - 1) * (resid ** 2).sum() / len(d) ** 2
+    return mean, var.sqrt().item()
+
+
+def poem_index(poems: list[Poem]) -> torch.Tensor:
+    """For each character of ``corpus(poems)``, the index of the poem it belongs to (its two separating
+    line breaks count with it): the groups of :func:`paired_difference`."""
+    return torch.cat([torch.full((len(p.body) + 2,), i, dtype=torch.long) for i, p in enumerate(poems)])
 
 
 def _build(config: LMConfig | dict) -> dict[str, nn.Module]:

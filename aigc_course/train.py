@@ -30,8 +30,12 @@ import copy
 import math
 import os
 import random
+import shlex
+import shutil
 import signal
+import socket
 import threading
+import uuid
 import time
 import warnings
 from dataclasses import dataclass
@@ -48,10 +52,11 @@ from tqdm.auto import tqdm
 from . import kinds, losses, runtime
 from . import diffusion as _diffusion_kind  # noqa: F401 (registers the diffusion kind of DiffusionTrainer)
 from . import text as _text_kind  # noqa: F401 (registers the charlm kind that LMTrainer trains)
-from .checkpoint import CHECKPOINT_SUBDIR, find_checkpoint, load_checkpoint, save_checkpoint
+from .checkpoint import (CHECKPOINT_SUBDIR, check_checkpoint_target, checkpoint_side_folders, find_checkpoint,
+                         foreign_files, load_checkpoint, read_state, require, save_checkpoint)
 from .config import TrainConfig
 from .data import TensorLoader
-from .errors import CheckpointError, CourseError, TrainingDiverged
+from .errors import CheckpointError, CourseError, Interrupted, TrainingDiverged
 from .nn import eval_mode
 from .plotting import make_grid
 
@@ -256,24 +261,121 @@ _ADVICE = ("Try a lower learning rate (e.g. half of lr/lr_d), a more stable loss
            "'wgan-gp' with its gradient penalty), gradient clipping (grad_clip=1.0), or amp=False.")
 
 
-class _Interrupt:
-    """While training with an ``out_dir`` in the main thread, the first Ctrl-C (SIGINT) only asks the loop to
-    stop after the current step, so that a consistent checkpoint is written; a second one stops at once."""
+_STOP_SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n))
 
-    def __init__(self, enabled: bool):
-        self.requested, self._previous = False, None
+
+class _Interrupt:
+    """While training with an ``out_dir`` in the main thread, the first Ctrl-C (SIGINT), SIGTERM (``kill``,
+    ``timeout``, ``docker stop``, a job scheduler) or SIGHUP (a closed terminal) only asks the loop to stop
+    after the current step, so that a consistent checkpoint is written; a second one stops at once, saying
+    what was saved. A signal that was ignored when training started (``nohup`` ignores SIGHUP) stays ignored."""
+
+    def __init__(self, enabled: bool, last_saved: Callable[[], str] = lambda: "the start"):
+        self.requested, self.signum, self._previous = False, None, {}
+        self._last_saved = last_saved
         if enabled and threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
+            for sig in _STOP_SIGNALS:
+                if sig != signal.SIGINT and signal.getsignal(sig) is signal.SIG_IGN:
+                    continue
+                try:
+                    self._previous[sig] = signal.signal(sig, self._handle)
+                except (OSError, ValueError):  # pragma: no cover - a platform without this signal
+                    pass
 
     def _handle(self, signum, frame):
-        if self.requested:  # second Ctrl-C: the default behaviour
-            raise KeyboardInterrupt
-        self.requested = True
+        if self.requested:  # a second signal: stop at once (the default behaviour of Ctrl-C)
+            raise Interrupted(f"stopped at once by a second {signal.Signals(signum).name}: nothing was saved since "
+                              f"{self._last_saved()}", signum)
+        self.requested, self.signum = True, signum
 
     def restore(self) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-            self._previous = None
+        for sig, previous in self._previous.items():
+            signal.signal(sig, previous if previous is not None else signal.SIG_DFL)
+        self._previous = {}
+
+
+LOCK_INFO = ".aigc-train.lock"  # in a run's output folder while a training writes there: its pid and host
+
+
+class _OutLock:
+    """An exclusive advisory lock (``flock``) on a run's output folder itself, held by the training that writes
+    there: a second training with the same ``--out`` is refused, naming the first (its pid and host are in
+    ``<out_dir>/.aigc-train.lock`` while it runs; the file is removed when it ends). The kernel drops the lock
+    when the process ends, however it ends: there are no stale locks."""
+
+    def __init__(self, folder: Path):
+        self.folder, self.info, self._fd = folder, folder / LOCK_INFO, None
+
+    def holder(self) -> str:
+        try:
+            return self.info.read_text(errors="replace").strip()[:200]
+        except OSError:
+            return ""
+
+    def acquire(self) -> None:
+        if self._fd is not None:
+            return
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows: no advisory locks
+            return
+        fd = os.open(self.folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        for attempt in (1, 2):
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                holder = self.holder()
+                if attempt == 1 and holder.startswith(f"pid {os.getpid()} "):
+                    import gc
+
+                    gc.collect()  # a Trainer of this process that is no longer used may still hold it
+                    continue
+                os.close(fd)
+                raise CheckpointError(f"another training ({holder or 'another process'}) is writing to {self.folder}; "
+                                      "wait for it to finish, or choose another --out") from None
+            except OSError as err:  # a file system without locks (some network mounts): go on without one
+                os.close(fd)
+                warnings.warn(f"cannot lock {self.folder} ({err.strerror or err}); make sure no other training writes "
+                              "there at the same time")
+                return
+        self._fd = fd
+        try:
+            self.info.write_text(f"pid {os.getpid()} on {socket.gethostname()}\n")
+        except OSError:
+            pass  # the lock holds without it; a refusal then names no pid
+
+    def release(self) -> None:
+        if self._fd is not None:
+            try:
+                self.info.unlink(missing_ok=True)
+            except OSError:
+                pass
+            os.close(self._fd)  # closing drops the lock
+            self._fd = None
+
+    def __del__(self):
+        self.release()
+
+
+def _run_id_of(folder: Path) -> str | None:
+    """The ``run_id`` recorded in the checkpoint ``folder`` (None: no checkpoint there; ``"(none)"``: one
+    written before run ids were recorded; ``"(unreadable)"``: a damaged one)."""
+    if not (folder / "state.json").is_file():
+        return None
+    try:
+        return str(read_state(folder).get("state", {}).get("run_id") or "(none)")
+    except CheckpointError:
+        return "(unreadable)"
+
+
+def _plain(value):
+    """Lists and tuples alike (JSON has only lists), for comparing configs."""
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
 
 
 class _Step:
@@ -338,6 +440,9 @@ class Trainer:
         self.amp = runtime.amp_dtype(self.dev, cfg.amp)
         self.callbacks = list(callbacks)
         self.out_dir = Path(out_dir) if out_dir is not None else None
+        self.run_id = uuid.uuid4().hex    # stored in checkpoints: a save never replaces another run's checkpoint
+        self._replaceable: set[str | None] = {None}  # run ids this trainer may replace in out_dir/checkpoint
+        self._lock: _OutLock | None = None
         self._check_out_dir(resume, overwrite)
         self.progress = progress and self.rank == 0
         # Noise comes from our own generator (one stream per rank), never from the global RNG.
@@ -347,6 +452,7 @@ class Trainer:
         self.ema: nn.Module | None = None
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
         self.last_checkpoint: Path | None = None
+        self._saved_step = 0                     # the step of last_checkpoint
         self._pending: list[torch.Tensor] = []  # loss vectors not yet read back to the host
         self._pending_start = 1                  # the step of _pending[0]
         self._resume_from = resume
@@ -376,8 +482,9 @@ class Trainer:
                               "rank the same config, callbacks and out_dir/resume (only rank 0 writes)")
 
     def _check_out_dir(self, resume, overwrite: bool) -> None:
-        """Refuse, before any work, an output folder that cannot be written or that holds another run's
-        checkpoint (unless that is the one being resumed, or ``overwrite=True``)."""
+        """Refuse, before any work, an output folder that cannot be written, that another training is writing
+        to (a lock), that holds another run's checkpoint (unless that is the one being resumed, or
+        ``overwrite=True``), or whose checkpoint folders hold files that are not part of a checkpoint."""
         if self.out_dir is None or self.rank != 0:
             return
         if self.out_dir.exists() and not self.out_dir.is_dir():
@@ -387,16 +494,44 @@ class Trainer:
             probe = self.out_dir / f".write-test-{os.getpid()}"
             probe.write_bytes(b"")
             probe.unlink()
+            self._lock = _OutLock(self.out_dir)
+            self._lock.acquire()  # refused now if another training writes there; held again while steps() runs
         except OSError as err:
             raise CheckpointError(f"cannot write to the output folder {self.out_dir} ({err.strerror or err}); "
                                   "choose a writable folder (--out) before training, so no work is lost") from None
-        existing = self.out_dir / CHECKPOINT_SUBDIR
-        if (existing / "state.json").is_file() and not overwrite:
-            resumed = find_checkpoint(resume).resolve() if resume is not None else None
-            if resumed != existing.resolve():
-                raise CheckpointError(
-                    f"{existing} already holds a checkpoint of another run; continue it with --resume {existing}, "
-                    "replace it with --overwrite (overwrite=True), or choose another --out")
+        try:
+            existing = self.out_dir / CHECKPOINT_SUBDIR
+            self._remove_stale_temp_folders(existing)
+            check_checkpoint_target(existing)
+            current = _run_id_of(existing)
+            if current is not None:
+                resumed = find_checkpoint(resume).resolve() if resume is not None else None
+                if resumed != existing.resolve() and not overwrite:
+                    raise CheckpointError(
+                        f"{existing} already holds a checkpoint of another run; continue it with --resume "
+                        f"{shlex.quote(str(existing))}, replace it with --overwrite (overwrite=True), or choose another "
+                        "--out")
+                self._replaceable.add(current)
+        finally:
+            self._lock.release()
+
+    @staticmethod
+    def _remove_stale_temp_folders(final: Path) -> None:
+        """Remove ``<checkpoint>.tmp-<pid>-<random>`` folders left by a save that crashed (its process is gone),
+        when they hold only checkpoint files; anything else beside the checkpoint is left alone."""
+        for side in checkpoint_side_folders(final):
+            parts = side.name[len(final.name) + len(".tmp-"):].split("-")
+            if not side.name.startswith(final.name + ".tmp-") or not parts[0].isdigit() or side.is_symlink():
+                continue
+            try:
+                os.kill(int(parts[0]), 0)
+                continue  # that writer is still running
+            except ProcessLookupError:
+                pass
+            except OSError:
+                continue
+            if side.is_dir() and not foreign_files(side):
+                shutil.rmtree(side, ignore_errors=True)
 
     def _make_ema(self) -> None:
         """An EMA copy of the kind's ``ema_of`` part when ``cfg.ema`` > 0 (after DDP has synced weights)."""
@@ -454,12 +589,28 @@ class Trainer:
 
     def _resume(self) -> None:
         path = find_checkpoint(self._resume_from)
-        kind = load_checkpoint(path).get("kind")  # check it is ours before touching the models
+        saved = load_checkpoint(path)  # check it is ours before touching the models
+        require(saved, path, "kind", "step", "wall_time", "history", "rng", "loader")
+        kind = saved.get("kind")
         if kind != self.kind:
             raise CheckpointError(f"{path} holds a {kind} checkpoint; this is the {self.kind} trainer")
+        mine, theirs = kinds.get(self.kind).model_config(self.models), saved.get("model_config")
+        if isinstance(mine, dict) and isinstance(theirs, dict):
+            differ = {k: (theirs[k], mine[k]) for k in mine if k in theirs and _plain(theirs[k]) != _plain(mine[k])}
+            if differ:
+                listing = ", ".join(f"{k} {a!r} there, {b!r} here" for k, (a, b) in differ.items())
+                raise CheckpointError(f"{path / 'state.json'} records another model config ({listing}): resume with "
+                                      "the model it was trained with, or start a new run")
         state = load_checkpoint(path, self._ckpt_models(), self.optimizers)
+        try:
+            self._restore(path, state)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as err:
+            raise CheckpointError(f"{path / 'state.json'} does not hold a usable training state ({type(err).__name__}: "
+                                  f"{err}); resume from another checkpoint") from None
+
+    def _restore(self, path: Path, state: dict) -> None:
         self._apply_config_on_resume(path, state.get("train_config") or {})
-        self.step, self.wall_before = state["step"], state["wall_time"]
+        self.step, self.wall_before = int(state["step"]), float(state["wall_time"])
         self._pending_start = self.step + 1
         self.history = History.from_dict(state["history"])
         try:
@@ -471,7 +622,7 @@ class Trainer:
                           "fresh noise, so it is not bit-identical to an uninterrupted run")
             self.noise.manual_seed(self.cfg.seed + 1_000_003 * self.rank + self.step)
         self.loader.load_state_dict(state["loader"])
-        self.last_checkpoint = path
+        self.last_checkpoint, self._saved_step = path, self.step
 
     def _apply_config_on_resume(self, path: Path, saved: dict) -> None:
         """The new config wins over the checkpoint's: the optimisers get this run's learning rates and betas
@@ -522,9 +673,21 @@ class Trainer:
             "wall_time": self.wall_before + self.wall, "device": _device_name(self.dev, self.world),
             "model_config": kinds.get(self.kind).model_config(self.models), "train_config": self.cfg.to_dict(),
             "meta": self.meta, "rng": rng, "loader": self.loader.state_dict(), "settings": self.settings,
+            "run_id": self.run_id,
         }
-        self.last_checkpoint = save_checkpoint(self.out_dir / CHECKPOINT_SUBDIR, models=self._ckpt_models(),
+        target = self.out_dir / CHECKPOINT_SUBDIR
+        current = _run_id_of(target)
+        if current not in self._replaceable and current != self.run_id:
+            # another run wrote there since this one started (a writer that took no lock): keep both
+            aside = save_checkpoint(self.out_dir / f"{CHECKPOINT_SUBDIR}-{self.run_id[:8]}", models=self._ckpt_models(),
+                                    optimizers=self.optimizers, state=state)
+            self.last_checkpoint = aside
+            raise CheckpointError(f"another run replaced {target} while this one trained, so this run's step {self.step} "
+                                  f"was saved to {aside} instead (continue it with --resume {shlex.quote(str(aside))}); "
+                                  f"{target} was left as the other run wrote it")
+        self.last_checkpoint = save_checkpoint(target, models=self._ckpt_models(),
                                                optimizers=self.optimizers, state=state)
+        self._saved_step = self.step
         return self.last_checkpoint
 
     # NaN guard + logging ----------------------------------------------------------------------
@@ -579,8 +742,15 @@ class Trainer:
         ``float(v)`` waits for the device). Stop early with ``break``; calling ``steps()`` again goes on
         from there. Checkpoints, callbacks, the NaN guard and History work as in :meth:`run`."""
         cfg = self.cfg
+        if self._lock is not None:
+            self._lock.acquire()  # held while training runs; released when steps() ends, however it ends
         if not self._started:
-            self._start()
+            try:
+                self._start()
+            except BaseException:
+                if self._lock is not None:
+                    self._lock.release()
+                raise
             if self.progress:
                 s = self.settings
                 tqdm.write(f"train {self.kind} on {_device_name(self.dev, self.world)}: {s['amp']} "
@@ -590,17 +760,19 @@ class Trainer:
         for m in self.models.values():
             m.train()
         t0 = time.perf_counter()
-        interrupt = _Interrupt(enabled=self.out_dir is not None and self.world == 1)
+        interrupt = _Interrupt(enabled=self.out_dir is not None and self.world == 1, last_saved=self._last_saved)
         try:
             while self.step < cfg.steps:
-                if interrupt.requested:  # Ctrl-C arrived during the last step: save it, then stop
+                if interrupt.requested:  # a signal arrived during the last step: save it, then stop
                     self.wall += time.perf_counter() - t0
                     t0 = time.perf_counter()
                     if self._pending:
                         self._check(self._last_names, False, bar)
                     saved = self.save()
-                    raise KeyboardInterrupt(f"interrupted at step {self.step}; checkpoint saved to {saved} "
-                                            f"(continue with --resume {saved})")
+                    name = signal.Signals(interrupt.signum).name
+                    what = "interrupted" if interrupt.signum == signal.SIGINT else f"stopped by {name}"
+                    raise Interrupted(f"{what} at step {self.step}; checkpoint saved to {saved} "
+                                      f"(continue with --resume {shlex.quote(str(saved))})", interrupt.signum)
                 step_losses = self.train_step()
                 self._last_names = list(step_losses)
                 self.step += 1
@@ -624,8 +796,14 @@ class Trainer:
             interrupt.restore()
             self.wall += time.perf_counter() - t0
             bar.close()
+            if self._lock is not None:
+                self._lock.release()
         self._check_weights()
         self._finish_distributed()
+
+    def _last_saved(self) -> str:
+        return (f"the checkpoint {self.last_checkpoint} (step {self._saved_step})" if self.last_checkpoint is not None
+                else "the start (no checkpoint was written)")
 
     def run(self) -> TrainResult:
         """Train to ``cfg.steps`` and return the :class:`TrainResult`."""

@@ -73,7 +73,7 @@ def test_train_resumes_to_more_steps(run_dir, tmp_path, capsys):
 def test_weights_verify_ok_then_fails_on_a_tampered_file(shipped):
     good = cli("weights", "verify", weights_dir=shipped)
     assert good.returncode == 0 and "OK   gan-8gaussians" in good.stdout, good.stdout + good.stderr
-    path = shipped / "gan-8gaussians.safetensors"
+    path = shipped / checkpoint.manifest_entry("gan-8gaussians", shipped)["file"]
     raw = bytearray(path.read_bytes())
     raw[-1] ^= 0xFF
     path.write_bytes(bytes(raw))
@@ -82,7 +82,7 @@ def test_weights_verify_ok_then_fails_on_a_tampered_file(shipped):
 
 
 def test_weights_verify_fails_on_a_missing_file(shipped, capsys):
-    (shipped / "gan-8gaussians.safetensors").unlink()
+    (shipped / checkpoint.manifest_entry("gan-8gaussians", shipped)["file"]).unlink()
     assert main(["weights", "verify"]) == 1
     assert "missing" in capsys.readouterr().out
 
@@ -90,7 +90,7 @@ def test_weights_verify_fails_on_a_missing_file(shipped, capsys):
 def test_weights_list_and_empty_manifest(shipped, tmp_path, monkeypatch, capsys):
     assert main(["weights", "list"]) == 0
     out = capsys.readouterr().out
-    assert "gan-8gaussians.safetensors" in out and "20" in out and "total" in out
+    assert "gan-8gaussians-" in out and ".safetensors" in out and "20" in out and "total" in out
     monkeypatch.setenv("AIGC_WEIGHTS_DIR", str(tmp_path / "empty"))
     assert main(["weights", "list"]) == 0 and "no weights listed" in capsys.readouterr().out
     assert main(["weights", "verify"]) == 1  # fails closed: nothing to verify is a broken installation

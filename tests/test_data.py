@@ -510,3 +510,85 @@ def test_binarized_mnist_recipe_runs_end_to_end_on_synthetic_idx(isolated, monke
     nll = float(out.split("nll_iwae=")[1].split(",")[0])
     neg_elbo = float(out.split("neg_elbo=")[1].split(",")[0])
     assert 0 < nll < neg_elbo + 1.0  # the IWAE bound (K = 20) is no looser than the ELBO (up to noise)
+
+
+# --------------------------------------------------------------- round 4 of the reliability probe (data cases)
+
+
+def test_d7_an_unreadable_folder_is_reported_and_the_search_goes_on(isolated, monkeypatch, capsys):
+    """A folder without read/search permission (simulated: the tests may run as root) is named as such, and a
+    verified copy further down the search order is used; `data info` still lists every data set."""
+    good = synthetic_files(fill=0)
+    know(monkeypatch, "fashion-mnist", good)
+    locked = isolated / "mine"
+    place(locked / "fashion-mnist", good)
+    place(isolated / "cache" / "fashion-mnist", good)
+    monkeypatch.setenv("AIGC_DATA", str(locked))
+    real_is_file = Path.is_file
+
+    def is_file(self):
+        if locked in self.parents:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_is_file(self)
+
+    monkeypatch.setattr(Path, "is_file", is_file)
+    assert data.fashion_mnist("train").images.shape[0] == 12  # the cache copy
+    assert data.where("fashion-mnist")["splits"]["train"]["source"] == "cache"
+    monkeypatch.setenv("AIGC_CACHE", str(isolated / "empty"))  # no other copy: the message names the folder
+    with pytest.raises(data.DataError, match=rf"{locked / 'fashion-mnist'}/ \(cannot be read: permission denied; "
+                                             r"fix its permissions, e\.g\. `chmod a\+rx"):
+        data.fashion_mnist("train")
+    assert main(["data", "info"]) == 0
+    out = capsys.readouterr().out
+    assert "fashion-mnist train: not found" in out and "mnist test: not found" in out and "digits train" in out
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any folder")
+def test_d7_a_folder_without_permissions_for_real(isolated, monkeypatch):
+    good = synthetic_files(fill=0)
+    know(monkeypatch, "fashion-mnist", good)
+    place(isolated / "mine" / "fashion-mnist", good)
+    place(isolated / "cache" / "fashion-mnist", good)
+    monkeypatch.setenv("AIGC_DATA", str(isolated / "mine"))
+    (isolated / "mine" / "fashion-mnist").chmod(0o644)  # no x: nothing inside can be reached
+    try:
+        assert data.where("fashion-mnist")["splits"]["train"]["source"] == "cache"
+    finally:
+        (isolated / "mine" / "fashion-mnist").chmod(0o755)
+
+
+def test_h7_aigc_data_pointing_at_a_file_says_so(isolated, monkeypatch):
+    stray = isolated / "train-images-idx3-ubyte.gz"
+    stray.write_bytes(b"x")
+    monkeypatch.setenv("AIGC_DATA", str(stray))
+    with pytest.raises(data.DataNotFoundError) as info:
+        data.fashion_mnist("train")
+    msg = str(info.value)
+    assert f"AIGC_DATA: {stray}/ (a file, not a folder: point AIGC_DATA at the folder that holds it)" in msg
+    assert f"{stray} is a file, not a folder" in msg and "(no such folder)" not in msg.split("cache:")[0]
+
+
+def test_d2_d8_the_hint_names_the_data_set(isolated, monkeypatch):
+    good = synthetic_files(fill=0)
+    know(monkeypatch, "fashion-mnist", good)
+    monkeypatch.setenv("AIGC_DATA", str(isolated / "mine"))
+    place(isolated / "mine" / "fashion-mnist", good)
+    bad = isolated / "mine" / "fashion-mnist" / "train-images-idx3-ubyte.gz"
+    bad.write_bytes(bad.read_bytes()[:20])
+    with pytest.warns(UserWarning), pytest.raises(data.DataError) as info:
+        data.fashion_mnist("train")
+    assert "data fetch fashion-mnist" in str(info.value) and "data fetch NAME" not in str(info.value)
+
+
+def test_d9_a_damaged_download_is_moved_aside_once(isolated, monkeypatch):
+    good = synthetic_files(fill=0)
+    know(monkeypatch, "fashion-mnist", good)
+    mirror = _mirror(isolated / "mirror", good)
+    damaged = isolated / "mirror" / "t10k-images-idx3-ubyte.gz"
+    damaged.write_bytes(damaged.read_bytes()[:30])
+    monkeypatch.setitem(data.DATASETS, "fashion-mnist", dataclasses.replace(data.DATASETS["fashion-mnist"],
+                                                                            urls=(mirror,)))
+    monkeypatch.delenv("AIGC_OFFLINE")
+    with pytest.raises(data.DataError) as info:
+        data.fashion_mnist("test")
+    assert "moved aside to" in str(info.value) and "could not be moved aside" not in str(info.value)

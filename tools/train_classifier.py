@@ -2,7 +2,7 @@
 
     python tools/train_classifier.py [--epochs 8] [--batch-size 128] [--lr 2e-3] [--seed 0] [--device cpu] [--limit N]
 
-Writes ``aigc_course/weights/classifier-fashion.safetensors`` (float16) and its entry in
+Writes ``aigc_course/weights/classifier-fashion-<sha256[:12]>.safetensors`` (float16) and its entry in
 ``manifest.json``. The test accuracy recorded there is measured on the stored (float16-rounded)
 weights, i.e. on exactly what ``aigc_course.recipes.classifier()`` loads. FID and precision/recall
 in chapter 4.5 live in this network's 128-d feature space.
@@ -33,10 +33,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def ship(model: classifier.FashionClassifier) -> tuple[str, classifier.FashionClassifier]:
     """Save the weights as float16 under the ``model.`` part prefix; return (file name, reloaded copy)."""
-    file = f"{recipes.CLASSIFIER_NAME}.safetensors"
-    path = checkpoint.weights_dir() / file
     tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
-    checkpoint.save_weights(path, tensors, {"name": recipes.CLASSIFIER_NAME}, half=True)
+    data = checkpoint.weights_bytes(tensors, {"name": recipes.CLASSIFIER_NAME}, half=True)
+    # content-addressed, as register_weights does: nothing refers to the file until register() commits it
+    file, _ = checkpoint.write_shipped_file(checkpoint.weights_dir(), recipes.CLASSIFIER_NAME, data)
+    path = checkpoint.weights_dir() / file
     stored = {k.removeprefix("model."): v for k, v in checkpoint.load_weights(path).items()}
     reloaded = classifier.FashionClassifier(**model.config)
     reloaded.load_state_dict(stored)  # float16 values are cast back to float32
@@ -44,10 +45,9 @@ def ship(model: classifier.FashionClassifier) -> tuple[str, classifier.FashionCl
 
 
 def register(entry: dict) -> None:
-    """Add ``entry`` to the manifest, keeping every other entry (read-modify-write, atomic)."""
-    manifest = checkpoint.read_manifest()
-    manifest["weights"][recipes.CLASSIFIER_NAME] = entry
-    checkpoint.write_manifest(manifest)
+    """Add ``entry`` to the manifest, keeping every other entry (under the manifest lock, atomic); the
+    previous classifier file is removed once the manifest points at the new one."""
+    checkpoint.commit_entry(recipes.CLASSIFIER_NAME, lambda old: entry)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -80,7 +80,7 @@ print(ac.describe(torch.device("cpu")))  # this page runs on the CPU, whatever t
 # b = -\tfrac12 \mu_1^\top \Sigma^{-1} \mu_1 + \tfrac12 \mu_0^\top \Sigma^{-1} \mu_0 + \log\frac{\pi}{1 - \pi}.
 # $$
 #
-# That is exactly the form of **logistic regression**, a discriminative model. So we can fit the same
+# That is exactly the form of **logistic regression** (逻辑回归), a discriminative model. So we can fit the same
 # classifier two ways: the generative way, by estimating $\mu_0, \mu_1, \Sigma, \pi$ (class means, pooled
 # covariance and class share), or the discriminative way, by fitting $w, b$ directly. First we check the
 # formula against Bayes' rule evaluated with `torch.distributions`.
@@ -203,7 +203,9 @@ plt.show()
 #
 # Each iteration can only increase the log-likelihood $\sum_i \log p_\theta(x_i)$; we assert that. EM finds
 # a *local* maximum, so the starting point matters: we start the means at points spread out by
-# farthest-point selection (the idea behind k-means++).
+# farthest-first traversal {cite}`gonzalez1985clustering`, which adds each time the point farthest from
+# those already chosen (k-means++ {cite}`arthur2007kmeanspp` is the randomised cousin: it draws the next
+# point with probability proportional to its squared distance).
 
 # %%
 x_toy = data.toy2d("25gaussians", 5000, seed=0).double()   # (5000, 2)
@@ -254,15 +256,19 @@ assert steps_up.min() > -1e-9, "EM never decreases the likelihood"
 # Does the fit recover the truth? Each fitted mean should sit on a distinct true mode, each weight should be
 # close to $1/25$, and each standard deviation close to 0.05. With $m$ = {glue:text}`e11_per_blob:.0f`
 # points per blob, the sampling error of a mean is $0.05/\sqrt{m}$ = {glue:text}`e11_se_mean:.4f`, so we
-# allow 0.02; the weights' binomial error is $\sqrt{\tfrac{1}{25}(1 - \tfrac{1}{25})/N}$ =
-# {glue:text}`e11_se_weight:.4f`, so we allow 0.015; the relative error of a standard deviation is about
-# $1/\sqrt{2m}$ = {glue:text}`e11_se_std:.1%`, so we allow 20% for the largest of 50. We also compare with
+# allow {glue:text}`e11_tol_mean`; the weights' binomial error is
+# $\sqrt{\tfrac{1}{25}(1 - \tfrac{1}{25})/N}$ = {glue:text}`e11_se_weight:.4f`, so we allow
+# {glue:text}`e11_tol_weight`; the relative error of a standard deviation is about $1/\sqrt{2m}$ =
+# {glue:text}`e11_se_std:.1%`, so we allow {glue:text}`e11_tol_std:.0%` for the largest of 50. We also compare with
 # scikit-learn's `GaussianMixture`, started from the same means and weights (its covariances start from its
 # own initial fit) and run to convergence: it must reach the same optimum. And we check our log-likelihood
 # against `torch.distributions.MixtureSameFamily`.
 
 # %%
 per_blob = len(x_toy) / 25
+TOL_MEAN, TOL_WEIGHT, TOL_STD = 0.02, 0.015, 0.2   # about 4-6 standard errors each (see above)
+for key, value in [("tol_mean", TOL_MEAN), ("tol_weight", TOL_WEIGHT), ("tol_std", TOL_STD)]:
+    glue(f"e11_{key}", value, display=False)
 glue("e11_per_blob", per_blob, display=False)
 glue("e11_se_mean", 0.05 / math.sqrt(per_blob), display=False)
 glue("e11_se_weight", math.sqrt(1 / 25 * (1 - 1 / 25) / len(x_toy)), display=False)
@@ -275,7 +281,8 @@ weight_err = (weights - 1 / 25).abs().max().item()
 std_err = (std_fit / 0.05 - 1).abs().max().item()
 print(f"largest distance fitted mean -> its true mode: {mean_err:.4f}")
 print(f"largest |weight - 1/25|: {weight_err:.4f}; largest relative error of a std: {std_err:.1%}")
-assert len(set(cols)) == 25 and mean_err < 0.02 and weight_err < 0.015 and std_err < 0.2
+assert len(set(cols)) == 25 and mean_err < TOL_MEAN
+assert weight_err < TOL_WEIGHT and std_err < TOL_STD
 
 model = MixtureSameFamily(Categorical(probs=weights), MultivariateNormal(means, covs))
 ll_torch = model.log_prob(x_toy).mean().item()
@@ -300,7 +307,8 @@ glue("e11_gmm_ll", ll_torch, display=False)
 # $x = \mu_k + L_k \varepsilon$ with $\varepsilon \sim \mathcal N(0, I)$ and the Cholesky factor
 # $L_k L_k^\top = \Sigma_k$. This is the pattern of every generator in the course: random noise in, a
 # deterministic function of it out. If the model is right, each true mode should receive about 1/25 of the
-# new samples, and nearly all samples should lie within 4 standard deviations (0.2) of a mode.
+# new samples (within {glue:text}`e11_tol_weight`), and nearly all samples should lie within 4 standard
+# deviations ({glue:text}`e11_near_radius`) of a mode.
 
 # %%
 gen = torch.Generator().manual_seed(1)
@@ -309,13 +317,15 @@ k = torch.multinomial(weights, n_new, replacement=True, generator=gen)          
 eps = torch.randn(n_new, 2, 1, generator=gen, dtype=torch.float64)
 samples = means[k] + (torch.linalg.cholesky(covs)[k] @ eps)[..., 0]              # (n_new, 2)
 
+NEAR_RADIUS = 4 * 0.05                                   # 4 standard deviations of a blob
 nearest = torch.cdist(samples, true_modes).min(dim=1)
 share = torch.bincount(nearest.indices, minlength=25).double() / n_new
-near = (nearest.values < 0.2).double().mean().item()
-print(f"samples within 0.2 of a true mode: {near:.2%}; share per mode between "
+near = (nearest.values < NEAR_RADIUS).double().mean().item()
+print(f"samples within {NEAR_RADIUS} of a true mode: {near:.2%}; share per mode between "
       f"{share.min():.3f} and {share.max():.3f} (1/25 = {1 / 25:.3f})")
-assert near > 0.99 and (share - 1 / 25).abs().max() < 0.015
+assert near > 0.99 and (share - 1 / 25).abs().max() < TOL_WEIGHT
 glue("e11_near", near, display=False)
+glue("e11_near_radius", NEAR_RADIUS, display=False)
 
 fig, axes = plt.subplots(1, 2, figsize=(9, 4.4))
 plotting.plot_points_2d(x_toy[:2000], ax=axes[0], lim=2.6, s=1,
@@ -363,7 +373,8 @@ assert (gan_images - gan_other).abs().mean() > 0.1  # new noise, new images
 # III and IV explain.
 #
 # Are these samples *new*, or copies of training images? For each sample we find its nearest neighbour
-# among the 60 000 training images (root-mean-square pixel difference, images in $[-1, 1]$) and compare
+# among the {glue:text}`e11_n_train:,` training images (root-mean-square pixel difference, images in
+# $[-1, 1]$) and compare
 # with the same distance for real test images, which the models never saw. A model that memorised its
 # training set would produce samples much *closer* to a training image than fresh real images are.
 
@@ -371,6 +382,7 @@ assert (gan_images - gan_other).abs().mean() > 0.1  # new noise, new images
 train = data.fashion_mnist("train")
 test = data.fashion_mnist("test")
 train_flat = metrics.to_model_space(train.images).flatten(1)  # (60000, 784) in [-1, 1]
+glue("e11_n_train", len(train_flat), display=False)
 
 
 def nearest_train(images):
@@ -406,41 +418,62 @@ plt.show()
 # ## A timeline of deep generative models
 #
 # Computer-generated content is old: algorithmic music and rule-based chat programs date from the 1950s
-# and 1960s. What changed after 2013 is that generative models became deep networks trained on large data
-# sets. The table lists the papers that introduced the model families behind today's AIGC. "First public"
-# is the arXiv preprint, "published" the peer-reviewed venue. The code checks the table against the course
-# bibliography (`references.bib`) and against the arXiv identifiers, whose first four digits are the year
-# and month of submission, so a wrong date in either place fails the build. (Several source articles of the
+# and 1960s. Generative models built from neural networks are older than 2013 too. A neural language model
+# predicted the next word from learnt word vectors in 2003 {cite}`bengio2003neural`; deep belief networks
+# generated handwritten digits in 2006 {cite}`hinton2006fast`, and deep Boltzmann machines followed
+# {cite}`salakhutdinov2009dbm`; NADE factorised the density of binary images into learnt one-pixel-at-a-time
+# conditionals {cite}`larochelle2011nade`. What changed in 2013–14 is that deep generative models became
+# trainable end to end by backpropagation, at scale: the reparameterisation trick of the VAE and the
+# adversarial game of the GAN gave gradients for models that sample through a deep network. The table lists
+# the papers that introduced the model families behind today's AIGC, from then on. "First public" is the
+# arXiv preprint, "published" the peer-reviewed venue. The code checks the table against the course
+# bibliography (`references.bib`, the venue's year) and against the arXiv identifiers (whose first four
+# digits are the year and month of submission) for consistency: a date typed wrong in one place fails the
+# build, though one typed wrong identically in all of them would not. (Several source articles of the
 # course get these dates wrong, e.g. GANs "in the 1980s"; see the errata.)
 
 # %%
+AR = "autoregressive (Transformer LMs)"
 TIMELINE = [  # (first public, published, what, family, authors, venue, arXiv id, bib key)
     ("2013-12", 2014, "Variational auto-encoder (VAE)", "VAE", "Kingma & Welling", "ICLR",
      "1312.6114", "kingma2014vae"),
     ("2014-06", 2014, "Generative adversarial network (GAN)", "GAN", "Goodfellow et al.",
      "NeurIPS", "1406.2661", "goodfellow2014gan"),
+    ("2014-10", 2015, "NICE (normalising flow)", "flow", "Dinh, Krueger & Bengio",
+     "ICLR workshop", "1410.8516", "dinh2015nice"),
     ("2015-03", 2015, "Diffusion probabilistic model", "diffusion", "Sohl-Dickstein et al.",
      "ICML", "1503.03585", "sohldickstein2015deep"),
     ("2015-11", 2016, "DCGAN", "GAN", "Radford, Metz & Chintala", "ICLR", "1511.06434",
      "radford2016dcgan"),
+    ("2016-01", 2016, "PixelRNN / PixelCNN (images)", AR, "van den Oord, Kalchbrenner & "
+     "Kavukcuoglu", "ICML", "1601.06759", "oord2016pixel"),
+    ("2016-05", 2017, "RealNVP", "flow", "Dinh, Sohl-Dickstein & Bengio", "ICLR", "1605.08803",
+     "dinh2017realnvp"),
+    ("2016-09", 2016, "WaveNet (raw audio)", AR, "van den Oord et al.", "SSW", "1609.03499",
+     "oord2016wavenet"),
     ("2017-01", 2017, "Wasserstein GAN", "GAN", "Arjovsky, Chintala & Bottou", "ICML",
      "1701.07875", "arjovsky2017wgan"),
-    ("2017-06", 2017, "Transformer", "Transformer / LLM", "Vaswani et al.", "NeurIPS",
+    ("2017-06", 2017, "Transformer (an architecture)", AR, "Vaswani et al.", "NeurIPS",
      "1706.03762", "vaswani2017attention"),
+    ("2018-07", 2018, "Glow", "flow", "Kingma & Dhariwal", "NeurIPS", "1807.03039",
+     "kingma2018glow"),
     ("2018-12", 2019, "StyleGAN", "GAN", "Karras, Laine & Aila", "CVPR", "1812.04948",
      "karras2019stylegan"),
     ("2019-07", 2019, "Score-based model (score matching)", "diffusion", "Song & Ermon", "NeurIPS",
      "1907.05600", "song2019generative"),
-    ("2020-05", 2020, "GPT-3", "Transformer / LLM", "Brown et al.", "NeurIPS", "2005.14165",
-     "brown2020gpt3"),
+    ("2020-05", 2020, "GPT-3", AR, "Brown et al.", "NeurIPS", "2005.14165", "brown2020gpt3"),
     ("2020-06", 2020, "DDPM (denoising diffusion)", "diffusion", "Ho, Jain & Abbeel", "NeurIPS",
      "2006.11239", "ho2020ddpm"),
     ("2020-11", 2021, "Score SDE (probability-flow ODE)", "diffusion", "Song et al.", "ICLR",
      "2011.13456", "song2021sde"),
+    ("2021-02", 2021, "DALL·E (text-to-image tokens)", AR, "Ramesh et al.", "ICML", "2102.12092",
+     "ramesh2021dalle"),
+    ("2021-05", 2021, "ADM (diffusion beats GANs on ImageNet)", "diffusion", "Dhariwal & Nichol",
+     "NeurIPS", "2105.05233", "dhariwal2021diffusion"),
     ("2021-12", 2022, "Latent diffusion (Stable Diffusion)", "diffusion", "Rombach et al.", "CVPR",
      "2112.10752", "rombach2022ldm"),
-    ("2022-03", 2022, "InstructGPT (RLHF)", "Transformer / LLM", "Ouyang et al.", "NeurIPS",
-     "2203.02155", "ouyang2022instructgpt"),
+    ("2022-03", 2022, "InstructGPT (RLHF)", AR, "Ouyang et al.", "NeurIPS", "2203.02155",
+     "ouyang2022instructgpt"),
     ("2022-10", 2023, "Flow matching", "diffusion", "Lipman et al.", "ICLR", "2210.02747",
      "lipman2023flow"),
 ]
@@ -473,26 +506,28 @@ assert CHATGPT[0] > TIMELINE[-1][0] and CHATGPT[2] in years
 table = ["| first public | published | model | family | paper |", "|---|---|---|---|---|"]
 table += [f"| {first} | {venue} {published} | {what} | {family} | {authors}, arXiv:{arxiv} |"
           for first, published, what, family, authors, venue, arxiv, key in TIMELINE]
-table.append(f"| {CHATGPT[0]} | (product) | {CHATGPT[1]} | Transformer / LLM | OpenAI |")
+table.append(f"| {CHATGPT[0]} | (product) | {CHATGPT[1]} | {AR} | OpenAI |")
 display(Markdown("\n".join(table)))
 
 # %% [markdown]
-# The papers of the table: {cite}`kingma2014vae,goodfellow2014gan,sohldickstein2015deep,radford2016dcgan`,
-# {cite}`arjovsky2017wgan,vaswani2017attention,karras2019stylegan,brown2020gpt3,ho2020ddpm`,
-# {cite}`song2019generative,song2021sde,rombach2022ldm,ouyang2022instructgpt,lipman2023flow`. ChatGPT itself has no paper; OpenAI's announcement
+# The papers of the table: {cite}`kingma2014vae,goodfellow2014gan,dinh2015nice,sohldickstein2015deep`,
+# {cite}`radford2016dcgan,oord2016pixel,dinh2017realnvp,oord2016wavenet,arjovsky2017wgan`,
+# {cite}`vaswani2017attention,kingma2018glow,karras2019stylegan,song2019generative,brown2020gpt3`,
+# {cite}`ho2020ddpm,song2021sde,ramesh2021dalle,dhariwal2021diffusion,rombach2022ldm`,
+# {cite}`ouyang2022instructgpt,lipman2023flow`. ChatGPT itself has no paper; OpenAI's announcement
 # {cite}`openai2022chatgpt` describes it as fine-tuned from a model of the GPT-3.5 series with
 # reinforcement learning from human feedback, the method of InstructGPT {cite}`ouyang2022instructgpt`.
 
 # %%
-families = ["VAE", "GAN", "diffusion", "Transformer / LLM"]
-colors = dict(zip(families, ["tab:green", "tab:blue", "tab:purple", "tab:red"]))
+families = ["VAE", "GAN", "flow", "diffusion", AR]
+colors = dict(zip(families, ["tab:green", "tab:blue", "tab:orange", "tab:purple", "tab:red"]))
 
 
 def decimal_year(month: str) -> float:
     return int(month[:4]) + (int(month[5:7]) - 0.5) / 12
 
 
-fig, ax = plt.subplots(figsize=(11, 3.8))
+fig, ax = plt.subplots(figsize=(11, 4.8))
 for lane, family in enumerate(families):
     ax.axhline(lane, color=colors[family], lw=0.6, alpha=0.4)
     rows = [r for r in TIMELINE if r[3] == family]
@@ -501,28 +536,37 @@ for lane, family in enumerate(families):
         ax.plot(t, lane, "o", color=colors[family], ms=8)
         ax.annotate(what.split(" (")[0], (t, lane), xytext=(0, 10 if i % 2 == 0 else -16),
                     textcoords="offset points", ha="center", fontsize=8)
-t_chat = decimal_year(CHATGPT[0])
-ax.plot(t_chat, 3, "*", color="tab:red", ms=15)
-ax.annotate("ChatGPT", (t_chat, 3), xytext=(0, -18), textcoords="offset points", ha="center",
-            fontsize=8, fontweight="bold")
-ax.set_yticks(range(len(families)), families)
-ax.set_ylim(-0.7, 3.7)
+t_chat, ar_lane = decimal_year(CHATGPT[0]), families.index(AR)
+ax.plot(t_chat, ar_lane, "*", color="tab:red", ms=15)
+ax.annotate("ChatGPT", (t_chat, ar_lane), xytext=(0, 10), textcoords="offset points",
+            ha="center", fontsize=8, fontweight="bold")
+ax.set_yticks(range(len(families)), [f.replace(" (", "\n(") for f in families])
+ax.set_ylim(-0.7, len(families) - 0.3)
 ax.set_xlim(2012.8, 2023.5)
 ax.set_xlabel("first public version (arXiv)")
-ax.set_title("Deep generative models: when each family appeared")
+ax.set_title("Deep generative models since 2013: when each family and its milestones appeared")
 ax.grid(axis="x", alpha=0.3)
 plt.show()
 
 # %% [markdown]
-# Three threads run through the figure. **Latent-variable models** (the VAE) and **adversarial models**
-# (the GAN and its refinements: DCGAN, WGAN, StyleGAN) dominated image generation until about 2020.
-# **Diffusion models** were proposed in 2015; score-based models (2019) learnt the same thing from another
-# angle, and DDPM (2020) made them competitive. The two views met in the score SDE, which also gave a
-# deterministic sampler, the probability-flow ODE; flow matching (2022) trains such an ODE directly. Running them in a VAE's latent space (latent diffusion) made
-# text-to-image generation cheap enough for the public.
-# **Transformers** replaced recurrent networks for text in 2017; scaled up (GPT-3) and fine-tuned with human
-# feedback (InstructGPT), they became the chat assistants of late 2022. This course teaches the first three
-# threads in depth (Parts II, III and VI), and the Transformer at the scale of a tiny poem model (1.4).
+# Five families run through the figure, each a different way to define and train $p_\theta(x)$.
+# **Latent-variable models** (隐变量模型; the VAE) and **adversarial models** (the GAN and its refinements:
+# DCGAN, WGAN, StyleGAN) led image generation through the late 2010s. **Normalising flows** (归一化流: NICE,
+# RealNVP, Glow) are invertible networks whose exact likelihood follows from the change-of-variables
+# formula. **Autoregressive models** (自回归模型) factorise $p(x)$ into one element at a time,
+# $p(x) = \prod_t p(x_t \mid x_{<t})$: pixel by pixel for images (PixelRNN/PixelCNN), sample by sample for
+# audio (WaveNet), token by token for text. The Transformer is not a family but an *architecture*, the one
+# that nearly all autoregressive language models now use. It was introduced in 2017 for translation;
+# recurrent networks remained the usual language models until the Transformer-based GPT and BERT of
+# 2018–19. Scaled up (GPT-3) and fine-tuned with human feedback (InstructGPT), autoregressive Transformers
+# became the chat assistants of late 2022; DALL·E used one to generate images as sequences of tokens.
+# **Diffusion models** (扩散模型) were proposed in 2015. Score-based models (2019) learnt the same thing from
+# another angle and were already competitive on small images; DDPM (2020) made diffusion simple and strong,
+# and in 2021 it overtook the best GANs on ImageNet ("diffusion models beat GANs"). The two views met in the
+# score SDE, which also gave a deterministic sampler, the probability-flow ODE; flow matching (2022) trains
+# such an ODE directly. Running them in a VAE's latent space (latent diffusion) made text-to-image
+# generation cheap enough for the public. This course teaches the VAE, GAN and diffusion threads in depth
+# (Parts II, III and VI), and the autoregressive Transformer at the scale of a tiny poem model (1.4).
 #
 # ## How text, image, audio and video generators are built
 #
@@ -589,9 +633,12 @@ plt.show()
 #   denoising steps (diffusion); text-to-image systems also feed in an encoding of the prompt, and latent
 #   diffusion denoises in a VAE's latent space, then decodes to pixels {cite}`rombach2022ldm`.
 # * **Speech** is usually produced in two stages: a model maps text to a spectrogram, and a *vocoder*
-#   (often a GAN or an autoregressive or diffusion model itself) turns the spectrogram into a waveform.
+#   (声码器) turns the spectrogram into a waveform; vocoders have been autoregressive models (WaveNet
+#   {cite}`oord2016wavenet`), GANs (HiFi-GAN {cite}`kong2020hifigan`) and diffusion models (DiffWave
+#   {cite}`kong2021diffwave`).
 # * **Video** generators extend image diffusion to a stack of frames, denoised together so that the frames
-#   stay consistent over time, typically in a compressed latent space.
+#   stay consistent over time {cite}`ho2022video`; large systems denoise in a compressed latent space, as
+#   latent diffusion does for images.
 #
 # The same few ideas recur: a distribution to sample (Gaussian noise, or a softmax over tokens), a network
 # that transforms it, and a training objective that makes the transformed distribution match the data.
@@ -689,5 +736,7 @@ assert ch1.q11b.check(reference_sample_mixture, quiet=True)
 #   classifies, and for shared-covariance Gaussians it gives exactly logistic regression's form.
 # * Generating is sampling: fit $p_\theta$ to data (here by EM on a Gaussian mixture), then draw noise and
 #   transform it. Deep generators (GAN, VAE, diffusion, Transformers) do the same with networks.
-# * The deep generative families appeared in 2013–2015 (VAE, GAN, diffusion), the Transformer in 2017;
-#   scaled-up Transformers and latent diffusion made AIGC public in 2022.
+# * Neural generative models are older than 2013 (neural language models, deep belief nets, NADE); from
+#   2013–14 they became trainable end to end at scale. Five families followed: VAEs, GANs, normalising
+#   flows, autoregressive models (on the Transformer architecture since 2017–18) and diffusion models.
+#   Scaled-up autoregressive Transformers and latent diffusion made AIGC public in 2022.

@@ -18,7 +18,8 @@
 # Every generative model is trained and judged with a handful of probabilistic tools: a **density**
 # (概率密度函数) to describe where data lie, **sampling** (采样) to produce new points, the **likelihood**
 # (似然) to fit parameters, **entropy** (熵) and the **KL divergence** (KL 散度) to measure information and
-# mismatch, the **Jensen–Shannon divergence** (JS 散度) that the original GAN minimises, and **Monte Carlo
+# mismatch, the **Jensen–Shannon divergence** (JS 散度) that the original GAN minimises (at its optimal
+# discriminator, 2.1), and **Monte Carlo
 # estimates** (蒙特卡罗估计) to compute expectations we cannot integrate. This page introduces each tool on
 # one-dimensional examples, where every quantity can also be computed exactly, and checks each formula
 # against `torch.distributions`, against numerical integration, or against an independent implementation.
@@ -32,7 +33,7 @@ import numpy as np
 import torch
 from scipy import integrate, optimize, stats
 from scipy.spatial.distance import jensenshannon
-from torch.distributions import Categorical, Exponential, Normal, kl_divergence
+from torch.distributions import Categorical, Exponential, LogNormal, Normal, kl_divergence
 
 import aigc_course as ac
 from aigc_course.exercises import ch1
@@ -99,6 +100,32 @@ ax.set_ylabel("density")
 ax.set_title(r"Inverse transform sampling: uniform noise in, Exponential($\lambda = 2$) out")
 ax.legend()
 plt.show()
+
+# %% [markdown]
+# **The density of a transformed variable.** If $X = G(Z)$ for an invertible, differentiable $G$, the
+# probability of a small interval is carried along with it, $p_X(x)\,|dx| = p_Z(z)\,|dz|$, so
+#
+# $$
+# p_X(x) = p_Z\big(G^{-1}(x)\big) \left| \frac{d G^{-1}(x)}{dx} \right| ,
+# $$
+#
+# the **change of variables** formula (变量替换公式); in several dimensions the derivative becomes the
+# absolute determinant of the Jacobian matrix. Inverse transform sampling is the special case $Z$ uniform,
+# $G = F^{-1}$. A map that squeezes space raises the density (one more way a density exceeds 1).
+# Normalising flows (1.1) compute exact likelihoods with this formula; a GAN generator maps a few noise
+# dimensions into many pixel dimensions, is not invertible, and so gives no density at all. We check the
+# formula on $G(z) = e^z$ with $Z \sim \mathcal N(0, 1)$, whose result is the log-normal distribution, and
+# show that forgetting the derivative $1/x$ fails.
+
+# %%
+x_pos = torch.linspace(0.05, 5.0, 200)
+by_formula = Normal(0.0, 1.0).log_prob(torch.log(x_pos)) - torch.log(x_pos)  # + log|d log x / dx|
+no_jacobian = Normal(0.0, 1.0).log_prob(torch.log(x_pos))                     # the slip
+torch.testing.assert_close(by_formula, LogNormal(0.0, 1.0).log_prob(x_pos), atol=1e-12, rtol=0)
+slip_gap = (no_jacobian - LogNormal(0.0, 1.0).log_prob(x_pos)).abs().max().item()
+print(f"change of variables = LogNormal.log_prob to 1e-12; without the Jacobian: off by up to "
+      f"{slip_gap:.2f} in log-density")
+assert slip_gap > 1
 
 # %% [markdown]
 # ## Maximum likelihood
@@ -204,6 +231,12 @@ torch.testing.assert_close(entropy, Categorical(probs=p).entropy(), atol=1e-12, 
 torch.testing.assert_close(kl_pq, kl_divergence(Categorical(probs=p), Categorical(probs=q)),
                            atol=1e-12, rtol=0)
 torch.testing.assert_close(cross_entropy, entropy + kl_pq, atol=1e-12, rtol=0)
+kl_pp = (p * (p.log() - p.log())).sum(1)
+print(f"KL(p || q) over the 200 pairs: smallest {kl_pq.min():.4f}; KL(p || p): largest "
+      f"{kl_pp.abs().max():.1e}")
+assert kl_pq.min() > 0 and kl_pp.abs().max() < 1e-12                # Gibbs' inequality
+double_q = (p * (p.log() - (2 * q).log())).sum(1)                   # q not normalised: a slip
+assert double_q.min() < 0                                          # ... and the inequality fails
 uniform_h = Categorical(probs=torch.full((K,), 1 / K)).entropy().item()
 print(f"largest entropy of 200 random distributions: {entropy.max():.4f} < log 6 = "
       f"{math.log(K):.4f}"
@@ -278,13 +311,15 @@ glue("e12_kl_bwd", kl_backward, display=False)
 # well-separated Gaussians, $\tfrac12\mathcal N(-2, 0.5^2) + \tfrac12\mathcal N(2, 0.5^2)$, and fit a single
 # Gaussian $q = \mathcal N(\mu, \sigma^2)$ by minimising either
 #
-# * the **forward KL** $\mathrm{KL}(p \,\|\, q) = -H(p) - \mathbb E_p[\log q]$: maximum likelihood, as above.
-#   Setting its derivatives to zero gives **moment matching**, $\mu = \mathbb E_p[X]$ and
+# * the **forward KL** (前向 KL) $\mathrm{KL}(p \,\|\, q) = -H(p) - \mathbb E_p[\log q]$: maximum
+#   likelihood, as above.
+#   Setting its derivatives to zero gives **moment matching** (矩匹配), $\mu = \mathbb E_p[X]$ and
 #   $\sigma^2 = \mathrm{Var}_p[X]$; here $\mu = 0$ and $\sigma^2 = 0.5^2 + 2^2$. The fit must cover all of
 #   $p$'s mass (*mass-covering*), so it puts its peak where $p$ has almost none;
-# * the **reverse KL** $\mathrm{KL}(q \,\|\, p) = \mathbb E_q[\log q - \log p]$: it is an average over $q$, so
-#   $q$ is punished for putting mass where $p$ has none, and not for missing parts of $p$. Its minima sit on
-#   one mode (*mode-seeking*). Variational inference (Part III) minimises this direction.
+# * the **reverse KL** (反向 KL) $\mathrm{KL}(q \,\|\, p) = \mathbb E_q[\log q - \log p]$: it is an average
+#   over $q$, so $q$ is punished for putting mass where $p$ has none, and not for missing parts of $p$. Its
+#   minima sit on one mode (*mode-seeking*). **Variational inference** (变分推断, Part III) minimises this
+#   direction.
 #
 # (Figure 10.3 of {cite}`bishop2006pattern` shows the same effect in two dimensions.) We compute both
 # divergences by numerical integration on a grid of $(\mu, \sigma)$, refine the best grid point with a local
@@ -384,14 +419,19 @@ plt.show()
 # {glue:text}`e12_fwd_at_rev:.1f` for the one-mode fit, which leaves half of $p$ uncovered. The reverse
 # criterion ranks them the other way: {glue:text}`e12_rev_at_rev:.3f` (almost exactly $\log 2$, the price of
 # ignoring half of the mass) for the one-mode fit against {glue:text}`e12_rev_at_fwd:.3f` for the wide fit.
-# The reverse landscape (right) has two separate minima, one per mode. This is the picture to keep in mind
-# for blurry VAE samples (likelihood-based, mass-covering) and for mode collapse in GANs (2.3), where a
-# generator covers some modes of the data well and ignores the rest.
+# The reverse landscape (right) has two separate minima, one per mode. This picture is often used to explain
+# blurry VAE samples (likelihood-based, mass-covering) and **mode collapse** (模式崩溃) in GANs (2.3), where a
+# generator covers some modes of the data well and ignores the rest. The second explanation is contested.
+# Goodfellow argues that the divergence is not the cause: the reverse KL would still spread over as many
+# modes as the model can represent, yet GANs often collapse to fewer, whichever divergence they are trained
+# on {cite}`goodfellow2016tutorial`. Arjovsky and Bottou show that the usual (non-saturating) generator
+# loss does contain a reverse-KL term {cite}`arjovsky2017towards`. Take it as a useful picture, not as a
+# theorem about GANs.
 #
 # ## Jensen–Shannon divergence
 #
-# The original GAN's criterion turns out to be the **Jensen–Shannon divergence** {cite}`lin1991divergence`
-# (section 2.1):
+# The original GAN's criterion, with the minimax loss and at the optimal discriminator, turns out to be the
+# **Jensen–Shannon divergence** {cite}`lin1991divergence` (section 2.1):
 #
 # $$
 # \mathrm{JSD}(p \,\|\, q) = \tfrac12 \mathrm{KL}(p \,\|\, m) + \tfrac12 \mathrm{KL}(q \,\|\, m),
@@ -400,9 +440,9 @@ plt.show()
 #
 # Unlike the KL it is **symmetric**, and it is **bounded**: $0 \le \mathrm{JSD} \le \log 2$, with $\log 2$
 # exactly when $p$ and $q$ have disjoint supports (then $m = p/2$ wherever $p > 0$, so each KL term is
-# $\log 2$). The KL of disjoint distributions is infinite. We check these properties on 1 000 random pairs of
-# discrete distributions, many with zeros, and compare with SciPy's `jensenshannon`, which returns
-# $\sqrt{\mathrm{JSD}}$.
+# $\log 2$). The KL of disjoint distributions is infinite. We check these properties on
+# {glue:text}`e12_n_js_pairs:,` random pairs of discrete distributions, many with zeros, and compare with
+# SciPy's `jensenshannon`, which returns $\sqrt{\mathrm{JSD}}$.
 
 # %%
 def kl_discrete(p, q):
@@ -416,8 +456,9 @@ def js_divergence(p, q):
 
 
 gen = torch.Generator().manual_seed(4)
-raw_p = torch.rand(1000, 8, generator=gen) * (torch.rand(1000, 8, generator=gen) > 0.3)
-raw_q = torch.rand(1000, 8, generator=gen) * (torch.rand(1000, 8, generator=gen) > 0.3)
+n_pairs = 1000
+raw_p = torch.rand(n_pairs, 8, generator=gen) * (torch.rand(n_pairs, 8, generator=gen) > 0.3)
+raw_q = torch.rand(n_pairs, 8, generator=gen) * (torch.rand(n_pairs, 8, generator=gen) > 0.3)
 raw_p[:, 0] += 1e-3  # every row keeps some mass
 raw_q[:, -1] += 1e-3
 pp, qq = raw_p / raw_p.sum(1, keepdim=True), raw_q / raw_q.sum(1, keepdim=True)
@@ -425,7 +466,7 @@ jsd = js_divergence(pp, qq)
 scipy_jsd = torch.from_numpy(jensenshannon(pp.numpy(), qq.numpy(), axis=1) ** 2)
 disjoint = js_divergence(torch.tensor([0.3, 0.7, 0.0, 0.0]), torch.tensor([0.0, 0.0, 0.5, 0.5]))
 kl_disjoint = kl_discrete(torch.tensor([0.3, 0.7, 0.0, 0.0]), torch.tensor([0.0, 0.0, 0.5, 0.5]))
-print(f"JSD over 1000 random pairs: from {jsd.min():.4f} to {jsd.max():.4f} "
+print(f"JSD over {n_pairs} random pairs: from {jsd.min():.4f} to {jsd.max():.4f} "
       f"(log 2 = {math.log(2):.4f})")
 print(f"largest |JSD(p, q) - JSD(q, p)|: {(jsd - js_divergence(qq, pp)).abs().max():.1e}; "
       f"largest gap to SciPy: {(jsd - scipy_jsd).abs().max():.1e}")
@@ -434,6 +475,7 @@ torch.testing.assert_close(jsd, scipy_jsd, atol=1e-12, rtol=0)
 torch.testing.assert_close(jsd, js_divergence(qq, pp), atol=1e-14, rtol=0)
 assert jsd.min() >= 0 and jsd.max() <= math.log(2) and abs(disjoint - math.log(2)) < 1e-15
 assert torch.isinf(kl_disjoint)
+glue("e12_n_js_pairs", n_pairs, display=False)
 
 # %% [markdown]
 # The boundedness is a mixed blessing. A divergence that saturates at $\log 2$ cannot tell "far apart" from
@@ -455,7 +497,8 @@ assert torch.isinf(kl_disjoint)
 # every extra digit of accuracy costs 100 times more samples. In practice $\sigma_f$ is replaced by the
 # sample standard deviation, and $\hat I_n \pm 1.96\,\mathrm{SE}$ is an approximate 95% interval (central
 # limit theorem). We test all three claims on $\mathbb E[X^2] = 1$ for $X \sim \mathcal N(0, 1)$, where
-# $\sigma_f^2 = \mathrm{Var}[X^2] = 2$: for each $n$ we repeat the experiment 300 times.
+# $\sigma_f^2 = \mathrm{Var}[X^2] = 2$: for each $n$ we repeat the experiment
+# {glue:text}`e12_repeats` times.
 
 # %%
 gen = torch.Generator().manual_seed(5)
@@ -478,10 +521,11 @@ assert abs(slope + 0.5) < 0.05
 assert np.all(np.abs(spread / np.array([r[2] for r in rows]) - 1) < 0.2)  # 300 repeats: ±4 errors
 assert 0.92 < coverage_large < 0.98
 glue("e12_mc_slope", float(slope), display=False)
+glue("e12_repeats", repeats, display=False)
 glue("e12_mc_cover", float(coverage_large), display=False)
 
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
-ax1.loglog(sizes, spread, "o", label="spread of 300 estimates")
+ax1.loglog(sizes, spread, "o", label=f"spread of {repeats} estimates")
 ax1.loglog(sizes, [r[2] for r in rows], "k--", label=r"$\sigma_f/\sqrt{n} = \sqrt{2/n}$")
 ax1.set_xlabel("number of samples $n$")
 ax1.set_ylabel("standard deviation of the estimate")

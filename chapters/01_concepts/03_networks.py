@@ -53,7 +53,7 @@ print(ac.describe(torch.device("cpu")))  # this page runs on the CPU, whatever t
 # %% [markdown]
 # ## The multilayer perceptron
 #
-# A **fully connected** (linear) layer maps $x \in \mathbb R^{n}$ to $Wx + b$ with $W \in \mathbb R^{m
+# A **fully connected** (全连接, or linear) layer maps $x \in \mathbb R^{n}$ to $Wx + b$ with $W \in \mathbb R^{m
 # \times n}$ and $b \in \mathbb R^m$: $(n + 1)\,m$ parameters. A **multilayer perceptron** (多层感知机,
 # MLP) alternates such layers with a nonlinearity, $h = \phi(W_1 x + b_1)$, $y = W_2 h + b_2$. Without the
 # nonlinearity the composition would be a single linear map. The 2-D generators of Part II are MLPs from
@@ -94,18 +94,89 @@ assert formula == count_parameters(net) == 4417
 # n_{\text{out}} = \left\lfloor \frac{n + 2p - d(k - 1) - 1}{s} \right\rfloor + 1 .
 # $$
 #
-# A **transposed convolution** is the gradient (the transposed linear map) of a convolution with the same
-# settings. It maps the convolution's output size back to its input size. Since a strided convolution maps
-# several sizes to the same output (floor), the transposed one needs an **output padding** $o < \max(s, d)$
-# to choose among them:
+# A **transposed convolution** (转置卷积) is the transposed linear map of a convolution with the same
+# settings and the same weights: a convolution is linear in its input, $y = Cx$ for a (large, sparse)
+# matrix $C$, and the transposed convolution computes $C^\top y$, which is also the gradient of the
+# convolution with respect to its input. Where a convolution gathers a $k \times k$ patch into one output
+# value, its transpose *stamps* each input value, times the kernel, onto a $k \times k$ patch of the output,
+# $s$ pixels apart, and sums where the stamps overlap. It maps the convolution's output size back to its input
+# size. Since a strided convolution maps several sizes to the same output (floor), the transposed one needs
+# an **output padding** (输出填充) $o < \max(s, d)$ to choose among them:
 #
 # $$
 # n_{\text{out}} = (n - 1)s - 2p + d(k - 1) + o + 1 .
 # $$
 #
-# Both formulas are in PyTorch's documentation; here we check them against the layers themselves on every
-# combination of a grid of settings, and count how often three common wrong versions disagree. When the
-# formula gives a size below 1, PyTorch must refuse the input.
+# We first check the definition: $C^\top$ is the map with $\langle Cx, y\rangle = \langle x, C^\top
+# y\rangle$ for every $x$ and $y$ (the adjoint), so the two sides must agree for random tensors, with the
+# weights shared, and the result must equal autograd's gradient of the convolution. Two plausible wrong
+# versions (the kernel flipped, or the input upsampled and then convolved) must fail.
+
+# %%
+gen = torch.Generator().manual_seed(3)
+w = torch.randn(5, 3, 4, 4, generator=gen, dtype=torch.float64)   # conv: 3 -> 5 channels, k = 4
+x = torch.randn(2, 3, 16, 16, generator=gen, dtype=torch.float64)  # the convolution's input
+y = torch.randn(2, 5, 8, 8, generator=gen, dtype=torch.float64)    # the shape of its output
+
+
+def conv(inp, weight):
+    return F.conv2d(inp, weight, stride=2, padding=1)                      # (B, 3, 16, 16) -> 8x8
+
+
+def conv_t(out, weight):
+    return F.conv_transpose2d(out, weight, stride=2, padding=1)             # (B, 5, 8, 8) -> 16x16
+
+
+lhs = (conv(x, w) * y).sum()                                   # <C x, y>
+rhs = (x * conv_t(y, w)).sum()                                 # <x, C^T y>, the same weights
+x_req = x.clone().requires_grad_(True)
+(grad_x,) = torch.autograd.grad(conv(x_req, w), x_req, grad_outputs=y)  # the gradient is C^T y
+torch.testing.assert_close(conv_t(y, w), grad_x, atol=1e-12, rtol=0)
+wrong = {
+    "kernel flipped": (x * conv_t(y, w.flip(-1, -2))).sum(),
+    "upsample, then convolve": (x * F.conv2d(F.pad(F.interpolate(y, scale_factor=2), (1, 2, 1, 2)),
+                                             w.transpose(0, 1))).sum(),
+}
+print(f"<conv(x), y> = {lhs:.6f}, <x, conv_transpose(y)> = {rhs:.6f}; "
+      + ", ".join(f"{name}: {value:.3f}" for name, value in wrong.items()))
+
+# %% tags=["hide-input"]
+assert abs(lhs - rhs) < 1e-10 * abs(lhs)
+assert all(abs(value - lhs) > 0.01 * abs(lhs) for value in wrong.values())
+
+# %% [markdown]
+# The stamping picture explains a defect of generators. With stride 2 each output pixel is covered by
+# $k/2$ stamps per direction when $s$ divides $k$, but by alternately more and fewer stamps when it does not.
+# Counting the stamps (a transposed convolution of an all-ones input with an all-ones kernel) shows it; the
+# uneven count is the origin of the **checkerboard artefacts** of 4.2 {cite}`odena2016deconvolution`.
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(7.5, 3.4))
+for ax, k in zip(axes, (4, 3)):
+    stamps = F.conv_transpose2d(torch.ones(1, 1, 4, 4), torch.ones(1, 1, k, k), stride=2)[0, 0]
+    ax.imshow(stamps, cmap="viridis", vmin=0, vmax=4)
+    for (i, j), value in np.ndenumerate(stamps.numpy()):
+        ax.text(j, i, f"{value:.0f}", ha="center", va="center", fontsize=7,
+                color="k" if value > 2.5 else "w")
+    ax.set_title(f"kernel {k}, stride 2: stamps per pixel")
+    ax.set_xticks([])
+    ax.set_yticks([])
+fig.suptitle("A 4×4 input, transposed-convolved: how many kernel stamps cover each output pixel")
+fig.tight_layout()
+plt.show()
+
+# %% tags=["hide-input"]
+even, odd = (F.conv_transpose2d(torch.ones(1, 1, 4, 4), torch.ones(1, 1, k, k), stride=2)[0, 0]
+             for k in (4, 3))
+even, odd = even[2:-2, 2:-2], odd[2:-2, 2:-2]                  # the interiors
+assert (even == 4).all() and set(odd.unique().tolist()) == {1.0, 2.0, 4.0}   # even vs uneven
+
+# %% [markdown]
+# Away from the border, kernel 4 with stride 2 covers every pixel with exactly four stamps; kernel 3 with
+# stride 2 covers pixels with one, two or four, in a checkerboard. Both size formulas are in PyTorch's
+# documentation; next we check them against the layers themselves on every combination of a grid of
+# settings, and count how often three common wrong versions disagree. When the formula gives a size below
+# 1, PyTorch must refuse the input.
 
 # %%
 def conv_out(n, k, s, p, d=1):
@@ -296,9 +367,11 @@ assert images.shape[-1] == 28 and chain == [7, 14, 28, 14, 7, 4]
 # In training mode it uses the batch's statistics (with the *biased* variance) and updates running averages,
 # $\text{running} \leftarrow (1 - m)\,\text{running} + m \cdot \text{batch}$ with momentum $m = 0.1$, where
 # the running variance uses the *unbiased* estimate. In evaluation mode (`model.eval()`) it uses the running
-# averages instead. **Layer normalisation** (层归一化) {cite}`ba2016layernorm`, used in Transformers (1.4),
-# standardises each *sample* over its features instead, so it behaves the same in training and evaluation.
-# We compute both by hand and compare them with the PyTorch modules, in float64.
+# averages instead. **Layer normalisation** (层归一化) {cite}`ba2016layernorm` standardises over the
+# features of one item instead, so it behaves the same in training and evaluation. What an item is depends on
+# the normalised shape: in a Transformer (1.4) it is each *token*, `nn.LayerNorm(D)` on a $(B, T, D)$ tensor
+# standardising each token's $D$ features; in the image example below it is each *sample*, over all of its
+# $(C, H, W)$ values. We compute all three by hand and compare them with the PyTorch modules, in float64.
 
 # %%
 gen = torch.Generator().manual_seed(1)
@@ -332,7 +405,15 @@ mean_b = x.mean(dim=(1, 2, 3), keepdim=True)                                   #
 var_b = x.var(dim=(1, 2, 3), keepdim=True, correction=0)
 torch.testing.assert_close(ln(x), (x - mean_b) / torch.sqrt(var_b + ln.eps) * ln.weight + ln.bias,
                            atol=1e-12, rtol=0)
-print("batch norm (output and running statistics) and layer norm match the formulas to 1e-12")
+
+tokens = torch.randn(2, 6, 16, generator=gen, dtype=torch.float64)             # (B, T, D)
+ln_tok = nn.LayerNorm(16).double()                                             # as in 1.4
+mean_t = tokens.mean(-1, keepdim=True)                                         # (B, T, 1)
+var_t = tokens.var(-1, keepdim=True, correction=0)
+torch.testing.assert_close(ln_tok(tokens), (tokens - mean_t) / torch.sqrt(var_t + ln_tok.eps),
+                           atol=1e-12, rtol=0)
+print("batch norm (output and running statistics) and layer norm (per sample, per token) match "
+      "the formulas to 1e-12")
 
 # %% [markdown]
 # Two consequences matter for generators. In training mode, a sample's batch-norm output depends on the
@@ -353,15 +434,22 @@ print(f"sample 0's output moves by {bn_shift:.3f} under batch norm, {ln_shift:.1
 print(f"batch norm, evaluation vs training mode on the same batch: outputs differ by up to "
       f"{train_eval_gap:.3f}")
 assert bn_shift > 0.01 and ln_shift == 0.0 and train_eval_gap > 0.1
+
+# %% tags=["hide-input"]
 glue("e13_bn_shift", bn_shift, display=False)
 glue("e13_bn_gap", train_eval_gap, display=False)
+glue("e13_n_other", len(x) - 1, display=False)
+glue("e13_n_passes", int(bn.num_batches_tracked), display=False)  # passes in training mode
+glue("e13_momentum", bn.momentum, display=False)
+glue("e13_momentum_pct", 100 * bn.momentum, display=False)
 
 # %% [markdown]
-# Changing the seven other samples moved sample 0's batch-norm output by up to
-# {glue:text}`e13_bn_shift:.2f`, and left its layer-norm output unchanged. After only three forward passes
-# in training mode (each moves the running averages 10% of the way to the batch's statistics: momentum
-# 0.1), the running statistics are still far from the batch's, so evaluation mode changes the outputs by
-# up to {glue:text}`e13_bn_gap:.2f`.
+# Changing the {glue:text}`e13_n_other` other samples moved sample 0's batch-norm output by up to
+# {glue:text}`e13_bn_shift:.2f`, and left its layer-norm output unchanged. After only
+# {glue:text}`e13_n_passes` forward passes in training mode (each moves the running averages
+# {glue:text}`e13_momentum_pct:.0f`% of the way to the batch's statistics: momentum
+# {glue:text}`e13_momentum`), the running statistics are still far from the batch's, so evaluation mode
+# changes the outputs by up to {glue:text}`e13_bn_gap:.2f`.
 
 # %% [markdown]
 # ## Activations and their derivatives
@@ -412,17 +500,69 @@ ax1.set_ylim(-1.5, 3)
 ax2.legend(fontsize=8)
 plt.show()
 sigmoid_max = activations["sigmoid"][1](torch.tensor(0.0, dtype=torch.float64)).item()
-print(f"largest sigmoid derivative: {sigmoid_max} (at 0); through 10 sigmoid layers at most "
-      f"{sigmoid_max ** 10:.1e}")
+print(f"largest sigmoid derivative: {sigmoid_max} (at 0); the derivatives of 10 sigmoids multiply "
+      f"to at most {sigmoid_max ** 10:.1e}")
 assert sigmoid_max == 0.25
 glue("e13_sig10", sigmoid_max**10, display=False)
 
 # %% [markdown]
-# The sigmoid's derivative never exceeds $\tfrac14$, so a chain of ten sigmoid layers multiplies the
-# gradient by at most {glue:text}`e13_sig10:.1e`: the **vanishing gradient** (梯度消失) that made deep sigmoid networks
-# hard to train. ReLU-type activations pass gradients unchanged where they are active; LeakyReLU also keeps a
-# small gradient where ReLU gives none, which is why DCGAN discriminators use it. The sigmoid survives at the
-# output of a discriminator (a probability), where 2.2 shows its own saturation problem.
+# The sigmoid's derivative never exceeds $\tfrac14$. The gradient through a stack of layers is a product
+# of the layers' Jacobians, $W_l^\top \operatorname{diag}(\phi'(a_l))$ for layer $l$, so in ten sigmoid
+# layers the *activation derivatives* alone contribute a factor of at most {glue:text}`e13_sig10:.1e`. That
+# is not a bound on the gradient: the weights multiply in too, and large weights can compensate. The
+# scalar chain $x \leftarrow \sigma(8x - 4)$, repeated ten times from its fixed point $x = \tfrac12$, has
+# derivative $(8 \cdot \tfrac14)^{10} =$ {glue:text}`e13_chain:.0f`. At the usual initialisation, though,
+# the weights do not compensate. We measure the gradient that reaches the first layer of a ten-layer MLP
+# of width 64, initialised for each activation as recommended (Glorot's normal initialisation with
+# PyTorch's gain for that activation, `nn.init.calculate_gain`).
+
+# %%
+def chain(x, n=10):
+    for _ in range(n):
+        x = torch.sigmoid(8 * x - 4)
+    return x
+
+
+x_half = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
+(chain_grad,) = torch.autograd.grad(chain(x_half), x_half)
+
+
+def first_layer_grad(name, act, depth=10, width=64, seed=0):
+    """|grad of the first layer's weight| / |grad of the last layer's| of a deep MLP, at init."""
+    torch.manual_seed(seed)
+    layers = [nn.Linear(width, width) for _ in range(depth)]
+    for layer in layers:
+        nn.init.xavier_normal_(layer.weight, gain=nn.init.calculate_gain(name))
+        nn.init.zeros_(layer.bias)
+    net = nn.Sequential(*[m for layer in layers for m in (layer, act())])
+    x = torch.randn(256, width, generator=torch.Generator().manual_seed(seed))
+    net(x).pow(2).mean().backward()
+    return layers[0].weight.grad.norm().item() / layers[-1].weight.grad.norm().item()
+
+
+ratios = {name: np.mean([first_layer_grad(name, act, seed=s) for s in range(3)])
+          for name, act in [("sigmoid", nn.Sigmoid), ("tanh", nn.Tanh), ("relu", nn.ReLU)]}
+print(f"chain sigma(8x - 4), ten times, at x = 1/2: derivative {chain_grad.item():.1f}")
+print("gradient norm, first layer / last layer, 10 layers at initialisation (mean of 3 seeds): "
+      + ", ".join(f"{name} {r:.1e}" for name, r in ratios.items()))
+
+# %% tags=["hide-input"]
+assert abs(chain_grad.item() - 2.0**10) < 1e-6          # far above (1/4)^10: weights compensate
+assert ratios["sigmoid"] < 1e-4 and min(ratios["tanh"], ratios["relu"]) > 0.05  # at init: vanishes
+glue("e13_chain", chain_grad.item(), display=False)
+glue("e13_ratio_sigmoid", ratios["sigmoid"], display=False)
+glue("e13_ratio_relu", ratios["relu"], display=False)
+glue("e13_ratio_tanh", ratios["tanh"], display=False)
+
+# %% [markdown]
+# The first layer's gradient is {glue:text}`e13_ratio_sigmoid:.0e` times the last layer's with sigmoids
+# (averaged over three seeds), against {glue:text}`e13_ratio_tanh:.2f` with tanh and
+# {glue:text}`e13_ratio_relu:.2f` with ReLU: the
+# **vanishing gradient** (梯度消失) that made deep sigmoid networks hard to train. ReLU-type activations
+# pass gradients unchanged where they are active. LeakyReLU also keeps a small gradient where ReLU gives
+# none; that is a common explanation of why DCGAN discriminators use it, though Radford et al. only report
+# that it "worked well" {cite}`radford2016dcgan`. The sigmoid survives at the output of a discriminator (a
+# probability), where 2.2 shows its own saturation problem.
 #
 # ## Checking gradients
 #
@@ -434,11 +574,15 @@ glue("e13_sig10", sigmoid_max**10, display=False)
 # f'(x) \approx \frac{f(x + h) - f(x - h)}{2h}
 # $$
 #
-# has a truncation error of order $h^2 f'''(x)/6$ and a rounding error of order $\varepsilon |f(x)| / h$
-# (machine epsilon $\varepsilon \approx 2.2 \cdot 10^{-16}$ in float64, $1.2 \cdot 10^{-7}$ in float32). The
-# total is smallest near $h \approx \varepsilon^{1/3}$: about $10^{-5}$ in float64, but $5 \cdot 10^{-3}$ in
-# float32, where the best achievable error is only about $10^{-5}$. That is why gradient checks run in
-# **double precision**.
+# has a truncation error of about $h^2 |f'''(x)|/6$ and a rounding error of about $\varepsilon |f(x)| / h$,
+# where $\varepsilon$ is the machine epsilon ({glue:text}`e13_eps64:.1e` in float64,
+# {glue:text}`e13_eps32:.1e` in float32). Their sum is smallest at
+# $h^* = (3 \varepsilon |f| / |f'''|)^{1/3}$, of the order of $\varepsilon^{1/3}$, where the error is of the
+# order of $\varepsilon^{2/3}$. For $f(x) = \sin(x)\,e^x$ at $x = 1$ the model predicts $h^* \approx$
+# {glue:text}`e13_h64:.0e` and a best error of {glue:text}`e13_pred64:.0e` in float64, but
+# $h^* \approx$ {glue:text}`e13_h32:.0e` and a best error of {glue:text}`e13_pred32:.0e` in float32:
+# no step size gives more than a few correct digits in single precision. That is why gradient checks run in
+# **double precision** (双精度).
 
 # %%
 def f(x):
@@ -446,27 +590,54 @@ def f(x):
 
 
 hs = np.logspace(-12, -1, 45)
-errors = {}
+errors = {}  # the mean error over 201 points near x = 1 (one point alone gives a ragged curve)
 for dtype in (torch.float64, torch.float32):
-    x0 = torch.tensor(1.0, dtype=dtype)
+    x0 = torch.linspace(0.9, 1.1, 201, dtype=dtype)
     exact = (torch.sin(x0) + torch.cos(x0)) * torch.exp(x0)  # the derivative by hand
-    errors[dtype] = np.array([abs(((f(x0 + h) - f(x0 - h)) / (2 * h) - exact).item()) for h in hs])
-best64 = errors[torch.float64].min()
-best32 = errors[torch.float32][errors[torch.float32] > 0].min()
-print(f"smallest finite-difference error: float64 {best64:.1e} at h = "
-      f"{hs[errors[torch.float64].argmin()]:.0e}; float32 {best32:.1e}")
-assert best64 < 1e-9 and best32 > 1e-7
+    errors[dtype] = np.array([((f(x0 + h) - f(x0 - h)) / (2 * h) - exact).abs().mean().item()
+                              for h in hs])
+x1 = 1.0
+f1, f3 = abs(math.sin(x1) * math.exp(x1)), abs(2 * (math.cos(x1) - math.sin(x1)) * math.exp(x1))
+error_model = {}  # the error model: h^2 |f'''| / 6 + eps |f| / h, at its minimum
+for dtype in (torch.float64, torch.float32):
+    eps = torch.finfo(dtype).eps
+    h_star = (3 * eps * f1 / f3) ** (1 / 3)
+    error_model[dtype] = (eps, h_star, h_star**2 * f3 / 6 + eps * f1 / h_star)
+best = {dtype: (err[err > 0].min(), hs[err > 0][err[err > 0].argmin()])
+        for dtype, err in errors.items()}
+for dtype in errors:
+    eps, h_star, predicted = error_model[dtype]
+    print(f"{str(dtype)[6:]}: best error {best[dtype][0]:.1e} at h = {best[dtype][1]:.0e}; "
+          f"the error model predicts {predicted:.1e} at h* = {h_star:.0e}")
 
 fig, ax = plt.subplots(figsize=(6.5, 3.6))
 for dtype, err in errors.items():
     ax.loglog(hs, np.maximum(err, 1e-17), "o-", ms=3, label=str(dtype).replace("torch.", ""))
 ax.set_xlabel("step $h$")
-ax.set_ylabel("|central difference - exact|")
+ax.set_ylabel("mean |central difference - exact|")
 ax.set_title("Finite differences: rounding error (left) vs truncation error (right)")
 ax.legend()
 plt.show()
 
+# %% tags=["hide-input"]
+for dtype, (eps, h_star, predicted) in error_model.items():
+    measured, h_best = best[dtype]
+    assert 0.1 < measured / predicted < 10, (dtype, measured, predicted)   # the error model holds
+    assert 0.1 < h_best / h_star < 10, (dtype, h_best, h_star)
+assert best[torch.float32][0] > 1000 * best[torch.float64][0]
+for dtype, tag in ((torch.float64, "64"), (torch.float32, "32")):
+    glue(f"e13_eps{tag}", error_model[dtype][0], display=False)
+    glue(f"e13_h{tag}", error_model[dtype][1], display=False)
+    glue(f"e13_pred{tag}", error_model[dtype][2], display=False)
+    glue(f"e13_best{tag}", best[dtype][0], display=False)
+
 # %% [markdown]
+# The measured errors (averaged over 201 points $x \in [0.9, 1.1]$, since at a single point the rounding
+# errors make a ragged curve) follow the model: the best float64 error is {glue:text}`e13_best64:.0e` and
+# the best float32 error {glue:text}`e13_best32:.0e`, each within a factor of 10 of the prediction, at a
+# step within a factor of 10 of $h^*$. (The rounding term is a worst case; typical rounding errors partly
+# cancel, so the measured minimum sits a little below it.)
+#
 # `torch.autograd.gradcheck` automates this: it perturbs every input entry, compares the numerical Jacobian
 # with the one from the backward pass, and raises an error when they differ beyond its tolerance. Below,
 # a custom sigmoid whose backward pass implements $\sigma(1 - \sigma)$ passes; the same layer with a common
@@ -604,10 +775,15 @@ assert ch1.q13c.check(reference_sigmoid_grad, quiet=True)
 # %% [markdown]
 # ## Summary
 #
+# * A transposed convolution is the adjoint of the convolution with the same weights:
+#   $\langle \mathrm{conv}(x), y\rangle = \langle x, \mathrm{conv}^\top(y)\rangle$; it stamps the kernel
+#   onto the output, and uneven overlaps of the stamps make checkerboards.
 # * A convolution maps $n$ to $\lfloor (n + 2p - d(k-1) - 1)/s \rfloor + 1$, a transposed convolution to
 #   $(n-1)s - 2p + d(k-1) + o + 1$. Trace the sizes of an architecture before training it: a DCGAN built for
 #   32 or 64 pixels breaks on 28×28 images.
 # * Batch norm standardises each channel over the batch (biased variance, running averages for
-#   evaluation); layer norm standardises each sample. Call `model.eval()` before sampling.
-# * Sigmoid and tanh saturate; ReLU-type activations keep gradients alive.
+#   evaluation); layer norm standardises each item (a token in a Transformer, a sample here). Call
+#   `model.eval()` before sampling.
+# * The sigmoid's derivative is at most 1/4, and at the usual initialisation the gradient of a deep sigmoid
+#   network vanishes; ReLU-type activations and tanh keep it alive.
 # * Check hand-written gradients with `torch.autograd.gradcheck` in double precision.

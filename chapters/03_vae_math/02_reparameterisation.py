@@ -69,7 +69,7 @@ print(ac.describe(torch.device("cpu")))  # this page runs on the CPU, whatever t
 # baseline $b_i = \frac{1}{n-1}\sum_{j \ne i} f(z_j)$ is independent of $z_i$, so the estimate stays
 # unbiased.
 #
-# **The reparameterisation (pathwise) gradient.** Write the sample as a differentiable function of
+# **The reparameterisation (pathwise) gradient** (路径梯度). Write the sample as a differentiable function of
 # $\phi$ and of noise that does not depend on $\phi$: for a Gaussian, $z = \mu + \sigma \varepsilon$ with
 # $\varepsilon \sim \mathcal N(0, 1)$. Then the expectation is over $\varepsilon$, and the gradient moves
 # inside:
@@ -83,13 +83,16 @@ print(ac.describe(torch.device("cpu")))  # this page runs on the CPU, whatever t
 # It uses the derivative of $f$, so it needs a differentiable $f$ and a $z$ that moves smoothly with $\phi$.
 # In code it is just autograd through the sampling line.
 #
-# **The test problem.** $q = \mathcal N(\mu, \sigma^2)$ with $\mu = 0.5$, $\sigma = 1$, and two functions
-# with exact expectations:
+# **The test problem.** $q = \mathcal N(\mu, \sigma^2)$ with $\mu = 0.5$, and two functions with exact
+# expectations:
 #
-# * $f_1(z) = (z - 2)^2$: $\mathbb E[f_1] = (\mu - 2)^2 + \sigma^2$, so $\partial_\mu = 2(\mu - 2) = -3$ and
-#   $\partial_\sigma = 2\sigma = 2$;
-# * $f_2(z) = \sin(5 z)$: $\mathbb E[f_2] = \sin(5\mu)\, e^{-25\sigma^2/2}$, so
-#   $\partial_\mu = 5\cos(5\mu)\, e^{-25\sigma^2/2}$, a tiny number, from a rapidly oscillating $f$.
+# * $f_1(z) = (z - 2)^2$ with $\sigma = 1$: $\mathbb E[f_1] = (\mu - 2)^2 + \sigma^2$, so
+#   $\partial_\mu = 2(\mu - 2) = -3$ and $\partial_\sigma = 2\sigma = 2$;
+# * $f_2(z) = \sin(5 z)$ with $\sigma = 0.5$: $\mathbb E[f_2] = \sin(5\mu)\, e^{-25\sigma^2/2}$, so
+#   $\partial_\mu = 5\cos(5\mu)\, e^{-25\sigma^2/2}$ and $\partial_\sigma = -25\sigma\sin(5\mu)\,
+#   e^{-25\sigma^2/2}$: small numbers (the factor $e^{-25\sigma^2/2}$ is about 0.04) averaged from a
+#   rapidly oscillating $f$ whose slope reaches $\pm 5$. With $\sigma = 1$ they would be below $10^{-4}$,
+#   too small for the check below to tell a right formula from a wrong one.
 #
 # The estimators below are written the way they are used in practice. The pathwise one is autograd
 # through $z = \mu + \sigma\varepsilon$. The score-function one is the gradient of the **surrogate**
@@ -97,19 +100,19 @@ print(ac.describe(torch.device("cpu")))  # this page runs on the CPU, whatever t
 # $f(z)\,(z - \mu)/\sigma^2$ for $\partial_\mu$.
 
 # %%
-MU, SIGMA = 0.5, 1.0
-problems = {
-    "(z-2)^2": (lambda z: (z - 2) ** 2, 2 * (MU - 2), 2 * SIGMA),
-    "sin(5z)": (lambda z: torch.sin(5 * z),
-                5 * math.cos(5 * MU) * math.exp(-12.5 * SIGMA**2),
-                -25 * SIGMA * math.sin(5 * MU) * math.exp(-12.5 * SIGMA**2)),
+MU = 0.5
+problems = {  # name: (f, sigma, exact d/dmu, exact d/dsigma)
+    "(z-2)^2": (lambda z: (z - 2) ** 2, 1.0, 2 * (MU - 2), 2 * 1.0),
+    "sin(5z)": (lambda z: torch.sin(5 * z), 0.5,
+                5 * math.cos(5 * MU) * math.exp(-12.5 * 0.5**2),
+                -25 * 0.5 * math.sin(5 * MU) * math.exp(-12.5 * 0.5**2)),
 }
 
 
-def estimates(f, n, reps, gen):
+def estimates(f, sigma0, n, reps, gen):
     """Estimates of the gradient of E[f(z)] w.r.t. (mu, sigma) from n samples: (reps, 2) each."""
     mu = torch.full((reps, 1), MU, requires_grad=True)
-    sigma = torch.full((reps, 1), SIGMA, requires_grad=True)
+    sigma = torch.full((reps, 1), sigma0, requires_grad=True)
     eps = torch.randn(reps, n, generator=gen)
 
     z = mu + sigma * eps                                       # reparameterised samples, (reps, n)
@@ -122,7 +125,7 @@ def estimates(f, n, reps, gen):
     baseline = (fz.sum(1, keepdim=True) - fz) / (n - 1)        # leave-one-out, (reps, n)
     score_b = torch.autograd.grad(((fz - baseline) * log_q).mean(1).sum(), (mu, sigma))
 
-    by_formula = (fz * (z - MU) / SIGMA**2).mean(1)            # d/dmu by hand
+    by_formula = (fz * (z - MU) / sigma0**2).mean(1)           # d/dmu by hand
     torch.testing.assert_close(score[0][:, 0], by_formula)
     return {name: torch.cat(g, dim=1) for name, g in
             [("pathwise", pathwise), ("score", score), ("score + baseline", score_b)]}
@@ -131,13 +134,15 @@ def estimates(f, n, reps, gen):
 gen = torch.Generator().manual_seed(0)
 reps, n = 20_000, 10
 print(f"{reps} estimates, each from n = {n} samples;  mean ± standard error, variance")
-table = {}
-for name, (f, exact_mu, exact_sigma) in problems.items():
-    print(f"\nf(z) = {name}: exact d/dmu = {exact_mu:+.4f}, d/dsigma = {exact_sigma:+.4f}")
-    for method, est in estimates(f, n, reps, gen).items():
+table, results = {}, {}
+for name, (f, sigma0, exact_mu, exact_sigma) in problems.items():
+    print(f"\nf(z) = {name}, sigma = {sigma0}: exact d/dmu = {exact_mu:+.4f}, "
+          f"d/dsigma = {exact_sigma:+.4f}")
+    for method, est in estimates(f, sigma0, n, reps, gen).items():
         mean, var = est.mean(0), est.var(0)
         se = (var / reps).sqrt()
         table[name, method] = var[0].item()
+        results[name, method] = mean, se
         print(f"  {method:17s} d/dmu {mean[0]:+.4f} ± {se[0]:.4f}  var {var[0]:9.4f}   "
               f"d/dsigma {mean[1]:+.4f} ± {se[1]:.4f}  var {var[1]:9.4f}")
         assert (mean - torch.tensor([exact_mu, exact_sigma])).abs().le(4 * se).all(), "biased?"
@@ -150,9 +155,28 @@ glue("e32_ratio_f1_b", table["(z-2)^2", "score + baseline"] / table["(z-2)^2", "
      display=False)
 glue("e32_ratio_f2", table["sin(5z)", "pathwise"] / table["sin(5z)", "score + baseline"],
      display=False)
+baseline_change = table["sin(5z)", "score + baseline"] / table["sin(5z)", "score"] - 1
+glue("e32_f2_baseline_change", abs(baseline_change), display=False)
+glue("e32_f2_baseline_effect", "raises" if baseline_change > 0 else "lowers", display=False)
+
+
+# %% tags=["hide-input"]
+# the check can fail: wrong formulas for f_2's gradient lie outside four standard errors
+_, sigma2, exact_mu2, exact_sigma2 = problems["sin(5z)"]
+damp = math.exp(-12.5 * sigma2**2)
+wrong_f2 = {"no gradient": (0.0, 0.0), "sign flipped": (-exact_mu2, -exact_sigma2),
+            "exp(-25 s^2) for exp(-25 s^2 / 2)": (exact_mu2 * damp, exact_sigma2 * damp),
+            "cos and sin swapped": (5 * math.sin(5 * MU) * damp,
+                                    -25 * sigma2 * math.cos(5 * MU) * damp)}
+for method in ("pathwise", "score + baseline"):
+    mean, se = results["sin(5z)", method]
+    for label, formula in wrong_f2.items():
+        assert (mean - torch.tensor(formula)).abs().gt(4 * se).any(), (method, label)
 
 # %% [markdown]
-# All three estimators are unbiased: every mean lies within four standard errors of the exact gradient.
+# All three estimators are unbiased: every mean lies within four standard errors of the exact gradient
+# (and a folded check shows that the usual wrong formulas for $f_2$'s gradient, zero, the wrong sign or
+# $e^{-25\sigma^2}$, fall outside).
 # They differ in variance. For the smooth $f_1$ the score-function estimator's variance (for $\partial_\mu$)
 # is {glue:text}`e32_ratio_f1:.0f` times the pathwise one's; the baseline brings that down to
 # {glue:text}`e32_ratio_f1_b:.1f` times. The score multiplies the *value* $f(z)$, which is large here, by
@@ -160,8 +184,10 @@ glue("e32_ratio_f2", table["sin(5z)", "pathwise"] / table["sin(5z)", "score + ba
 #
 # The pathwise estimator is not always better. For the oscillating $f_2$ its samples $5\cos(5z)$ are large
 # and of random sign while their mean is nearly zero; its variance is {glue:text}`e32_ratio_f2:.1f` times
-# that of the score function with baseline, which only sees the bounded values $\sin(5z)$ (the baseline
-# does not help here: the mean of $f_2$ is already close to zero). The usual
+# that of the score function with baseline, which only sees the bounded values $\sin(5z)$. The baseline
+# does not help here: the mean of $f_2$ is already close to zero, and the baseline brings noise of its own
+# (it {glue:text}`e32_f2_baseline_effect` the variance of the score-function estimate by
+# {glue:text}`e32_f2_baseline_change:.0%`). The usual
 # advantage of reparameterisation holds for the smooth functions a decoder's log-likelihood tends to be
 # {cite}`mohamed2020montecarlo`, not as a law.
 #
@@ -175,10 +201,10 @@ glue("e32_ratio_f2", table["sin(5z)", "pathwise"] / table["sin(5z)", "score + ba
 
 # %%
 ns = [2, 5, 10, 50, 100, 500, 1000]
-f1 = problems["(z-2)^2"][0]
+f1, sigma1 = problems["(z-2)^2"][:2]
 curves = {m: [] for m in ("pathwise", "score", "score + baseline")}
 for n_samples in ns:
-    for method, est in estimates(f1, n_samples, 2000, gen).items():
+    for method, est in estimates(f1, sigma1, n_samples, 2000, gen).items():
         curves[method].append(est[:, 0].var().item())
 
 fig, ax = plt.subplots(figsize=(6.5, 4))
@@ -212,7 +238,7 @@ plt.show()
 #
 # * `torch.distributions.Bernoulli` has no `rsample` (`has_rsample` is False), and autograd finds no path
 #   from a hand-made sample back to $\eta$;
-# * the **straight-through** trick, which pretends $dz/dp = 1$, produces a gradient, but a biased one;
+# * the **straight-through** trick (直通估计器), which pretends $dz/dp = 1$, produces a gradient, but a biased one;
 # * the score function works: $\frac{d}{d\eta}\log \mathrm{Bernoulli}(z; \operatorname{sigmoid}(\eta)) = z - p$.
 
 # %%
@@ -298,6 +324,14 @@ def reparameterise_reference(mu, logvar, eps):
 
 
 assert ch3.q32a.check(reparameterise_reference, quiet=True)
+# the package's VAE draws its code the same way: same noise, same z
+vae_check = ac.vae.MLPVAE(ac.VAEConfig(kind="mlp", z_dim=4, hidden=8)).double()
+x_check = torch.rand(3, 1, 28, 28, generator=gen) * 2 - 1
+torch.manual_seed(1)
+out = vae_check(x_check)                         # z = mu + exp(logvar / 2) * randn_like(mu)
+torch.manual_seed(1)
+eps_check = torch.randn_like(out.mu)
+torch.testing.assert_close(out.z, reparameterise_reference(out.mu, out.logvar, eps_check))
 
 # %% [markdown]
 # **Exercise 3.2b: REINFORCE with a baseline.** Write `score_grad_mu(f_z, z, mu, sigma)`: the

@@ -19,7 +19,8 @@
 # that needs no sampling: for a Gaussian encoder and a standard-normal prior it has a closed form. This page
 # derives it, checks it against Monte Carlo and `torch.distributions`, explains why encoders output the
 # **log-variance** (对数方差) $\log\sigma^2$ rather than $\sigma$, and then reads the KL dimension by
-# dimension on the shipped `vae-fashion` model to see which of its 16 latent dimensions carry information.
+# dimension on the shipped `vae-fashion` model to see how its encoder spends the KL over its
+# {glue:text}`e33_zdim` latent dimensions.
 
 # %%
 import math
@@ -126,9 +127,11 @@ glue("e33_mc_se", kl_se.max().item(), display=False)
 #   $\partial\,\mathrm{KL}/\partial o = \tfrac12(e^{o} - 1)$ is bounded below by $-\tfrac12$, however small
 #   $\sigma$ becomes, and the $\log\sigma^2$ term needs no logarithm to compute: it *is* $o$.
 # * **$o = \sigma^2$ computed first, then $\log$** of it. Mathematically the same as the second choice, but
-#   in float32 $e^{o}$ underflows to 0 for $o < -104$, and $\log 0 = -\infty$.
+#   in float32 $e^{o}$ underflows to 0 for $o$ below {glue:text}`e33_underflow:.2f` (that is
+#   $\ln 2^{-150}$, half the smallest positive float32), and $\log 0 = -\infty$.
 #
-# The package additionally clamps $\log\sigma^2$ to $[-30, 20]$ (`vae.LOGVAR_RANGE`), so that $e^{o}$ and
+# The package additionally clamps $\log\sigma^2$ to the interval from {glue:text}`e33_lv_lo:.0f` to
+# {glue:text}`e33_lv_hi:.0f` (`vae.LOGVAR_RANGE`), so that $e^{o}$ and
 # $e^{-o}$ stay finite in float32 and bfloat16. The checks: the autograd gradients at a small $\sigma$, the
 # refusal of a negative scale, and the float32 underflow.
 
@@ -158,22 +161,36 @@ print(f"float32, logvar = -110: via log(exp(logvar)) {via_variance.item()},  "
 assert torch.isinf(via_variance).all()
 assert torch.isfinite(losses.gaussian_kl(torch.zeros(1, 1), o32)).all()
 
+
+# %% tags=["hide-input"]
+underflow = -150 * math.log(2)                   # e^o rounds to 0 in float32 below ln(2^-150)
+assert torch.exp(torch.tensor(underflow + 0.01)) > 0          # float32: the smallest positive ...
+assert torch.exp(torch.tensor(underflow - 0.01)) == 0         # ... and below it, zero
+lv_lo, lv_hi = ac.vae.LOGVAR_RANGE
+assert torch.isfinite(torch.tensor([lv_lo, lv_hi, -lv_lo, -lv_hi]).exp()).all()   # float32 finite
+assert torch.isfinite(torch.tensor([-lv_lo, lv_hi], dtype=torch.bfloat16).exp()).all()
+glue("e33_underflow", underflow, display=False)
+glue("e33_lv_lo", lv_lo, display=False)
+glue("e33_lv_hi", lv_hi, display=False)
+
 # %% [markdown]
 # ## Reading the KL dimension by dimension
 #
-# Averaged over the data, the KL term is the **rate** of the code (3.4): how many nats the encoder spends,
+# Averaged over the data, the KL term is the **rate** (码率) of the code (3.4): how many nats the encoder spends,
 # on average, to move $q(z \mid x)$ away from the prior. Per dimension,
 # $\mathrm{KL}_j(x) = \tfrac12(\mu_j^2 + \sigma_j^2 - 1 - \log\sigma_j^2)$ says which dimensions the
 # encoder uses. A dimension that it ignores has $q(z_j \mid x) = p(z_j)$ for every $x$: zero KL, and no
 # information about $x$ (3.4 shows that the rate bounds the mutual information from above). Burda et al.
-# {cite}`burda2016iwae` call dimension $j$ **active** when its posterior mean varies with the input:
+# {cite}`burda2016iwae` call dimension $j$ **active** (an **active unit**, 活跃单元) when its posterior mean
+# varies with the input:
 #
 # $$
 # A_j = \operatorname{Var}_{x}\big(\mathbb E_{q(z \mid x)}[z_j]\big) = \operatorname{Var}_x\big(\mu_j(x)\big)
 # > 0.01 .
 # $$
 #
-# We apply both readings to the shipped `vae-fashion` (convolutional, 16 latent dimensions, 4.4) on 2 000
+# We apply both readings to the shipped `vae-fashion` (convolutional, {glue:text}`e33_zdim` latent
+# dimensions, 4.4) on 2 000
 # test images, and then check that the dimensions the encoder uses are also used by the decoder: set
 # $\mu_j$ to its prior value 0 in the code of 500 images and measure how much the decoder's
 # reconstruction term drops (its Bernoulli cross-entropy on grey levels; 3.4 explains why this is not a
@@ -183,7 +200,7 @@ assert torch.isfinite(losses.gaussian_kl(torch.zeros(1, 1), o32)).all()
 vae = recipes.load_or_train("vae-fashion", device="cpu")
 x = data.to_model_space(data.fashion_mnist("test").images[:2000])   # (2000, 1, 28, 28) in [-1, 1]
 with torch.no_grad():
-    mu_x, logvar_x = vae.encode(x)                                  # (2000, 16) each
+    mu_x, logvar_x = vae.encode(x)                                  # (2000, z_dim) each
 kl_dim = (0.5 * (mu_x**2 + logvar_x.exp() - 1 - logvar_x)).mean(0)  # average KL per dim, (16,)
 activity = mu_x.var(0)                                              # A_j, (16,)
 THRESHOLD = 0.01
@@ -193,8 +210,8 @@ torch.testing.assert_close(kl_dim.sum(), losses.gaussian_kl(mu_x, logvar_x).mean
 with torch.no_grad():
     x_small, mu_small = x[:500], mu_x[:500]
     base = vae.log_px(x_small, vae.decode(mu_small)).mean()
-    drop = torch.empty(16)
-    for j in range(16):
+    drop = torch.empty(vae.z_dim)
+    for j in range(vae.z_dim):
         ablated = mu_small.clone()
         ablated[:, j] = 0.0                                 # dimension j set to the prior mean
         drop[j] = base - vae.log_px(x_small, vae.decode(ablated)).mean()
@@ -205,10 +222,11 @@ print(" dim   KL_j (nats)   A_j = Var(mu_j)   mean sigma_j^2   drop of log p(x|z
 for j in order.tolist():
     print(f"{j:4d}   {kl_dim[j]:10.3f}   {activity[j]:15.3f}   {post_var[j]:14.3f}   "
           f"{drop[j]:12.2f} nats")
-print(f"active units (A_j > {THRESHOLD}): {n_active} / 16;  rate = {kl_dim.sum():.2f} nats;  "
-      f"Spearman(KL_j, drop) = {rho:.3f}")
+print(f"active units (A_j > {THRESHOLD}): {n_active} / {vae.z_dim};  "
+      f"rate = {kl_dim.sum():.2f} nats;  Spearman(KL_j, drop) = {rho:.3f}")
 assert drop.min() > 0.1 and rho > 0.8
 glue("e33_active", n_active, display=False)
+glue("e33_zdim", vae.z_dim, display=False)
 glue("e33_rate", kl_dim.sum().item(), display=False)
 glue("e33_kl_min", kl_dim.min().item(), display=False)
 glue("e33_kl_max", kl_dim.max().item(), display=False)
@@ -218,7 +236,7 @@ glue("e33_rho", float(rho), display=False)
 
 # %%
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.6))
-pos = torch.arange(16)
+pos = torch.arange(vae.z_dim)
 ax1.bar(pos, kl_dim[order], color="tab:blue")
 ax1.set_xticks(pos, [str(j) for j in order.tolist()], fontsize=8)
 ax1.set_xlabel("latent dimension (sorted by KL)")
@@ -232,14 +250,14 @@ ax2.set_title("dimensions with more KL matter more to the decoder")
 plt.show()
 
 # %% [markdown]
-# {glue:text}`e33_active` of the 16 dimensions are active by Burda's criterion (threshold 0.01), and
+# {glue:text}`e33_active` of the {glue:text}`e33_zdim` dimensions are active by Burda's criterion (threshold 0.01), and
 # the per-dimension KL ranges from {glue:text}`e33_kl_min:.2f` to {glue:text}`e33_kl_max:.2f` nats (rate
 # {glue:text}`e33_rate:.1f` nats per image). None is collapsed: removing any single dimension from the code
 # costs the decoder between {glue:text}`e33_drop_min:.1f` and {glue:text}`e33_drop_max:.1f` nats, and the
 # dimensions rank the same way by KL and by that cost (Spearman correlation {glue:text}`e33_rho:.2f`).
-# The encoder spends its rate unevenly: a few dimensions hold the coarse shape (the highest-KL dimensions
-# have posterior variances far below the prior's 1), the rest add detail. 3.4 trains models where
-# dimensions do switch off, **posterior collapse**, and measures two remedies.
+# The KL only bounds a dimension's information from above (3.4), and nothing here says *what* a dimension
+# encodes; 5.1 decodes traversals of single dimensions. 3.4 trains models where dimensions do switch off,
+# **posterior collapse** (后验坍塌), measures the information itself, and tries two remedies.
 #
 # ## Exercises
 #
@@ -305,6 +323,12 @@ def negative_elbo_reference(x, logits, mu, logvar):
 
 
 assert ch3.q33b.check(negative_elbo_reference, quiet=True)
+x_bin = (torch.rand(4, 1, 28, 28, generator=gen) < 0.5).double()
+logits_chk, mu_chk, lv_chk = (torch.randn(*shape, generator=gen, dtype=torch.float64)
+                              for shape in [(4, 1, 28, 28), (4, 3), (4, 3)])
+torch.testing.assert_close(negative_elbo_reference(x_bin, logits_chk, mu_chk, lv_chk),
+                           -losses.elbo(losses.bernoulli_log_likelihood(logits_chk, x_bin),
+                                        losses.gaussian_kl(mu_chk, lv_chk)))
 
 # %% [markdown]
 # ## Summary
@@ -314,6 +338,6 @@ assert ch3.q33b.check(negative_elbo_reference, quiet=True)
 #   `torch.distributions` and Monte Carlo; the printed wrong variants fail the Monte Carlo check.
 # * Encoders output $\log\sigma^2$: any real number is valid, the KL's gradient stays bounded as
 #   $\sigma \to 0$, and no logarithm of an underflowed variance is ever taken.
-# * Per dimension, the KL shows which latent dimensions carry information. {glue:text}`e33_active` of
-#   `vae-fashion`'s 16 are active, and the decoder relies more on the dimensions with more KL (rank
-#   correlation {glue:text}`e33_rho:.2f`).
+# * Per dimension, the KL bounds the information a latent dimension carries: zero KL, no information.
+#   {glue:text}`e33_active` of `vae-fashion`'s {glue:text}`e33_zdim` dimensions are active, and the decoder
+#   relies more on the dimensions with more KL (rank correlation {glue:text}`e33_rho:.2f`).

@@ -621,17 +621,6 @@ glue(
 # {glue:text}`e64_bench_steps_ours:.0f` steps and the plain loop {glue:text}`e64_bench_steps_ref:.0f`
 # (bf16 and data kept on the device; 4.6 measures these separately).
 #
-# ## Summary
-#
-# * A U-Net denoiser: an encoder–decoder with skip connections, residual blocks that take the time (and
-#   label) embedding, attention at the lowest resolution.
-# * Diffusion entered the course's trainer as a new model kind: its module, one registration and one
-#   training step.
-# * Samplers trade network evaluations for accuracy; on the straight path DDIM equals Euler, Heun is the
-#   better deterministic sampler at small budgets, and the ancestral sampler needs many steps.
-# * Against the GANs and VAEs of Part IV on one scale, the diffusion model covers the data better and
-#   costs tens of network evaluations per sample.
-#
 # ## Exercises
 #
 # ### 6.4a Predict: how much does one Heun step cost?
@@ -739,3 +728,15 @@ def euler_fixed(model, noise, labels, steps):
 
 
 assert ch6_unet.q64c.check(euler_fixed, quiet=True)
+
+# %% [markdown]
+# ## Summary
+#
+# * A U-Net denoiser: an encoder–decoder with skip connections, residual blocks that take the time (and
+#   label) embedding, attention at the lowest resolution.
+# * Diffusion entered the course's trainer as a new model kind: its module, one registration and one
+#   training step.
+# * Samplers trade network evaluations for accuracy; on the straight path DDIM equals Euler, Heun is the
+#   better deterministic sampler at small budgets, and the ancestral sampler needs many steps.
+# * Against the GANs and VAEs of Part IV on one scale, the diffusion model covers the data better and
+#   costs tens of network evaluations per sample.

@@ -337,18 +337,6 @@ for w_key, tag in ((0.0, "w0"), (1.0, "w1"), (hi, "whi")):
 live_demo("flow-fashion", "diffusion", n=8, cols=8, label=7)
 
 # %% [markdown]
-# ## Summary
-#
-# * By Bayes' rule a conditional score is the unconditional score plus a classifier's gradient;
-#   classifier-free guidance replaces the classifier by the difference of the model's conditional and
-#   unconditional predictions, learnt together by dropping labels in training.
-# * The mixing rule is the same for noise, velocity and score predictions; it costs two network outputs
-#   per evaluation.
-# * Guidance does not sample $p(x)\,p(y\mid x)^w$: noising and tilting do not commute. It pushes samples
-#   towards the typical members of their class.
-# * Measured: fidelity (precision, density, recognisable class) rises with $w$ and diversity (recall,
-#   coverage) falls; FID is best at a small weight.
-#
 # ## Exercises
 #
 # ### 6.5a Predict: guessing the class by chance
@@ -461,3 +449,16 @@ def where_guidance_acts_reference():
 
 
 assert ch6_guidance.q65c.check(where_guidance_acts_reference, quiet=True)
+
+# %% [markdown]
+# ## Summary
+#
+# * By Bayes' rule a conditional score is the unconditional score plus a classifier's gradient;
+#   classifier-free guidance replaces the classifier by the difference of the model's conditional and
+#   unconditional predictions, learnt together by dropping labels in training.
+# * The mixing rule is the same for noise, velocity and score predictions; it costs two network outputs
+#   per evaluation.
+# * Guidance does not sample $p(x)\,p(y\mid x)^w$: noising and tilting do not commute. It pushes samples
+#   towards the typical members of their class.
+# * Measured: fidelity (precision, density, recognisable class) rises with $w$ and diversity (recall,
+#   coverage) falls; FID is best at a small weight.

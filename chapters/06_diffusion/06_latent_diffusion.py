@@ -224,14 +224,6 @@ glue("e66_n", lat["n_samples"], display=False)
 # was meant to: the latent model trained in minutes instead of hours, and each of its steps costs a small
 # MLP instead of a U-Net.
 #
-# ## Summary
-#
-# * Latent diffusion models the codes of an autoencoder instead of the pixels, and decodes once.
-# * The codes of a VAE are not distributed like its prior; a diffusion model of the codes beats prior
-#   sampling.
-# * The decoder bounds the result: samples can be no better than reconstructions. A better autoencoder
-#   (perceptual and adversarial losses, a spatial latent) is what makes latent diffusion work at scale.
-#
 # ## Exercises
 #
 # ### 6.6a Apply: how far is the aggregate posterior from the prior?
@@ -313,3 +305,12 @@ def latent_samples_fixed(ldm, vae, n, generator):
 
 
 assert ch6_latent.q66b.check(latent_samples_fixed, quiet=True)
+
+# %% [markdown]
+# ## Summary
+#
+# * Latent diffusion models the codes of an autoencoder instead of the pixels, and decodes once.
+# * The codes of a VAE are not distributed like its prior; a diffusion model of the codes beats prior
+#   sampling.
+# * The decoder bounds the result: samples can be no better than reconstructions. A better autoencoder
+#   (perceptual and adversarial losses, a spatial latent) is what makes latent diffusion work at scale.
