@@ -136,6 +136,12 @@ def _say(text: str) -> None:
     """Print to stderr; a closed terminal (SIGHUP) or a broken pipe must not turn into a traceback."""
     try:
         print(text, file=sys.stderr)
+    except UnicodeEncodeError:  # e.g. PYTHONIOENCODING=ascii and a path in another script: escape it
+        encoding = getattr(sys.stderr, "encoding", None) or "ascii"
+        try:
+            print(text.encode(encoding, "backslashreplace").decode(encoding), file=sys.stderr)
+        except (OSError, ValueError):
+            pass
     except (OSError, ValueError):
         pass
 

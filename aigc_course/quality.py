@@ -358,8 +358,8 @@ def _spread(values: list[float]) -> dict:
 def run_quality(seeds: int = 3, budgets: tuple[float, ...] = (120.0, 600.0), turn_s: float = 30.0,
                 fid_samples: int = 10_000, vae_epochs: int = 10, device: torch.device | str | None = None,
                 parts: tuple[str, ...] = ("vae", "gan"), progress: Callable[[str], None] = print,
-                diffusion_budgets: tuple[float, ...] = (300.0, 900.0), diffusion_samples: int = 1000,
-                diffusion_native_samples: int = 250) -> dict:
+                diffusion_budgets: tuple[float, ...] = (240.0, 600.0), diffusion_samples: int = 1000,
+                diffusion_native_samples: int = 200) -> dict:
     dev = runtime.device(device)
     train, test = data.load("fashion-mnist", "train"), data.load("fashion-mnist", "test")
     result: dict = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),

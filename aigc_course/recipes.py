@@ -127,7 +127,7 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in [  # see register_recipe to add
     # channels_last is off: GroupNorm is slower in that layout on CPUs (measured in 6.4).
     Recipe("flow-fashion", "diffusion", _UNET, "fashion-mnist",
            quick=_FLOW_TRAIN,
-           full=_FLOW_TRAIN.replace(steps=10000, log_every=50, sample_every=1000, ckpt_every=500),
+           full=_FLOW_TRAIN.replace(steps=7500, log_every=50, sample_every=1000, ckpt_every=500),
            description="flow-matching U-Net (2.5M parameters), class-conditional with classifier-free guidance (6.4, 6.5)"),
     # Flow matching in the 16-D latent space of vae-fashion (Rombach et al. 2022, at small scale): an MLP
     # denoiser on codes z ~ q(z|x); samples are decoded by the VAE (6.6).

@@ -44,7 +44,7 @@ def cli_env(**extra):
     return env
 
 
-def cli(*args, cwd=None, timeout=180, preexec_fn=None, **extra):
+def cli(*args, cwd=None, timeout=600, preexec_fn=None, **extra):
     return subprocess.run([sys.executable, "-m", "aigc_course", *map(str, args)], env=cli_env(**extra), cwd=cwd,
                           capture_output=True, text=True, timeout=timeout, preexec_fn=preexec_fn)
 
@@ -67,13 +67,13 @@ class Training:
                 self._seen.set()
 
     def started(self):
-        assert self._seen.wait(120), "the training never started: " + "".join(self.lines)
+        assert self._seen.wait(600), "the training never started: " + "".join(self.lines)
         time.sleep(1.5)  # the loop (and its signal handlers) starts right after that line
 
     def stop(self, sig=signal.SIGTERM):
         self.proc.send_signal(sig)
         err = self.proc.stderr.read()
-        self.proc.wait(120)
+        self.proc.wait(600)
         return self.proc.returncode, err
 
 
@@ -677,7 +677,7 @@ def test_n2_printed_commands_survive_quotes_spaces_and_dollar_signs(tmp_path):
     ship = re.search(r"^ship it: +(.*)$", proc.stdout, re.M).group(1)
     for line in (ship, f"python -m aigc_course train gan-8gaussians --profile quick --max-steps 5 --resume {resume}"):
         pasted = subprocess.run(["bash", "-c", line], cwd=tmp_path, env=env, capture_output=True, text=True,
-                                timeout=180)
+                                timeout=600)
         assert pasted.returncode == 0, (line, pasted.stderr)
     assert not (tmp_path / "PWNED").exists()
     assert checkpoint.manifest_entry("gan-8gaussians", tmp_path / "w")["steps"] == 3

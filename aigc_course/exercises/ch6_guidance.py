@@ -115,7 +115,7 @@ def _velocity(x, t, comps):
     return (resp * (e_eps - e_x0)).sum(dim=1)
 
 
-def _integrate(velocity, x, steps=400):
+def _integrate(velocity, x, steps=200):
     ts = torch.linspace(1.0, 0.0, steps + 1, dtype=torch.float64)
     for t, s in zip(ts[:-1], ts[1:]):
         v = velocity(x, t)
@@ -133,7 +133,7 @@ def _reference_variances() -> tuple[float, float]:
             return v_u + w * (v_c - v_u)
         return v
 
-    x = torch.randn(20_000, generator=torch.Generator().manual_seed(650), dtype=torch.float64)
+    x = torch.randn(10_000, generator=torch.Generator().manual_seed(650), dtype=torch.float64)
     return _integrate(field(True), x.clone()).var().item(), _integrate(field(False), x.clone()).var().item()
 
 
@@ -166,7 +166,7 @@ q65c = Question(
             w = 3.0 if (t > 0.5) == early else 1.0
             return guided_velocity(x, t, w)
         return v
-    x = torch.randn(20_000, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    x = torch.randn(10_000, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     v_early = integrate(field(True), x.clone()).var().item()
     v_late = integrate(field(False), x.clone()).var().item()
     return ("early" if v_early < v_late else "late"), v_early, v_late''',

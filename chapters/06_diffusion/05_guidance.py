@@ -25,6 +25,7 @@
 # %%
 import json
 import math
+import os
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -41,7 +42,9 @@ ac.set_seed(0)
 dev = ac.device()
 print(ac.describe(dev))
 QUICK = ac.profile() == "quick"
-RESULTS = Path(ac.__file__).resolve().parents[1] / "benchmarks" / "results"
+# the measured curves (AIGC_RESULTS_DIR: your own, made with tools/evaluate_diffusion.py)
+SHIPPED_RESULTS = Path(ac.__file__).parents[1] / "benchmarks" / "results"
+RESULTS = Path(os.environ.get("AIGC_RESULTS_DIR") or SHIPPED_RESULTS)
 CLASSES = [
     "T-shirt",
     "Trouser",
@@ -107,7 +110,7 @@ torch.testing.assert_close(
 # $\mathcal N(-1, 0.3^2)$, class B is $\mathcal N(1, 0.3^2)$ with weight one half each. On the straight path
 # the noised densities are mixtures too (each component becomes
 # $\mathcal N((1-t)\mu, (1-t)^2 s^2 + t^2)$), so both velocities have closed forms (6.3), and we integrate
-# the guided ODE accurately (Heun, 400 steps) for class B with $w = 3$.
+# the guided ODE accurately (Heun, 200 steps) for class B with $w = 3$.
 
 # %%
 MU, S, W_PRIOR = (
@@ -143,7 +146,7 @@ def guided_velocity(x, t, w):
     return v_u + w * (v_c - v_u)
 
 
-def integrate(velocity, x, steps=400):
+def integrate(velocity, x, steps=200):
     ts = torch.linspace(1.0, 0.0, steps + 1, dtype=torch.float64)
     for t, s in zip(ts[:-1], ts[1:]):
         v = velocity(x, t)
@@ -152,7 +155,7 @@ def integrate(velocity, x, steps=400):
     return x
 
 
-noise = torch.randn(40_000, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+noise = torch.randn(20_000, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
 samples = {
     w: integrate(lambda x, t: guided_velocity(x, t, w), noise.clone()) for w in (0.0, 1.0, 3.0)
 }
@@ -184,7 +187,7 @@ ax.plot(grid, tilted, "k--", lw=1, label="p(x) p(B|x)^3 (the derivation's target
 ax.set(
     xlabel="x",
     ylabel="density",
-    title="Guidance for class B: the samples are not from p(x) p(B|x)^w",
+    title=r"Guidance for class B: the samples are not from $p(x)\,p(B\mid x)^w$",
 )
 ax.legend(fontsize=8)
 plt.show()
@@ -193,7 +196,8 @@ plt.show()
 b_exact = 1.0, S**2  # class B itself: mean 1, variance 0.09
 for w, target in ((0.0, (0.0, 1.0 + S**2)), (1.0, b_exact)):  # w = 0: the mixture; w = 1: class B
     m, v = samples[w].mean().item(), samples[w].var().item()
-    assert abs(m - target[0]) < 0.02 and abs(v - target[1]) < 0.02 * target[1] + 0.005, (w, m, v)
+    se_m, se_v = math.sqrt(target[1] / len(noise)), target[1] * math.sqrt(2 / len(noise))
+    assert abs(m - target[0]) < 4 * se_m and abs(v - target[1]) < 4 * se_v + 0.002, (w, m, v)
 m3, v3 = samples[3.0].mean().item(), samples[3.0].var().item()
 se_var = var_tilted * math.sqrt(2 / len(noise))
 assert abs(v3 - var_tilted) > 20 * se_var  # guidance does not sample the tilted density
@@ -260,7 +264,8 @@ fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
 axes[0].errorbar(
     ws, [r["fid"]["mean"] for r in grows], [r["fid"]["std"] for r in grows], marker="o", capsize=2
 )
-axes[0].set(xlabel="guidance weight w", ylabel="FID", title="FID: best near w = 1-2")
+fid_best_w = min(grows, key=lambda r: r["fid"]["mean"])["guidance"]
+axes[0].set(xlabel="guidance weight w", ylabel="FID", title=f"FID: lowest at w = {fid_best_w:g}")
 for key, marker in (("precision", "o"), ("density", "s"), ("label_accuracy", "^")):
     axes[1].errorbar(
         ws,
@@ -422,7 +427,7 @@ ch6_guidance.q65c.check(where_guidance_acts)
 #             w = 3.0 if (t > 0.5) == early else 1.0
 #             return guided_velocity(x, t, w)
 #         return v
-#     x = torch.randn(20_000, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+#     x = torch.randn(10_000, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
 #     v_early = integrate(field(True), x.clone()).var().item()
 #     v_late = integrate(field(False), x.clone()).var().item()
 #     return ("early" if v_early < v_late else "late"), v_early, v_late
@@ -442,7 +447,7 @@ def where_guidance_acts_reference():
 
         return v
 
-    x = torch.randn(20_000, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    x = torch.randn(10_000, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     v_early = integrate(field(True), x.clone()).var().item()
     v_late = integrate(field(False), x.clone()).var().item()
     return ("early" if v_early < v_late else "late"), v_early, v_late
