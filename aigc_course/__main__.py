@@ -146,7 +146,18 @@ def _say(text: str) -> None:
         pass
 
 
+def _escape_unencodable_output() -> None:
+    """A terminal that cannot show a path (``PYTHONIOENCODING=ascii``, ``LANG=C`` on old Pythons) gets it
+    escaped (``\\u8fd0``) instead of an error after the work is done."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError, OSError):  # not a text stream we may reconfigure
+            pass
+
+
 def main(argv: list[str] | None = None) -> int:
+    _escape_unencodable_output()
     args = build_parser().parse_args(argv)
     from .errors import CourseError
 

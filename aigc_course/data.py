@@ -151,21 +151,42 @@ def _idx_error(path: Path | str, what: str) -> IDXFormatError:
     )
 
 
-def _read_bytes(path: Path, limit: int = MAX_IDX_BYTES) -> tuple[bytes, bytes]:
+def _declared_limit(head: bytes, limit: int) -> int:
+    """The IDX size the header ``head`` declares (plus 64 KiB, so that a few bytes too many are reported as
+    such), when the header is complete and that is below ``limit``; else ``limit``."""
+    if len(head) < 4 or len(head) < 4 + 4 * head[3]:
+        return limit
+    dims = np.frombuffer(head, dtype=">u4", count=head[3], offset=4)
+    return min(limit, 4 + 4 * len(dims) + math.prod(int(d) for d in dims) + 2**16)
+
+
+def _read_bytes(path: Path, limit: int = MAX_IDX_BYTES, *, by_header: bool = False) -> tuple[bytes, bytes]:
     """(bytes on disk, IDX bytes): gzip is recognised by its magic number, not by the name. Decompression
-    stops at ``limit`` bytes: a file that would inflate beyond it (a "gzip bomb") is refused."""
+    stops at ``limit`` bytes: a file that would inflate beyond it (a "gzip bomb") is refused. With
+    ``by_header`` the limit is lowered to the size the file's own header declares (read first), so memory
+    follows the real file, not the cap."""
     try:
         raw = path.read_bytes()
     except PermissionError as err:
         raise DataError(f"{path} cannot be read ({err.strerror}): fix its permissions "
                         f"(e.g. `chmod a+r {shlex.quote(str(path))}`) or point AIGC_DATA elsewhere") from None
     if raw[:2] != b"\x1f\x8b":
+        if by_header:
+            limit = _declared_limit(raw[:4 + 4 * 255], limit)
         if len(raw) > limit + 1:
             raise _idx_error(path, f"{len(raw)} bytes, more than the {limit} expected")
         return raw, raw
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
     try:
-        buf = inflater.decompress(raw, limit + 1)
+        if by_header:
+            head = inflater.decompress(raw, 4)
+            if len(head) == 4 and head[3]:
+                head += inflater.decompress(inflater.unconsumed_tail, 4 * head[3])
+            limit = _declared_limit(head, limit)
+            rest = inflater.decompress(inflater.unconsumed_tail, limit + 1 - len(head)) if limit >= len(head) else b""
+            buf = head + rest
+        else:
+            buf = inflater.decompress(raw, limit + 1)
     except zlib.error as err:
         raise _idx_error(path, f"damaged gzip data ({err})") from None
     if len(buf) > limit:
@@ -213,7 +234,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     No checksum is checked here; the data set loaders do that.
     """
     path = Path(path)
-    return _parse_idx(_read_bytes(path)[1], path)
+    return _parse_idx(_read_bytes(path, by_header=True)[1], path)
 
 
 def _idx_size(dims: tuple[int, ...]) -> int:

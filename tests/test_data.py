@@ -592,3 +592,33 @@ def test_d9_a_damaged_download_is_moved_aside_once(isolated, monkeypatch):
     with pytest.raises(data.DataError) as info:
         data.fashion_mnist("test")
     assert "moved aside to" in str(info.value) and "could not be moved aside" not in str(info.value)
+
+
+def test_h3_data_folders_with_spaces_and_other_scripts(isolated, monkeypatch, capsys):
+    good = synthetic_files(fill=0)
+    know(monkeypatch, "fashion-mnist", good)
+    folder = isolated / "数据 dir"
+    place(folder / "fashion-mnist", good)
+    monkeypatch.setenv("AIGC_DATA", str(folder))
+    assert data.fashion_mnist("train").images.shape[0] == 12
+    assert main(["data", "info", "fashion-mnist"]) == 0
+    assert "数据 dir" in capsys.readouterr().out
+
+
+def test_d9_read_idx_stops_at_the_size_its_header_declares(tmp_path):
+    """The public read_idx (no known shape) reads the header first: a bomb behind a small header is refused
+    after about the size that header declares, not after the 256 MiB cap (the probe measured 816 MB)."""
+    import tracemalloc
+
+    bomb = tmp_path / "x-idx1-ubyte.gz"
+    bomb.write_bytes(gzip.compress(idx_bytes(np.zeros(1000, np.uint8)) + bytes(100 * 2**20), compresslevel=9))
+    tracemalloc.start()
+    try:
+        with pytest.raises(data.IDXFormatError, match="inflates to more than"):
+            data.read_idx(bomb)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * 2**20, peak
+    big = np.arange(300_000, dtype=np.uint64).astype(np.uint8).reshape(3000, 10, 10)  # still reads normally
+    np.testing.assert_array_equal(data.read_idx(write(tmp_path / "big-idx3-ubyte", idx_bytes(big), True)), big)
