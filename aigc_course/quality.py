@@ -307,7 +307,11 @@ def ddpm_reference_sample(model: Diffusion, n: int, generator: torch.Generator, 
 
 def _diffusion_fid(sample: Callable[[int, torch.Generator], torch.Tensor], n: int, clf: nn.Module,
                    test_feats: torch.Tensor) -> float:
-    images = sample(n, torch.Generator().manual_seed(7))
+    """FID of ``n`` samples; both sides sample with the network in bf16 where the hardware has it natively
+    (the integration state stays fp32: on a CPU with AMX, 49 evaluations of 48 images differ from fp32 by
+    an RMS of 0.002 on [-1, 1], and run 2.3 times faster), the classifier's features in fp32."""
+    with runtime.autocast(next(clf.parameters()).device):
+        images = sample(n, torch.Generator().manual_seed(7))
     return metrics.fid(metrics.extract_features(clf, images.float().cpu()), test_feats)
 
 
@@ -358,8 +362,8 @@ def _spread(values: list[float]) -> dict:
 def run_quality(seeds: int = 3, budgets: tuple[float, ...] = (120.0, 600.0), turn_s: float = 30.0,
                 fid_samples: int = 10_000, vae_epochs: int = 10, device: torch.device | str | None = None,
                 parts: tuple[str, ...] = ("vae", "gan"), progress: Callable[[str], None] = print,
-                diffusion_budgets: tuple[float, ...] = (240.0, 600.0), diffusion_samples: int = 1000,
-                diffusion_native_samples: int = 200) -> dict:
+                diffusion_budgets: tuple[float, ...] = (180.0, 420.0), diffusion_samples: int = 500,
+                diffusion_native_samples: int = 100) -> dict:
     dev = runtime.device(device)
     train, test = data.load("fashion-mnist", "train"), data.load("fashion-mnist", "test")
     result: dict = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -419,6 +423,7 @@ def run_quality(seeds: int = 3, budgets: tuple[float, ...] = (120.0, 600.0), tur
         floor = {k: metrics.fid(metrics.extract_features(clf, train.images[:k]), test_feats)
                  for k in (diffusion_samples, diffusion_native_samples)}
         result["diffusion_fid_real_floor"] = {str(k): v for k, v in floor.items()}
+        result["diffusion_sampling_precision"] = runtime.fast_path(dev)["amp"] + " autocast (network only)"
         runs = []
         for seed in range(seeds):
             runs.append(diffusion_quality(seed, diffusion_budgets, turn_s, diffusion_samples,

@@ -89,7 +89,7 @@ print(f"{len(rows)} exercises with automatic checks")
 #
 # Measured with `python benchmarks/notebook_times.py`, which runs every notebook under nbval in the quick
 # profile, exactly as the test command does, and writes `benchmarks/results/notebooks-cpu.json`. The
-# target is the whole suite in at most 10 minutes on 2 CPU cores.
+# target is the whole suite in at most 12 minutes on 2 CPU cores.
 
 # %%
 results = pathlib.Path("../../benchmarks/results/notebooks-cpu.json")
