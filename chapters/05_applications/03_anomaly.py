@@ -387,8 +387,14 @@ glue("e53_normal_max", normal_log_p.max().item(), display=False)
 # normal image. An all-black image, which is no garment at all, gets {glue:text}`e53_black_logp:.1f` nats,
 # far above the most probable normal test image ({glue:text}`e53_normal_max:.1f`).
 #
-# Why? Every lit pixel of a binary image is a coin the model must predict, and an image with more
-# structure costs more bits *whatever model describes it*. Serrà et al. {cite}`serra2020input` measure
+# Why? First a mundane cause. Every test image was binarised by coin flips (pixel $i$ is 1 with
+# probability $g_i$, its grey level over 255), and those flips carry an entropy
+# $H_{\text{bin}}(g) = -\sum_i [g_i \log g_i + (1 - g_i)\log(1 - g_i)]$ that no model can predict
+# away: by Gibbs' inequality, $\mathbb E[-\log p(x)] \ge H_{\text{bin}}(g)$ for *every* model $p$.
+# Sandals, a few straps on black, carry much less of this noise than shirts and pullovers, so part of
+# the inversion is built in by the binarisation before any model is trained (this page does not yet
+# measure how much). Second, an image with more structure costs more bits *whatever model describes
+# it*. Serrà et al. {cite}`serra2020input` measure
 # that structure, the **input complexity** (输入复杂度), with a generic lossless compressor: let $L(x)$
 # be the length in bits of $x$ compressed by a compressor that knows nothing of clothes, here `zlib`
 # (DEFLATE, the compressor inside PNG) applied to the 784 bits of the binary image. Plot the likelihood
@@ -432,9 +438,9 @@ plt.show()
 # {glue:text}`e53_at_cap:.0%` of the normal images are too dense for it, and it stores them as they are,
 # in {glue:text}`e53_stored` bits.) A sandal is a few straps on a black background:
 # little to describe, few nats to pay, whatever its shape. The likelihood measures how much there is to
-# describe at least as much as whether the image belongs to the data. This is no bug of this model: a
-# density is high where probability is *concentrated*, which need not be where the data are *typical*;
-# in high dimensions the typical images of a distribution are not its most probable ones.
+# describe at least as much as whether the image belongs to the data. A third source, *typicality*
+# (a typical sample of a high-dimensional distribution is not among its most probable points), is
+# discussed by Nalisnick et al. and Choi et al. but not measured here.
 #
 # ### A correction for complexity
 #

@@ -30,7 +30,15 @@
 # {glue:text}`a54_cgan_precision:.2f` and recall {glue:text}`a54_cgan_recall:.3f` on
 # {glue:text}`a54_pr_samples:,` samples, against {glue:text}`a54_dcgan_precision:.2f` and
 # {glue:text}`a54_dcgan_recall:.2f` for the DCGAN). Samples without variety add little information, so we
-# should not expect much. This page measures it:
+# should not expect much.
+#
+# One more thing must be said first: **what the generator saw**. The shipped cGAN was trained on the
+# whole *labelled* training set of Fashion-MNIST (recipe `cgan-fashion`, data `fashion-mnist`), far more
+# labels than the subset below. In a real low-label setting the generator may use only the labelled
+# subset. Had the cGAN helped, the gain could have been **label leakage**: the full set's labels reaching
+# the classifier through the samples. Read this study as an upper bound on what this generator could
+# give; the fair control, a generator trained on the labelled subset only, is not run here. This page
+# measures:
 #
 # 1. a small labelled subset (100 images per class) and a small CNN that trains in seconds;
 # 2. the classical baseline: random shifts, and shifts with horizontal flips;
@@ -467,7 +475,8 @@ if QUICK:
 # ## What to conclude, and what not
 #
 # * In the quick profile no mix ratio of the shipped cGAN's samples gave a resolved improvement of this
-#   classifier (each was within two standard errors of zero, or lower), and
+#   classifier (each was within two standard errors of zero, or lower), although the cGAN saw far more
+#   labels than the classifier, and
 #   using only samples is clearly worse than the real images they imitate. The cause is visible above: the
 #   samples are less varied than the data, and only {glue:text}`a54_agree_worst:.0%` of the
 #   {glue:text}`a54_worst_class` samples look like one to the course classifier. That is the conditional

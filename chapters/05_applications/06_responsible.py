@@ -391,10 +391,12 @@ assert png_bytes(image, compress_level=9) != asset and torch.equal(
 #
 # ## 3. Watermarking
 #
-# A watermark lives in the pixels, so it survives what strips metadata: a screenshot, a re-encoding. The
-# classic **spread-spectrum** (扩频) scheme {cite}`cox1997secure` spreads a weak pseudo-random pattern over the
-# whole image. Here: a secret key seeds a generator that draws $w \in \{-1, +1\}^{28 \times 28}$, and the
-# watermarked image is
+# A watermark lives in the pixels, so it survives what strips metadata: a screenshot, a re-encoding.
+# **Spread-spectrum** (扩频) marks spread a weak pseudo-random pattern over the whole image. We use the
+# simplest one, in the pixel domain: a relative of Cox et al.'s scheme {cite}`cox1997secure`, which
+# instead marks the perceptually most significant DCT coefficients so that the mark survives compression
+# (we will see why). Here: a secret key seeds a generator that draws $w \in \{-1, +1\}^{28 \times 28}$,
+# and the watermarked image is
 #
 # $$ x' = \operatorname{clip}_{[0, 255]}\big(\operatorname{round}(x + \varepsilon\, w)\big), $$
 #
@@ -535,8 +537,9 @@ plt.show()
 # {glue:text}`r56_wm_tpr_linear:.1%`. The difference is **host interference**: the image itself is the
 # noise. A few strong edges dominate $\sum r_i w_i$, while the sign score gives every pixel one vote, and the
 # flat black background, where the residual of a clean image is exactly zero, votes with the key almost every
-# time. With the wrong key, marked images are flagged {glue:text}`r56_wm_other_key:.2%` of the time: without
-# the key the mark is invisible to the test.
+# time. With the wrong key, marked images are flagged {glue:text}`r56_wm_other_key:.2%` of the time: the
+# test finds only the key it is given. That is no secrecy against an attacker (see the end of this
+# section).
 #
 # ### Robustness and its price
 #
@@ -625,9 +628,19 @@ glue("r56_psnr_e1", psnrs[0], display=False)
 # fine-tunes the decoder of a latent diffusion model so that every image it generates carries the mark, with
 # no separate embedding step to skip {cite}`fernandez2023stable`.
 #
-# Two limits hold for any watermark. Whoever holds the key can **forge** the mark, stamping a real photograph
-# as an output of the model, and can remove it; so the key must stay secret with the operator, who offers
-# detection as a service. And a mark only proves that the key was used:
+# Keeping the key secret is not enough for *this* scheme. Every released sample carries the same pattern
+# $w$, and the sign of a marked image's high-pass residual agrees with $w$ more often than not (that is
+# what the detector counts), so the majority sign over a few marked outputs estimates $w$ without the
+# key: **anyone who collects a few marked outputs of a fixed-pattern mark can estimate it**, then
+# subtract it (removal) or add it to a real photograph (forgery). A shift by one pixel also
+# desynchronises the detector, which compares pixel $i$ with $w_i$. Deployed schemes make the pattern
+# depend on the image or the message, add synchronisation, mark perceptually significant components
+# {cite}`cox1997secure`, train the encoder and detector against such attacks
+# {cite}`zhu2018hidden,fernandez2023stable`, or mark at generation time (Tree-Ring; SynthID); Zhao et al.
+# (2023) show that regenerating an image with a generative model removes small invisible pixel-level
+# marks. (These attacks are not run on this page.) Whoever holds the key can of course also forge the
+# mark, stamping a real photograph as an output of the model. And a mark only proves that the pattern
+# was there:
 
 # %%
 forged = embed(test.images[:1000], w, EPS)            # real photographs, marked by a key holder
@@ -831,7 +844,7 @@ np.testing.assert_allclose(detector_accuracy(lambda x: flagged(detector, x), spl
 # * Provenance (C2PA) signs a record of origin bound to the file's bytes: it proves integrity and signer,
 #   not truth, and its absence proves nothing.
 # * A spread-spectrum watermark is detected by a one-sided statistical test whose false-positive rate is set
-#   by the threshold; its robustness to compression is bought with visible distortion, and the key holder
-#   can forge it.
+#   by the threshold; its robustness to compression is bought with visible distortion. A fixed pattern
+#   is no secret once published: a few marked outputs let anyone estimate it, then remove or forge it.
 # * Misuse, consent and copyright are not solved by these tools; they set the context in which the tools are
 #   used, and the law is still being written.
