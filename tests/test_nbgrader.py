@@ -31,7 +31,7 @@ def _nbgrader(args: list[str], cwd: pathlib.Path) -> subprocess.CompletedProcess
 def _filled(release: nbformat.NotebookNode, part: str, wrong: set[str]) -> nbformat.NotebookNode:
     """A submission: every answer cell gets the reference solution, except those in ``wrong``."""
     nb = nbformat.from_dict(release)
-    by_cell = {f"{q.name}-answer": q for _, q in course.questions(course.PARTS[part][1])}
+    by_cell = {f"{course.ident(q)}-answer": q for _, q in course.questions(course.PARTS[part][1])}
     for cell in nb.cells:
         q = by_cell.get(cell.metadata.get("nbgrader", {}).get("grade_id"))
         if q is None:

@@ -108,8 +108,9 @@ case "$cmd" in
     build_pid=$!
     trap 'kill "$build_pid" 2>/dev/null || true' EXIT
     echo "building the website in the background (log: $build_log)"
+    # AIGC_JUNIT=FILE: also a JUnit report (benchmarks/notebook_times.py --from-junit FILE sums it per notebook)
     OMP_NUM_THREADS=1 AIGC_THREADS=1 run_pytest tests chapters --nbval-lax --nbval-current-env --nbval-cell-timeout=900 \
-      --nbval-sanitize-with nbval_sanitize.cfg --durations=20
+      --nbval-sanitize-with nbval_sanitize.cfg --durations=20 ${AIGC_JUNIT:+"--junitxml=$AIGC_JUNIT"}
     if ! wait "$build_pid"; then
       cat "$build_log"
       # the cause, again at the end (CI logs keep only their tail): Sphinx's warnings and errors, and the

@@ -42,7 +42,7 @@ import torch.nn.functional as F
 from scipy.optimize import linprog
 from torch.distributions import Normal
 
-from aigc_course import losses
+from aigc_course import diffusion, losses
 from aigc_course.exercises import {modules}"""
 DEFINED = re.compile(r"^(?:def (\w+)\(|(\w+) = )", re.M)
 
@@ -58,6 +58,12 @@ def questions(modules: list[str]) -> list[tuple[str, object]]:
         out += [(name, getattr(module, k)) for k in names
                 if isinstance(getattr(module, k), Question) and getattr(module, k).name not in ON_THE_PAGE_ONLY]
     return out
+
+
+def ident(question) -> str:
+    """The question's name as nbgrader ids and Python attributes need it: ``q64a`` for "6.4a"."""
+    name = question.name
+    return name if name.isidentifier() else "q" + name.replace(".", "")
 
 
 def defined_name(question) -> str:
@@ -90,17 +96,17 @@ def assignment(part: str) -> nbformat.NotebookNode:
     for module, q in questions(modules):
         name = defined_name(q)
         nb.cells.append(nbformat.v4.new_markdown_cell(f"## {q.name}\n\n{q.prompt}",
-                                                      metadata=_meta(f"{q.name}-prompt", locked=True)))
+                                                      metadata=_meta(f"{ident(q)}-prompt", locked=True)))
         nb.cells.append(nbformat.v4.new_code_cell(
             f"### BEGIN SOLUTION\n{q.solution_code.strip()}\n### END SOLUTION",
-            metadata=_meta(f"{q.name}-answer", solution=True)))
+            metadata=_meta(f"{ident(q)}-answer", solution=True)))
         nb.cells.append(nbformat.v4.new_code_cell(
             f"# graded: the checker of {q.name} ({module}), the one the chapter uses\n"
             f"### BEGIN HIDDEN TESTS\n"
-            f"_verdict = {module}.{q.name}.check({name}, quiet=True)\n"
+            f"_verdict = {module}.{ident(q)}.check({name}, quiet=True)\n"
             f"assert _verdict, _verdict.message\n"
             f"### END HIDDEN TESTS",
-            metadata=_meta(f"{q.name}-check", grade=True, locked=True, points=1)))
+            metadata=_meta(f"{ident(q)}-check", grade=True, locked=True, points=1)))
     return nb
 
 
