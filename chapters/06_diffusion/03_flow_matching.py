@@ -453,7 +453,7 @@ with torch.no_grad():
     torch.testing.assert_close(diffusion.ddim_step(x, x0_hat, eps_hat, t, s, "linear"), euler)
     for schedule in ("cosine", "ddpm"):
         vp = Diffusion(DiffusionConfig(kind="mlp", hidden=32, depth=1, schedule=schedule,
-                                       prediction="eps")).eval()
+                                       prediction="eps", t_max=0.999)).eval()  # alpha(1) = 0
         x0_hat, eps_hat = vp.predict(x, t)
         ddim = diffusion.ddim_step(x, x0_hat, eps_hat, t, s, schedule)
         (a_t, s_t), (a_s, s_s) = (diffusion.alpha_sigma(r, schedule) for r in (t, s))
