@@ -107,8 +107,8 @@ for ax, pts, what in (
     (axes[1], prior, "prior draws N(0, I), same projection"),
 ):
     proj = lda.transform(pts[:5000].numpy())
-    ax.scatter(proj[:, 0], proj[:, 1], s=1, alpha=0.4,
-               c=code_labels[:5000] if pts is codes else "0.4", cmap="tab10")
+    colour = {"c": code_labels[:5000], "cmap": "tab10"} if pts is codes else {"color": "0.4"}
+    ax.scatter(proj[:, 0], proj[:, 1], s=1, alpha=0.4, **colour)
     ax.set(title=what, xlabel="discriminant direction 1")
 axes[0].set_ylabel("discriminant direction 2")
 fig.suptitle(
