@@ -579,17 +579,22 @@ def aggregate_kl(model, images: torch.Tensor, with_sigma: bool) -> float:
     return 0.5 * (mu.mean(dim=0).pow(2) + var - 1 - var.log()).sum().item()
 
 
-trained = {}
-for name, loss_fn in (("article", article_loss), ("ELBO", elbo_loss)):
-    with torch.random.fork_rng():  # the same initial weights and noise for both
+def train_small_vae(loss_fn, images):
+    """A 2-D-code MLP VAE on 8x8 images, 200 Adam steps of loss_fn(model, images); the same initial
+    weights and noise for every loss (reused by E30)."""
+    with torch.random.fork_rng():
         torch.manual_seed(0)
         model = build_vae(VAEConfig(kind="mlp", z_dim=2, img_size=8, hidden=32))
         opt = torch.optim.Adam(model.parameters(), lr=5e-3)
         for _ in range(200):
             opt.zero_grad()
-            loss_fn(model, x).backward()
+            loss_fn(model, images).backward()
             opt.step()
-    trained[name] = model
+    return model
+
+
+trained = {name: train_small_vae(loss_fn, x)
+           for name, loss_fn in (("article", article_loss), ("ELBO", elbo_loss))}
 
 varying = x.flatten(1).std(dim=0) > 0  # pixels that are background in every image carry nothing
 scores = {}
@@ -664,14 +669,7 @@ def article_b_loss(model, images: torch.Tensor) -> torch.Tensor:
 
 
 x8 = metrics.to_model_space(digits.images[:512])  # the 8x8 digits of the check of E02
-with torch.random.fork_rng():  # the same initial weights and noise as the models of E02
-    torch.manual_seed(0)
-    split_model = build_vae(VAEConfig(kind="mlp", z_dim=2, img_size=8, hidden=32))
-    opt = torch.optim.Adam(split_model.parameters(), lr=5e-3)
-    for _ in range(200):
-        opt.zero_grad()
-        article_b_loss(split_model, x8).backward()
-        opt.step()
+split_model = train_small_vae(article_b_loss, x8)  # the same start as the models of E02
 
 average_image_mse = (x8 - x8.mean(dim=0)).pow(2).mean().item()
 with torch.no_grad():
