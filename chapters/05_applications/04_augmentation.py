@@ -32,19 +32,23 @@
 # {glue:text}`a54_dcgan_recall:.2f` for the DCGAN). Samples without variety add little information, so we
 # should not expect much.
 #
-# One more thing must be said first: **what the generator saw**. The shipped cGAN was trained on the
-# whole *labelled* training set of Fashion-MNIST (recipe `cgan-fashion`, data `fashion-mnist`), far more
-# labels than the subset below. In a real low-label setting the generator may use only the labelled
-# subset. Had the cGAN helped, the gain could have been **label leakage**: the full set's labels reaching
-# the classifier through the samples. Read this study as an upper bound on what this generator could
-# give; the fair control, a generator trained on the labelled subset only, is not run here. This page
-# measures:
+# One more thing must be said first: **what the generator saw**. The shipped cGAN was trained on all
+# {glue:text}`a54_n_train:,` *labelled* training images of Fashion-MNIST (the manifest records
+# {glue:text}`a54_cgan_steps:,` steps of {glue:text}`a54_cgan_batch` labelled images), sixty times the
+# labels of the subset below. In a real low-label setting the generator may use only the labelled subset
+# (and perhaps unlabelled images). Had the shipped cGAN helped, the gain could have been **label
+# leakage**: the 60 000 labels reaching the classifier through the samples. So it appears here as an
+# *oracle* generator, an upper bound on what this generator could give, and beside it we fit a
+# generator that saw exactly the classifier's labelled images. This page measures:
 #
 # 1. a small labelled subset (100 images per class) and a small CNN that trains in seconds;
 # 2. the classical baseline: random shifts, and shifts with horizontal flips;
-# 3. cGAN samples mixed into every batch in growing proportions, up to training on samples alone;
-# 4. the reference every augmentation should be compared with: 100 *more real* images per class;
-# 5. every condition repeated over several seeds, reported as mean ± standard deviation, and compared
+# 3. oracle cGAN samples replacing real images in every batch in growing proportions, up to training on
+#    samples alone; and *added* to full batches of real images, so that no real image is given up;
+# 4. the same addition with samples of a class-conditional Gaussian fitted to the subset alone, the
+#    generator this setting actually allows;
+# 5. the reference every augmentation should be compared with: 100 *more real* images per class;
+# 6. every condition repeated over several seeds, reported as mean ± standard deviation, and compared
 #    seed by seed with a paired difference and its standard error.
 
 # %%
@@ -72,6 +76,8 @@ SEEDS = 5 if QUICK else 10        # repetitions of each condition (subset, weigh
 STEPS = 250 if QUICK else 2000    # optimiser steps per run, the same for every condition
 PER_CLASS = 100                   # labelled real images per class
 BATCH = 32
+ADDED = 16                        # generated images added to a full real batch ("+ added")
+POOL = 1000 if QUICK else 4000    # generated images per class and seed, drawn once per seed
 train, test = data.fashion_mnist("train"), data.fashion_mnist("test")
 n_test = 5000 if QUICK else len(test.labels)
 x_test = metrics.to_model_space(test.images[:n_test]).to(dev)            # (n_test, 1, 28, 28)
@@ -188,8 +194,11 @@ plt.show()
 #
 # ## Samples from the conditional GAN
 #
-# `G.sample(n, labels)` draws one image per requested label. Each seed draws its own pool of 100 samples
-# per class. Before using them as training data, two checks from 4.3: does the course's feature classifier
+# `G.sample(n, labels)` draws one image per requested label. Each seed draws its own pool of
+# {glue:text}`a54_pool:,` samples per class: a run of {glue:text}`a54_steps` steps with
+# {glue:text}`a54_added` generated images per batch sees {glue:text}`a54_seen:,` of them, so the pool is
+# hardly repeated and the generator's one advantage, unlimited fresh samples, is kept. Before using them
+# as training data, two checks from 4.3: does the course's feature classifier
 # ({glue:text}`a54_clf_acc:.1%` accurate on real test images) recognise the requested class, and how varied
 # are the samples?
 
@@ -203,14 +212,25 @@ for name in ("cgan", "dcgan"):
     for metric in ("precision", "recall"):
         glue(f"a54_{name}_{metric}", shipped[f"{name}-fashion"]["metrics"][metric], display=False)
 glue("a54_pr_samples", shipped["cgan-fashion"]["metrics"]["n_samples"], display=False)
-pool_labels = torch.arange(10).repeat_interleave(PER_CLASS)                           # (1000,)
+glue("a54_n_train", len(train.labels), display=False)
+glue("a54_cgan_steps", shipped["cgan-fashion"]["steps"], display=False)
+glue("a54_cgan_batch", shipped["cgan-fashion"]["train_config"]["batch_size"], display=False)
+assert shipped["cgan-fashion"]["recipe"] == "cgan-fashion"
+assert recipes.get_recipe("cgan-fashion").data == "fashion-mnist"       # all 60 000, labelled
+glue("a54_pool", POOL, display=False)
+glue("a54_added", ADDED, display=False)
+glue("a54_seen", STEPS * ADDED, display=False)
+pool_labels = torch.arange(10).repeat_interleave(POOL)                                # (10 POOL,)
 
 
 def cgan_pool(seed: int) -> torch.Tensor:
-    """PER_CLASS samples of each class, images in [-1, 1] on the CPU: (1000, 1, 28, 28)."""
+    """POOL samples of each class, images in [-1, 1] on the CPU: (10 POOL, 1, 28, 28)."""
+    out = []
     with torch.no_grad():
-        return G.sample(len(pool_labels), pool_labels.to(dev),
-                        generator=torch.Generator().manual_seed(1000 + seed)).cpu()
+        for k, y in enumerate(pool_labels.split(2000)):
+            gen = torch.Generator().manual_seed(1000 + 100 * seed + k)
+            out.append(G.sample(len(y), y.to(dev), generator=gen).cpu())
+    return torch.cat(out)
 
 
 pool = cgan_pool(0)
@@ -226,7 +246,7 @@ glue("a54_worst_class", train.classes[worst], display=False)
 fig, axes = plt.subplots(1, 2, figsize=(12, 6))
 plotting.show_grid(metrics.to_model_space(train.images[idx.view(10, -1)[:, :8].flatten()]), nrow=8,
                    ax=axes[0], row_labels=train.classes, title="real labelled images (seed 0)")
-plotting.show_grid(pool.view(10, PER_CLASS, 1, 28, 28)[:, :8].flatten(0, 1), nrow=8, ax=axes[1],
+plotting.show_grid(pool.view(10, POOL, 1, 28, 28)[:, :8].flatten(0, 1), nrow=8, ax=axes[1],
                    row_labels=train.classes, title="cgan-fashion samples, the same classes")
 plt.show()
 
@@ -236,30 +256,81 @@ plt.show()
 # samples differ far less than the real images do (4.3 measured the spread). As training data they bring
 # little variety to any class and, for {glue:text}`a54_worst_class`, images that do not look like one.
 #
+# ### A generator that saw only the labelled subset
+#
+# The fair control must have the classifier's access to labels and no more. Training a GAN on 100 images
+# per class is a study of its own; the simplest generative model that fits them is a **class-conditional
+# Gaussian** in a few principal directions: for each class, the mean $m_c$ of its 100 labelled images and
+# the top $k$ principal directions $v_{c,1..k}$ with their standard deviations $\sigma_{c,i}$; a sample is
+# $x = m_c + \sum_i \sigma_{c,i} z_i v_{c,i}$, $z \sim \mathcal N(0, I_k)$ (probabilistic PCA without its
+# noise term). Every seed fits it to its own subset.
+
+# %%
+K_GAUSS = 16                      # principal directions per class
+
+
+def subset_gaussian_pool(x: torch.Tensor, y: torch.Tensor, seed: int) -> torch.Tensor:
+    """POOL samples per class of a Gaussian on each class's top K_GAUSS principal directions,
+    fitted to the labelled images (x, y) only: (10 POOL, 1, 28, 28) in [-1, 1]."""
+    gen, out = torch.Generator().manual_seed(2000 + seed), []
+    for c in range(10):
+        xc = x[y == c].flatten(1)                                                  # (100, 784)
+        m = xc.mean(0)
+        _, sv, vt = torch.linalg.svd(xc - m, full_matrices=False)
+        sd = sv[:K_GAUSS] / math.sqrt(len(xc) - 1)                                 # (K,)
+        z = torch.randn(POOL, K_GAUSS, generator=gen)
+        out.append((m + (z * sd) @ vt[:K_GAUSS]).clamp(-1, 1).view(-1, 1, 28, 28))
+    return torch.cat(out)
+
+
+real_x0, real_y0 = metrics.to_model_space(train.images[idx]), train.labels[idx]
+gauss = subset_gaussian_pool(real_x0, real_y0, 0)
+# class-conditional: the mean sample of each class is nearest to that class's mean labelled image
+real_means = torch.stack([real_x0[real_y0 == c].flatten(1).mean(0) for c in range(10)])
+gauss_means = torch.stack([gauss[pool_labels == c].flatten(1).mean(0) for c in range(10)])
+assert torch.equal(torch.cdist(gauss_means, real_means).argmin(1), torch.arange(10))
+with torch.no_grad():
+    agree_g = (feature_net(gauss.to(dev)).argmax(1).cpu() == pool_labels).float()
+agree_g = agree_g.view(10, -1).mean(1)
+print(f"class-conditional Gaussian (seed 0's subset only): {agree_g.mean():.1%} recognised "
+      f"as the class drawn, worst class {agree_g.min():.1%}")
+glue("a54_gauss_agree", agree_g.mean().item(), display=False)
+plotting.show_grid(gauss.view(10, POOL, 1, 28, 28)[:, :8].flatten(0, 1), nrow=8, figsize=5,
+                   row_labels=train.classes, title="class-conditional Gaussian of the subset")
+plt.show()
+
+# %% [markdown]
+# Blurry garments with speckle, recognised as the right class {glue:text}`a54_gauss_agree:.0%` of the
+# time: a weak generator, but an honest one. It knows nothing the classifier is not also given.
+#
 # ## One training run
 #
 # Every condition trains the same network for the same number of steps on batches of 32. A batch holds
 # $\operatorname{round}(f \cdot 32)$ generated images and the rest real ones, so $f$ is the **mix ratio**
 # (混合比例): $f = 0$ is real data only, $f = 1/2$ is real:generated = 1:1, $f = 1$ trains on samples alone
 # (the *classification accuracy score* of Ravuri and Vinyals, a measure of a conditional generator in its own
-# right {cite}`ravuri2019cas`). Classical augmentations are applied to each batch.
+# right {cite}`ravuri2019cas`). Replacing real images confounds two things, the samples' value and the
+# real images given up; so the "+ added" conditions keep all 32 real images and add
+# {glue:text}`a54_added` generated ones to each batch. Classical augmentations are applied to each batch.
 
 # %%
-def train_and_test(seed, real_x, real_y, fake_x=None, fake_y=None, fraction=0.0, augment=None):
-    """Train ``small_cnn`` for STEPS steps. Return its predictions on the test images (n_test,)
-    and its accuracy on the real training images it was given (unaugmented)."""
+def train_and_test(seed, real_x, real_y, fake_x=None, fake_y=None, fraction=0.0, added=0,
+                   augment=None):
+    """Train ``small_cnn`` for STEPS steps on batches of BATCH - round(fraction BATCH) real and
+    round(fraction BATCH) + added generated images. Return its predictions on the test images
+    (n_test,) and its accuracy on the real training images it was given (unaugmented)."""
     torch.manual_seed(seed)
     model = small_cnn().to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=STEPS)
     gen = torch.Generator().manual_seed(seed)              # batches and augmentations
-    n_fake = round(fraction * BATCH)
+    n_fake = round(fraction * BATCH) + added
     for _ in range(STEPS):
-        i = torch.randint(len(real_y), (BATCH - n_fake,), generator=gen)
+        i = torch.randint(len(real_y), (BATCH - n_fake + added,), generator=gen)
         xb, yb = real_x[i], real_y[i]
         if n_fake:
             j = torch.randint(len(fake_y), (n_fake,), generator=gen)
-            xb, yb = torch.cat([xb, fake_x[j]]), torch.cat([yb, fake_y[j]])   # (BATCH, 1, 28, 28)
+            xb, yb = torch.cat([xb, fake_x[j]]), torch.cat([yb, fake_y[j]])   # (B, 1, 28, 28)
         if augment is not None:
             xb = augment(xb, gen)
         loss = F.cross_entropy(model(xb.to(dev)), yb.to(dev))
@@ -283,7 +354,7 @@ assert (pred == y_test).float().mean() > 0.6, "far above the 10% of guessing"
 # %% [markdown]
 # ## The experiment
 #
-# Seven conditions, each trained once per seed (the shifts use the package's vectorised
+# Eight conditions, each trained once per seed (the shifts use the package's vectorised
 # `classifier.random_shift`, checked equal to `shift` above). Within a seed every condition starts from the
 # same labelled subset and the same initial weights; the batches then differ, because each condition draws
 # different things from the shared random generator (shifts, generated images, more indices). A per-seed
@@ -291,11 +362,13 @@ assert (pred == y_test).float().mean() > 0.6, "far above the 10% of guessing"
 # easy or a hard subset, lucky initial weights), though not of the batch order.
 
 # %%
-FRACTIONS = [0.25, 0.5, 1.0]
+FRACTIONS = [0.5, 1.0]
 CONDITIONS = (["real only", "+ shifts", "+ shifts + flips", "+ 100 more real / class"]
-              + [f"cGAN f = {f}" for f in FRACTIONS])
+              + [f"cGAN f = {f}" for f in FRACTIONS]
+              + [f"+ {ADDED} oracle cGAN", f"+ {ADDED} subset Gaussian"])
 KEY = dict(zip(CONDITIONS, ["real", "shift", "flip", "more"]
-               + [f"f{round(100 * f)}" for f in FRACTIONS]))        # names for the glued numbers
+               + [f"f{round(100 * f)}" for f in FRACTIONS]
+               + ["addcgan", "addgauss"]))                           # names for the glued numbers
 acc = torch.zeros(SEEDS, len(CONDITIONS), dtype=torch.float64)     # (S, C) test accuracies
 per_class = torch.zeros(SEEDS, len(CONDITIONS), 10, dtype=torch.float64)
 fit_acc = torch.zeros(SEEDS, len(CONDITIONS), dtype=torch.float64)  # on the real training images
@@ -304,7 +377,7 @@ for seed in range(SEEDS):
     i_real, i_more = labelled_subset(seed), labelled_subset(seed, skip=PER_CLASS)
     real_x, real_y = metrics.to_model_space(train.images[i_real]), train.labels[i_real]
     both = torch.cat([i_real, i_more])
-    fake_x = cgan_pool(seed)
+    fake_x, gauss_x = cgan_pool(seed), subset_gaussian_pool(real_x, real_y, seed)
     runs = {
         "real only": dict(),
         "+ shifts": dict(augment=lambda x, g: classifier.random_shift(x, 1, g)),
@@ -314,6 +387,8 @@ for seed in range(SEEDS):
     }
     runs.update({f"cGAN f = {f}": dict(fake_x=fake_x, fake_y=pool_labels, fraction=f)
                  for f in FRACTIONS})
+    runs[f"+ {ADDED} oracle cGAN"] = dict(fake_x=fake_x, fake_y=pool_labels, added=ADDED)
+    runs[f"+ {ADDED} subset Gaussian"] = dict(fake_x=gauss_x, fake_y=pool_labels, added=ADDED)
     for c, name in enumerate(CONDITIONS):
         kwargs = dict(real_x=real_x, real_y=real_y) | runs[name]
         pred, fit_acc[seed, c] = train_and_test(seed, **kwargs)
@@ -407,10 +482,15 @@ print(f"(the spread of single runs, sd(acc), is {sd.min():.2%} to {sd.max():.2%}
 #   {glue:text}`a54_d_flip:+.2%` ± {glue:text}`a54_dse_flip:.2%`, {glue:text}`a54_v_flip`.
 # * **100 more real images per class**: {glue:text}`a54_d_more:+.2%` ± {glue:text}`a54_dse_more:.2%`,
 #   {glue:text}`a54_v_more`.
-# * **cGAN samples as a quarter of each batch** (real:generated = 3:1): {glue:text}`a54_d_f25:+.2%` ±
-#   {glue:text}`a54_dse_f25:.2%`, {glue:text}`a54_v_f25`; **at 1:1** ($f = 1/2$): {glue:text}`a54_d_f50:+.2%`
-#   ± {glue:text}`a54_dse_f50:.2%`, {glue:text}`a54_v_f50`. Training on **samples alone** ($f = 1$) reaches
-#   {glue:text}`a54_mean_f100:.1%` against {glue:text}`a54_mean_real:.1%` with the real images.
+# * **Oracle cGAN samples as half of each batch** (real:generated = 1:1, $f = 1/2$):
+#   {glue:text}`a54_d_f50:+.2%` ± {glue:text}`a54_dse_f50:.2%`, {glue:text}`a54_v_f50`. Training on
+#   **samples alone** ($f = 1$) reaches {glue:text}`a54_mean_f100:.1%` against
+#   {glue:text}`a54_mean_real:.1%` with the real images.
+# * **{glue:text}`a54_added` oracle cGAN samples added** to every full real batch:
+#   {glue:text}`a54_d_addcgan:+.2%` ± {glue:text}`a54_dse_addcgan:.2%`, {glue:text}`a54_v_addcgan`.
+#   The same number of samples from the **Gaussian fitted to the subset**, the generator a low-label
+#   setting allows: {glue:text}`a54_d_addgauss:+.2%` ± {glue:text}`a54_dse_addgauss:.2%`,
+#   {glue:text}`a54_v_addgauss`.
 #
 # Whether a label-preserving transformation helps depends on the budget. After {glue:text}`a54_steps` steps
 # the real-only network classifies {glue:text}`a54_fit_real:.1%` of its own training images correctly
@@ -459,25 +539,33 @@ glue("a54_worst_class_v", verdict(dpc[:, worst]).replace("real only", "real only
 # {glue:text}`a54_worst_class_v`. A single class has only {glue:text}`a54_class_n` test images here, so
 # per-class differences are noisier than the overall ones.
 #
-# The claims this page makes are checked on the quick profile's numbers below (the full profile trains
-# longer with more seeds; its numbers may tell a different story, and the glued text above follows them).
+# The verdicts in the text are computed from the numbers of the profile that built the page. The claims
+# that hold in both profiles are asserted in both; the quick profile's own findings below only there.
 
 # %%
+generated = [name for name in CONDITIONS if "cGAN" in name or "Gaussian" in name]
+helped = [name for name in generated if d_mean[col[name]] > 2 * d_se[col[name]]]
+gen_verdict = ("none of the ways of using generated images gave a resolved improvement (each was "
+               "within two standard errors of zero, or lower)" if not helped else
+               "generated images gave a resolved improvement in: " + ", ".join(helped))
+glue("a54_gen_verdict", gen_verdict, display=False)
+print(gen_verdict)
+assert mean[col["cGAN f = 1.0"]] < mean[col["real only"]] - 0.05, "samples alone are worse"
+# %%
 if QUICK:
-    assert mean[col["cGAN f = 1.0"]] < mean[col["real only"]] - 0.05, "samples alone are worse"
     for f in FRACTIONS:  # no mix ratio helps by more than two standard errors
         assert d_mean[col[f"cGAN f = {f}"]] < 2 * d_se[col[f"cGAN f = {f}"]], f
-    assert mean[cols].argmax() < 2, "accuracy is highest with few or no generated images"
     for name in ("+ shifts", "+ shifts + flips"):  # augmented runs fit their training images less
         assert fit_acc[:, col[name]].mean() < fit_acc[:, col["real only"]].mean(), name
 
 # %% [markdown]
 # ## What to conclude, and what not
 #
-# * In the quick profile no mix ratio of the shipped cGAN's samples gave a resolved improvement of this
-#   classifier (each was within two standard errors of zero, or lower), although the cGAN saw far more
-#   labels than the classifier, and
-#   using only samples is clearly worse than the real images they imitate. The cause is visible above: the
+# * In this build, {glue:text}`a54_gen_verdict`; using only samples is clearly worse than the real
+#   images they imitate. Read the oracle cGAN's rows as an upper bound: it saw sixty times the labels.
+#   A gain from it that the generator fitted to the subset did not match would point to leakage rather
+#   than to augmentation; only the subset generator's rows answer the question a low-label project
+#   asks. For the oracle cGAN the cause of its weakness is visible above: the
 #   samples are less varied than the data, and only {glue:text}`a54_agree_worst:.0%` of the
 #   {glue:text}`a54_worst_class` samples look like one to the course classifier. That is the conditional
 #   mode collapse of 4.3 measured as a downstream cost; the classification accuracy score ($f = 1$) exposes

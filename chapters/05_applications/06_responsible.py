@@ -176,8 +176,10 @@ for name in GENERATORS:
     print(f"{name + (' (seen)' if name in SEEN else ' (unseen)'):<36}{caught[name]:7.1%} detected")
 
 # %% [markdown]
-# The standard summary for a detector is the **balanced accuracy** (平衡准确率): the mean of the
-# share of real images it calls real and the share of generated images it calls generated, on held-out images.
+# One summary for a detector is the **balanced accuracy** (平衡准确率): the mean of the share of real
+# images it calls real and the share of generated images it calls generated, on held-out images (Wang et
+# al. and Ojha et al. report average precision and accuracy; the balanced accuracy keeps the threshold
+# the detector was trained with, and each number below is one training run).
 # We compute it for the generators used in training and for the others; the difference is the **generalisation
 # gap**.
 
@@ -499,7 +501,12 @@ for kind in ("linear", "sign"):
 fpr_clean = (z_clean["sign"] > THRESHOLD).float().mean().item()
 tpr_sign = (z_marked["sign"] > THRESHOLD).float().mean().item()
 tpr_linear = (z_marked["linear"] > THRESHOLD).float().mean().item()
-assert fpr_clean < 3 * ALPHA and tpr_sign > 0.95 and tpr_linear < 0.5
+# the false-positive rate depends on the key: over many keys it is calibrated, for one it varies
+fpr_keys = torch.tensor([(z_sign(clean, key_pattern(k)) > THRESHOLD).float().mean().item()
+                         for k in range(KEY + 1, KEY + 21)])
+print(f"false positives over 20 other keys: mean {fpr_keys.mean():.3%}, "
+      f"from {fpr_keys.min():.3%} to {fpr_keys.max():.3%}")
+assert fpr_keys.mean() < 2 * ALPHA and tpr_sign > 0.95 and tpr_linear < 0.5
 other_key = (z_sign(marked, key_pattern(KEY + 1)) > THRESHOLD).float().mean().item()
 print(f"marked images tested with a different key: {other_key:.2%} flagged")
 assert other_key < 3 * ALPHA
@@ -507,6 +514,8 @@ for k, v in [("alpha", ALPHA), ("clean_mean", z_clean["sign"].mean().item()),
              ("clean_sd", z_clean["sign"].std().item()), ("threshold", THRESHOLD),
              ("fpr", fpr_clean), ("tpr_sign", tpr_sign), ("tpr_linear", tpr_linear),
              ("other_key", other_key), ("n_clean", len(clean)),
+             ("fpr_keys_mean", fpr_keys.mean().item()), ("fpr_keys_min", fpr_keys.min().item()),
+             ("fpr_keys_max", fpr_keys.max().item()),
              ("psnr", psnr_db(marked, clean_gen)), ("eps", EPS)]:
     glue(f"r56_wm_{k}", v, display=False)
 
@@ -530,7 +539,9 @@ plt.show()
 # threshold {glue:text}`r56_wm_threshold:.2f` flags {glue:text}`r56_wm_fpr:.3%` of them against the nominal
 # {glue:text}`r56_wm_alpha:.1%`. The Binomial argument holds for a
 # *random* key; for one fixed key, images that share structure (every garment is centred, edges fall in
-# similar places) can share a small correlation with it. A deployed detector therefore checks, and if needed
+# similar places) can share a small correlation with it. Over 20 other keys the false-positive rate
+# averages {glue:text}`r56_wm_fpr_keys_mean:.3%`, and ranges from {glue:text}`r56_wm_fpr_keys_min:.2%`
+# to {glue:text}`r56_wm_fpr_keys_max:.2%`. A deployed detector therefore checks, and if needed
 # calibrates, its threshold on a large set of clean images.
 # With $\varepsilon$ = {glue:text}`r56_wm_eps:.0f` grey levels (PSNR {glue:text}`r56_wm_psnr:.1f` dB) the sign
 # detector finds {glue:text}`r56_wm_tpr_sign:.1%` of the marked images; the linear one only
@@ -538,8 +549,8 @@ plt.show()
 # noise. A few strong edges dominate $\sum r_i w_i$, while the sign score gives every pixel one vote, and the
 # flat black background, where the residual of a clean image is exactly zero, votes with the key almost every
 # time. With the wrong key, marked images are flagged {glue:text}`r56_wm_other_key:.2%` of the time: the
-# test finds only the key it is given. That is no secrecy against an attacker (see the end of this
-# section).
+# test finds only the key it is given. That is no secrecy against an attacker, as the end of this
+# section shows.
 #
 # ### Robustness and its price
 #
@@ -628,26 +639,120 @@ glue("r56_psnr_e1", psnrs[0], display=False)
 # fine-tunes the decoder of a latent diffusion model so that every image it generates carries the mark, with
 # no separate embedding step to skip {cite}`fernandez2023stable`.
 #
-# Keeping the key secret is not enough for *this* scheme. Every released sample carries the same pattern
-# $w$, and the sign of a marked image's high-pass residual agrees with $w$ more often than not (that is
-# what the detector counts), so the majority sign over a few marked outputs estimates $w$ without the
-# key: **anyone who collects a few marked outputs of a fixed-pattern mark can estimate it**, then
-# subtract it (removal) or add it to a real photograph (forgery). A shift by one pixel also
-# desynchronises the detector, which compares pixel $i$ with $w_i$. Deployed schemes make the pattern
-# depend on the image or the message, add synchronisation, mark perceptually significant components
-# {cite}`cox1997secure`, train the encoder and detector against such attacks
-# {cite}`zhu2018hidden,fernandez2023stable`, or mark at generation time (Tree-Ring; SynthID); Zhao et al.
-# (2023) show that regenerating an image with a generative model removes small invisible pixel-level
-# marks. (These attacks are not run on this page.) Whoever holds the key can of course also forge the
-# mark, stamping a real photograph as an output of the model. And a mark only proves that the pattern
-# was there:
+# ### An attacker who knows the method
+#
+# JPEG and noise are accidents. Security is judged against an attacker who knows how the mark is made
+# (not the key) and wants it gone, or wants a real photograph to pass as generated. Three cheap attacks:
+#
+# * **desynchronisation** (失同步): shift the image by one pixel. The detector compares the residual at
+#   pixel $i$ with $w_i$; after the shift it compares it with a neighbour's sign, which is independent;
+# * **regeneration**: pass the marked image through a generative model, here the course's `vae-fashion`,
+#   which redraws the garment from its code and has no reason to redraw a ±3 pattern;
+# * **estimation** (估计攻击, also called averaging or collusion): every released sample carries *the
+#   same* pattern $w$, and the sign of a marked image's high-pass residual agrees with $w$ more often
+#   than not (that is what the detector counts). So the majority sign over a few marked samples that
+#   the operator released estimates $w$, without the key. Subtracting $\varepsilon$ times the estimate
+#   removes the mark; adding it to a real photograph **forges** one.
+#
+# The marked samples are split in two: the attacker collects some of the first half ("leaked"), and the
+# attacks are run on the second.
 
 # %%
-forged = embed(test.images[:1000], w, EPS)            # real photographs, marked by a key holder
-forged_rate = (z_sign(forged, w) > THRESHOLD).float().mean().item()
-print(f"real images marked by the key holder: {forged_rate:.1%} detected as 'watermarked'")
-assert forged_rate > 0.9
-glue("r56_forged", forged_rate, display=False)
+def detected(images: torch.Tensor, pattern: torch.Tensor = w) -> float:
+    return (z_sign(images, pattern) > THRESHOLD).float().mean().item()
+
+
+def estimate_pattern(leaked: torch.Tensor) -> torch.Tensor:
+    """The attacker's guess of w from marked images alone: the majority sign of their residuals."""
+    return torch.sign(torch.sign(highpass(leaked)).sum(0))          # (H, W), 0 on a tie
+
+
+half = len(marked) // 2
+leaked, victims = marked[:half], marked[half:]
+with torch.no_grad():                                            # encode, then decode the mean
+    regenerated = torch.cat([to_uint8(models["vae-fashion"].reconstruct(
+        metrics.to_model_space(x).to(dev)).cpu()) for x in victims.split(500)])
+shifted = torch.roll(victims, 1, dims=3)                         # one pixel to the right
+attacks = {"none": (victims, math.inf),
+           "1-pixel shift": (shifted, psnr_db(shifted, victims)),
+           "regeneration by vae-fashion": (regenerated, psnr_db(regenerated, victims))}
+agreement = {}
+for n_leaked in (10, 100):
+    guess = estimate_pattern(leaked[:n_leaked])
+    agreement[n_leaked] = (guess == w).float().mean().item()
+    removed = embed(victims, -guess, EPS)
+    attacks[f"estimate from {n_leaked} leaked, subtracted"] = (removed, psnr_db(removed, victims))
+rates = {name: detected(images) for name, (images, _) in attacks.items()}
+guess10 = estimate_pattern(leaked[:10])
+forged_real = embed(test.images[:1000], guess10, EPS)            # real photographs, no key used
+forged_rate, real_rate = detected(forged_real), detected(test.images[:1000])
+print(f"{'attack on marked samples':<42}{'PSNR vs marked':>15}{'detected':>10}")
+for name, (images, quality) in attacks.items():
+    print(f"{name:<42}{quality:>12.1f} dB{rates[name]:>10.1%}")
+print(f"estimated pattern agrees with w on {agreement[10]:.1%} of pixels (10 leaked), "
+      f"{agreement[100]:.1%} (100 leaked)")
+print(f"real test images: {real_rate:.2%} flagged; "
+      f"forged with the 10-image estimate: {forged_rate:.1%}")
+
+# the defence against a shift: search the 9 shifts within one pixel, at a threshold for alpha / 9
+THRESHOLD_9 = NormalDist().inv_cdf(1 - ALPHA / 9)
+shifts = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+
+
+def z_search(images: torch.Tensor) -> torch.Tensor:
+    return torch.stack([z_sign(torch.roll(images, (dy, dx), dims=(2, 3)), w)
+                        for dy, dx in shifts]).max(0).values
+
+
+search_shifted = (z_search(shifted) > THRESHOLD_9).float().mean().item()
+search_fpr = (z_search(test.images) > THRESHOLD_9).float().mean().item()
+print(f"search over 9 shifts: shifted images detected {search_shifted:.1%}, "
+      f"false positives on real test images {search_fpr:.2%}")
+assert rates["none"] > 0.95 and rates["1-pixel shift"] < 0.05
+assert rates["estimate from 10 leaked, subtracted"] < 0.05
+assert forged_rate > 0.9 and real_rate < 0.01
+assert agreement[10] < agreement[100]
+assert search_shifted > 0.9 and search_fpr < 5 * ALPHA
+background = (clean_gen == 0).float().mean().item()     # exact-zero pixels of the unmarked samples
+glue("r56_att_background", background, display=False)
+for k, v in [("none", rates["none"]), ("shift", rates["1-pixel shift"]),
+             ("regen", rates["regeneration by vae-fashion"]),
+             ("regen_psnr", attacks["regeneration by vae-fashion"][1]),
+             ("est10", rates["estimate from 10 leaked, subtracted"]),
+             ("est100", rates["estimate from 100 leaked, subtracted"]),
+             ("agree10", agreement[10]), ("agree100", agreement[100]),
+             ("forged", forged_rate), ("real", real_rate),
+             ("search", search_shifted), ("search_fpr", search_fpr)]:
+    glue(f"r56_att_{k}", v, display=False)
+
+# %% [markdown]
+# A one-pixel shift, invisible to a viewer, leaves {glue:text}`r56_att_shift:.1%` of the marks
+# detectable. Ten leaked samples give the attacker a pattern that agrees with the key on
+# {glue:text}`r56_att_agree10:.0%` of the pixels ({glue:text}`r56_att_agree100:.0%` with 100);
+# subtracting it leaves {glue:text}`r56_att_est10:.1%` of the marks, and adding it to real photographs
+# makes {glue:text}`r56_att_forged:.1%` of them test as "generated" (against
+# {glue:text}`r56_att_real:.2%` unforged). Regeneration by the VAE leaves
+# {glue:text}`r56_att_regen:.1%`, at a PSNR of {glue:text}`r56_att_regen_psnr:.1f` dB to the marked
+# image: it redraws the garment, not its pixels. So, for this scheme:
+#
+# * **anyone who collects a few marked outputs of a fixed-pattern mark can estimate it**, and then
+#   remove it or stamp it on anything. Keeping the key secret does not protect the pattern once it has
+#   been published in thousands of images;
+# * the shift is the cheapest defence to add: searching the 9 shifts within a pixel, with the threshold
+#   raised for 9 tests, finds {glue:text}`r56_att_search:.1%` of the shifted marks at
+#   {glue:text}`r56_att_search_fpr:.2%` false positives on real images. Crops, rotations and rescaling
+#   need a real synchronisation template;
+# * the high detection rates above are also flattered by the data: {glue:text}`r56_att_background:.0%`
+#   of the pixels of a generated sample are exact-zero background, where the clipped pattern votes
+#   almost perfectly. Natural images have no such background.
+#
+# Deployed schemes make the pattern depend on the image or the message (so averaging cancels it), add
+# synchronisation, mark perceptually significant components {cite}`cox1997secure`, train the encoder and
+# detector against geometric and regeneration attacks {cite}`zhu2018hidden,fernandez2023stable`, or
+# mark at generation time (Tree-Ring watermarks in the initial noise of a diffusion model; Google's
+# SynthID). Zhao et al. (2023) prove that regeneration removes any *invisible* pixel-level mark whose
+# perturbation is small, and the WAVES benchmark (An et al. 2024) tests marks against all of these.
+# And a mark, however robust, only proves that the key was used.
 
 # %% [markdown]
 # The same statistics watermark text. Kirchenbauer et al. {cite}`kirchenbauer2023watermark` let a key and the
@@ -845,6 +950,7 @@ np.testing.assert_allclose(detector_accuracy(lambda x: flagged(detector, x), spl
 #   not truth, and its absence proves nothing.
 # * A spread-spectrum watermark is detected by a one-sided statistical test whose false-positive rate is set
 #   by the threshold; its robustness to compression is bought with visible distortion. A fixed pattern
-#   is no secret once published: a few marked outputs let anyone estimate it, then remove or forge it.
+#   is no secret once published: a one-pixel shift hides it from the detector, and a few marked outputs
+#   let anyone estimate it, then remove or forge it without the key.
 # * Misuse, consent and copyright are not solved by these tools; they set the context in which the tools are
 #   used, and the law is still being written.
