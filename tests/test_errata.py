@@ -18,8 +18,8 @@ BIB = ROOT / "references.bib"
 
 # E01-E98 follow the order of the articles; later entries are numbered on from E99 (see the page's intro)
 ARTICLES = {"A": [*range(1, 25), 99, 102], "B": [*range(25, 41), 103], "C": [*range(41, 58), 104],
-            "D": [*range(58, 75), 100, 101], "E": [*range(75, 99)]}
-SEVERITY = {"A": (20, 6), "B": (9, 8), "C": (12, 6), "D": (16, 3), "E": (12, 12)}  # (major, minor)
+            "D": [*range(58, 75), 100, 101], "E": [*range(75, 99), 105]}
+SEVERITY = {"A": (20, 6), "B": (9, 8), "C": (12, 6), "D": (16, 3), "E": (12, 13)}  # (major, minor)
 ENTRY_ID = r"E\d{2,3}"
 CJK_RUN = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]+")
 MAX_QUOTE = 12  # longest Chinese run allowed: a term or a few words, never copied sentences

@@ -214,57 +214,110 @@ glue("r56_hardest_role", role, display=False)
 # training on a generator with how easy each generator is to spot.
 #
 # One split is one anecdote. Training a detector on each generator alone and testing it on all of them gives
-# the full picture: the diagonal is "seen", everything else "unseen".
+# the full picture: the diagonal is "seen", everything else "unseen". Each row is trained with
+# {glue:text}`r56_n_seeds` seeds, and besides the rate at the training threshold (logit 0) we report the
+# detection rate at a **fixed false-positive rate** of 1%: the threshold is set on
+# {glue:text}`r56_n_cal:,` further real test images so that 1% of them are flagged, which is how a
+# detector would be deployed.
 
 # %%
-# rows: the generator a detector is trained on; columns: real test images, then each generator
-matrix = torch.zeros(len(GENERATORS), len(GENERATORS) + 1)
-for r, name in enumerate(GENERATORS):
-    single = train_detector([name])
-    matrix[r, 0] = flagged(single, real_test).float().mean()
-    for c, other in enumerate(GENERATORS):
-        matrix[r, c + 1] = flagged(single, fake_test[other]).float().mean()
-tpr = matrix[:, 1:]
-diagonal, off = tpr.diagonal(), tpr[~torch.eye(len(GENERATORS), dtype=torch.bool)]
+SEEDS = [0, 1, 2]
+real_cal = test.images[N_FAKE:2 * N_FAKE]          # held-out real images, only to set thresholds
+
+
+def logits_of(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
+    """Logits (N,) of "generated" for uint8 images."""
+    with torch.no_grad():
+        return torch.cat([model(metrics.to_model_space(x.to(dev)))[:, 0].cpu()
+                          for x in images.split(1000)])
+
+
+# matrix[s, r, 0]: false alarms on real test images; matrix[s, r, 1 + c]: generator c detected,
+# for the detector trained on generator r with seed s, at logit 0 (at1: at 1% FPR on real_cal)
+matrix = torch.zeros(len(SEEDS), len(GENERATORS), len(GENERATORS) + 1)
+at1 = torch.zeros_like(matrix)
+for s, seed in enumerate(SEEDS):
+    for r, name in enumerate(GENERATORS):
+        single = train_detector([name], seed=seed)
+        threshold = logits_of(single, real_cal).quantile(0.99)
+        for c, images in enumerate([real_test] + [fake_test[other] for other in GENERATORS]):
+            z = logits_of(single, images)
+            matrix[s, r, c], at1[s, r, c] = (z > 0).float().mean(), (z > threshold).float().mean()
+mean, sd = matrix.mean(0), matrix.std(0)
+off_mask = ~torch.eye(len(GENERATORS), dtype=torch.bool)
+diagonal, off = mean[:, 1:].diagonal(), mean[:, 1:][off_mask]
 
 fig, ax = plt.subplots(figsize=(9, 4.5))
-im = ax.imshow(matrix.numpy(), vmin=0, vmax=1, cmap="viridis")
+im = ax.imshow(mean.numpy(), vmin=0, vmax=1, cmap="viridis")
 ax.set_xticks(range(len(GENERATORS) + 1), ["real (test)"] + GENERATORS, rotation=30, ha="right")
 ax.set_yticks(range(len(GENERATORS)), [f"trained on {n}" for n in GENERATORS])
-for (r, c), v in np.ndenumerate(matrix.numpy()):
-    ax.text(c, r, f"{v:.2f}", ha="center", va="center", color="w" if v < 0.6 else "k", fontsize=9)
-ax.set_title("Share of images called 'generated' (first column: false alarms on real images)")
+for (r, c), v in np.ndenumerate(mean.numpy()):
+    ax.text(c, r, f"{v:.2f}\n±{sd[r, c]:.2f}", ha="center", va="center",
+            color="w" if v < 0.6 else "k", fontsize=8)
+ax.set_title(f"Share called 'generated' at logit 0, mean ± sd over {len(SEEDS)} seeds "
+             "(first column: false alarms)")
 fig.colorbar(im, ax=ax)
 plt.show()
 for r, name in enumerate(GENERATORS):
-    print(f"trained on {name:<16}" + " ".join(f"{v:6.1%}" for v in matrix[r]))
-print(f"detection rate on the generator trained on: mean {diagonal.mean():.1%}; "
-      f"on the other four: mean {off.mean():.1%}; false alarms: mean {matrix[:, 0].mean():.1%}")
+    cells = (f"{m:6.1%}±{d:4.1%}" for m, d in zip(mean[r], sd[r]))
+    print(f"trained on {name:<16}" + " ".join(cells))
+print(f"at logit 0: on the generator trained on, mean {diagonal.mean():.1%}; on the other four, "
+      f"mean {off.mean():.1%}; false alarms, mean {mean[:, 0].mean():.1%}")
+tpr1 = at1.mean(0)[:, 1:]
+diag1, off1 = tpr1.diagonal(), tpr1[off_mask]
+print(f"at 1% FPR (realised on the real test images: {at1[:, :, 0].mean():.2%}): "
+      f"seen {diag1.mean():.1%}, unseen {off1.mean():.1%}")
+for r, name in enumerate(GENERATORS):
+    print(f"  trained on {name:<16}" + " ".join(f"{v:6.1%}" for v in tpr1[r]))
+
+# %% {"tags": ["hide-input"]}
+glue("r56_n_seeds", len(SEEDS), display=False)
+glue("r56_n_cal", len(real_cal), display=False)
 glue("r56_diag", diagonal.mean().item(), display=False)
 glue("r56_off", off.mean().item(), display=False)
 glue("r56_off_min", off.min().item(), display=False)
-glue("r56_fa_mean", matrix[:, 0].mean().item(), display=False)
+glue("r56_fa_mean", mean[:, 0].mean().item(), display=False)
+glue("r56_sd_max", sd.max().item(), display=False)
+glue("r56_diag1", diag1.mean().item(), display=False)
+glue("r56_off1", off1.mean().item(), display=False)
+glue("r56_fpr1_real", at1[:, :, 0].mean().item(), display=False)
 row = {name: r for r, name in enumerate(GENERATORS)}
 for trained, tested in [("vae", "cgan"), ("vae", "wgangp"), ("dcgan", "dcgan")]:
     glue(f"r56_m_{trained}_{tested}",
-         matrix[row[f"{trained}-fashion"], 1 + row[f"{tested}-fashion"]].item(), display=False)
-glue("r56_m_dcgan_fa", matrix[row["dcgan-fashion"], 0].item(), display=False)
+         mean[row[f"{trained}-fashion"], 1 + row[f"{tested}-fashion"]].item(), display=False)
+    glue(f"r56_m1_{trained}_{tested}",
+         tpr1[row[f"{trained}-fashion"], row[f"{tested}-fashion"]].item(), display=False)
+glue("r56_m_dcgan_fa", mean[row["dcgan-fashion"], 0].item(), display=False)
+# the seen/unseen gap holds in every seed, at both thresholds
+per_seed_gap = [(m[:, 1:].diagonal().mean() - m[:, 1:][off_mask].mean()).item() for m in matrix]
+per_seed_gap1 = [(m[:, 1:].diagonal().mean() - m[:, 1:][off_mask].mean()).item() for m in at1]
+assert min(per_seed_gap) > 0.15 and min(per_seed_gap1) > 0.15, (per_seed_gap, per_seed_gap1)
+assert abs(at1[:, :, 0].mean() - 0.01) < 0.01        # the threshold transfers to new real images
 if QUICK:  # the reading below (shipped weights, the quick budget; the full profile trains longer)
-    vae_row = matrix[row["vae-fashion"], 1:]
-    assert vae_row[row["cgan-fashion"]] > vae_row[row["wgangp-fashion"]] + 0.25
-    dcgan_row = matrix[row["dcgan-fashion"]]
+    vae_row, vae_sd = mean[row["vae-fashion"], 1:], sd[row["vae-fashion"], 1:]
+    gap_vae = vae_row[row["cgan-fashion"]] - vae_row[row["wgangp-fashion"]]
+    spread = vae_sd[row["cgan-fashion"]] + vae_sd[row["wgangp-fashion"]]
+    assert gap_vae > 0.25 and gap_vae > 2 * spread
+    dcgan_row = mean[row["dcgan-fashion"]]
     assert dcgan_row[1 + row["dcgan-fashion"]] - dcgan_row[0] < 0.5, "DCGAN: hard to detect"
-assert diagonal.mean() > off.mean() + 0.2, "detectors generalise worse than they fit"
 
 # %% [markdown]
 # On the generator it was trained on, a detector catches {glue:text}`r56_diag:.1%` of new samples on
 # average; on the other four only {glue:text}`r56_off:.1%` (the worst pair {glue:text}`r56_off_min:.1%`),
-# with {glue:text}`r56_fa_mean:.1%` false alarms on real images. The detectors learn cues of *their*
+# with {glue:text}`r56_fa_mean:.1%` false alarms on real images (means over the seeds; the largest
+# standard deviation over seeds in the table is {glue:text}`r56_sd_max:.1%`, and the gap between seen and
+# unseen generators holds in every seed). The detectors learn cues of *their*
 # generator, not a general notion of "generated": the one trained on the VAE also catches
 # {glue:text}`r56_m_vae_cgan:.1%` of the cGAN's samples but only {glue:text}`r56_m_vae_wgangp:.1%` of the
 # WGAN-GP's. And (with the quick profile's short training) the DCGAN, the generator with the best FID in
 # 4.5, is hard even for its own detector:
-# {glue:text}`r56_m_dcgan_dcgan:.1%` detected at {glue:text}`r56_m_dcgan_fa:.1%` false alarms. Wang et al.
+# {glue:text}`r56_m_dcgan_dcgan:.1%` detected at {glue:text}`r56_m_dcgan_fa:.1%` false alarms.
+#
+# At a fixed false-positive rate of 1% (realised {glue:text}`r56_fpr1_real:.2%` on the real test images),
+# the detectors catch {glue:text}`r56_diag1:.1%` of their own generator's samples and
+# {glue:text}`r56_off1:.1%` of the others'; the DCGAN's own detector catches
+# {glue:text}`r56_m1_dcgan_dcgan:.1%`. This is the number to quote for a deployed detector: the rate at
+# logit 0 hides how many real images are accused to reach it. Wang et al.
 # needed blur and JPEG augmentation and a large, diverse training set before a detector generalised
 # {cite}`wang2020cnn`, and even then a new family of generators can break it.
 #

@@ -23,7 +23,7 @@
 # the "framework" into the full article. Their formulas have flipped signs, their code has never been run,
 # and fourteen of the works and tools they cite could not be found anywhere.
 #
-# This appendix lists every error we found in them, **104 in all**, with the correct version and the
+# This appendix lists every error we found in them, **105 in all**, with the correct version and the
 # evidence for it. Wherever a number can settle the question, a code cell checks it, and the last
 # column of each table, **Kind of check**, says what sort of check it is:
 #
@@ -54,14 +54,14 @@
 # | B | `001_462d302aa808bfd9.txt` | (untitled) AIGC concepts and AI-assisted short-video creation | history, GAN/VAE/attention concepts, probability basics, GAN and VAE losses, a TensorFlow "short-video GAN" | E25–E40, E103 (17) | 9 / 8 |
 # | C | `002_342ad59ca38063a2.txt` | An analysis of how widespread AIGC technology is | drivers of adoption, GAN objective, a PyTorch DCGAN on MNIST, applications (media, games, medicine), "seminal papers" | E41–E57, E104 (18) | 12 / 6 |
 # | D | `003_7dabdeebb5d8ba9e.txt` | (untitled) AIGC from beginner to practice: image generation | image-generation pipeline, GAN vs VAE, GAN and VAE loss formulas, a TensorFlow/Keras MNIST GAN, applications | E58–E74, E100–E101 (19) | 16 / 3 |
-# | E | `004_e8e30c57d93bf6fd.txt` | AIGC from beginner to practice: let AI help you create short videos, crack the "traffic code" and never sink without a trace again | GAN, VAE, NLP (word2vec, GloVe, attention), object detection, loss formulas, a PyTorch DCGAN on CIFAR-10 evaluated by MSE/SSIM | E75–E98 (24) | 12 / 12 |
+# | E | `004_e8e30c57d93bf6fd.txt` | AIGC from beginner to practice: let AI help you create short videos, crack the "traffic code" and never sink without a trace again | GAN, VAE, NLP (word2vec, GloVe, attention), object detection, loss formulas, a PyTorch DCGAN on CIFAR-10 evaluated by MSE/SSIM | E75–E98, E105 (25) | 12 / 13 |
 #
 # ## How to read this page
 #
 # * The entries are grouped by topic: GAN maths, VAE maths, probability, attention and other NLP
 #   formulas, code, concepts and history, applications and evaluation, references. The numbers
 #   E01–E98 follow the order of the articles, so E26 is in Article B. Entries found after that
-#   numbering was fixed are numbered on from E99 (E99 and E102 are in Article A, E100 and E101 in Article D, E103 in B, E104 in C), so
+#   numbering was fixed are numbered on from E99 (E99 and E102 are in Article A, E100 and E101 in Article D, E103 in B, E104 in C, E105 in E), so
 #   that no number that other pages cite ever changes.
 # * Each topic opens with a table. **The article says** is our paraphrase in English (Chinese is quoted
 #   only as a few words). **What is right** gives the correct statement, **Evidence** the source, and
@@ -93,8 +93,9 @@ from torch.distributions import Normal, kl_divergence
 
 import aigc_course as ac
 from aigc_course import data, losses, metrics
-from aigc_course.config import GANConfig, VAEConfig
+from aigc_course.config import GANConfig, TrainConfig, VAEConfig
 from aigc_course.gan import build_gan
+from aigc_course.train import train_gan
 from aigc_course.nn import View
 from aigc_course.plotting import glue
 from aigc_course.vae import build_vae
@@ -1014,7 +1015,7 @@ assert article_ce_labels(predictions["wrong"]) < article_ce_labels(predictions["
 passed("E84")
 
 # %% [markdown]
-# ## 5. Code (24 entries)
+# ## 5. Code (25 entries)
 #
 # Articles A, B and D give TensorFlow/Keras code; C and E give PyTorch DCGANs. None of the five
 # programs runs as printed. TensorFlow is not installed in the course environment (the course is plain
@@ -1050,6 +1051,7 @@ passed("E84")
 # | E95 | E | minor | Keras is "based on TensorFlow and Theano". | As E14. | Not run. | — |
 # | E100 | D | major | The program uses `discriminator` and `generator` before it creates them: `build_discriminator` is never called, yet `discriminator.compile(...)` follows the optimizers; `generator`, called in the training loop (`img = generator(z)`), is first assigned after the loop. The compiled `gan` model is never used: training runs through a `GradientTape` loop. (The article's own section 5.3, its code walk-through (代码解读与分析), says the generator has fully connected and convolutional layers and that both models are compiled; the code's generator has only `Dense` layers, and only the discriminator and `gan` are compiled.) | Build both models before using them, e.g. `generator = tf.keras.Model(z_in, build_generator(z_in))` with `z_in = layers.Input(shape=(latent_dim,))`, and `discriminator` likewise on `layers.Input(shape=image_dim)`; then train either through `gan` or through the tape loop, not set up both. As printed, the program stops with a `NameError` at `discriminator.compile`. | Check (names used before they exist). | article's version |
 # | E101 | D | minor | The samples are shown with `plt.figure(figsize=(10, 10))` and `plt.subplot(1, batch_size, i + 1)` for each of the `batch_size` (64) images. | That is one row of 64 panels across a 10-inch figure: each panel is narrower than the digit's 28 pixels at matplotlib's default resolution, so every sample is drawn shrunk to a sliver and most of the figure stays empty. Use a grid, `plt.subplot(8, 8, i + 1)`, or the course's `plotting.show_grid`. | Check. | article's version |
+# | E105 | E | minor | The PyTorch DCGAN trains the generator and the discriminator with learning rates 0.0002 and 0.00005 (`lr=0.00005` for the discriminator's Adam), a discriminator four times slower than the generator, with no reason given. | Nothing forbids unequal rates, but this direction is the one that invites mode collapse: a slow discriminator lets the generator crowd into the few places it currently rewards. The two time-scale update rule (TTUR) of Heusel et al. {cite}`heusel2017fid`, the usual reason for unequal rates, gives the *discriminator* the larger one; the DCGAN paper uses 0.0002 for both {cite}`radford2016dcgan`. | [Section 2.3](../02_gan_math/03_dynamics.ipynb) (the ratio swept over seeds). Check. | article's version |
 
 # %% [markdown]
 # **Check E11.** Article A's generator and discriminator in PyTorch, layer for layer. Keras's
@@ -2087,6 +2089,43 @@ assert covered_article < 0.02 and covered_grid > 0.3
 passed("E101")
 
 # %% [markdown]
+# **Check E105.** The article's ratio $\eta_D = \eta_G/4$ against the opposite one, $\eta_D = 4\eta_G$,
+# on the eight-Gaussian toy problem of [section 2.3](../02_gan_math/03_dynamics.ipynb): the package's
+# MLP GAN, non-saturating loss, Adam with $\beta_1 = 0.5$, {glue:text}`e105_steps` steps, three seeds
+# each. Both learning rates are ten times the article's (0.002 and 0.0005, so that a short run gets
+# somewhere); only their ratio is the article's. A mode counts as visited when it receives at least a
+# tenth of its fair share of the samples (the definition of 2.3).
+
+# %%
+toy = data.toy2d("8gaussians", 20_000, seed=0)
+toy_modes = data.toy2d_modes("8gaussians")
+toy_model = GANConfig(kind="mlp", z_dim=2, data_dim=2, hidden=64, depth=2)
+E105_STEPS = 500
+
+
+def modes_visited(lr_d: float, seed: int) -> int:
+    """Train the toy GAN (lr_G = 2e-3) and count the modes its samples visit."""
+    ac.set_seed(seed)
+    G, D = build_gan(toy_model)
+    cfg = TrainConfig(steps=E105_STEPS, batch_size=256, lr=2e-3, lr_d=lr_d, betas=(0.5, 0.999),
+                      loss="bce", log_every=100, seed=seed)
+    train_gan(G, D, toy, cfg, progress=False)
+    G.eval()
+    with torch.no_grad():
+        points = G.sample(2000, generator=torch.Generator().manual_seed(1))
+    return metrics.mode_coverage(points, toy_modes, math.inf)["modes_covered"]
+
+
+visited_article = [modes_visited(5e-4, seed) for seed in range(3)]   # lr_D = lr_G / 4
+visited_ttur = [modes_visited(8e-3, seed) for seed in range(3)]      # lr_D = 4 lr_G
+print(f"modes visited (of 8) per seed: article's ratio {visited_article}, "
+      f"opposite ratio {visited_ttur}")
+glue("e105_steps", E105_STEPS, display=False)
+assert max(visited_article) <= 2, "the article's ratio collapses in every seed"
+assert min(visited_ttur) >= 7, "a faster discriminator keeps the modes"
+passed("E105")
+
+# %% [markdown]
 # ## 6. Concepts and history (8 entries)
 #
 # | ID | Art. | Sev. | The article says | What is right | Evidence | Kind of check |
@@ -2537,7 +2576,7 @@ passed("E23", "E24")
 # needs a library that is not installed (Keras/TensorFlow for E14, E66, E95; scikit-image for E92).
 
 # %%
-all_ids = {f"E{i:02d}" for i in range(1, 105)}
+all_ids = {f"E{i:02d}" for i in range(1, 106)}
 assert CHECKED <= all_ids
 print(f"{len(CHECKED)} of {len(all_ids)} entries have an executable check that passed:")
 def number(entry: str) -> int:
@@ -2546,4 +2585,4 @@ def number(entry: str) -> int:
 
 print(", ".join(sorted(CHECKED, key=number)))
 print("without a check:", ", ".join(sorted(all_ids - CHECKED, key=number)))
-assert len(CHECKED) == 66  # update when a check is added
+assert len(CHECKED) == 67  # update when a check is added
