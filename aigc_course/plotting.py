@@ -162,3 +162,47 @@ def glue(name: str, value, display: bool = True) -> None:
     from myst_nb import glue as _glue
 
     _glue(name, value, display=display)
+
+
+WORDS_PER_MINUTE = 200  # technical prose with maths: slower than the 250 of plain text
+
+
+def page_info(page: str, *, show: bool = True) -> dict:
+    """Reading time and run time of a course page, shown under its title.
+
+    ``page`` is the notebook's stem ("02_probability"). The reading time counts the words of the
+    page's markdown cells (solutions folded in dropdowns are not counted) at WORDS_PER_MINUTE; the run
+    time is the page's measured time under the test command, from
+    ``benchmarks/results/notebooks-cpu.json`` (none when the file or the page is missing, e.g. in an
+    installed package). Returns the numbers; displays one line of Markdown when ``show``.
+    """
+    import json
+    import re
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    found = sorted((root / "chapters").glob(f"*/{page}.ipynb")) if (root / "chapters").is_dir() else []
+    info: dict = {"page": page, "words": None, "reading_min": None, "run_s": None, "machine": None}
+    if found:
+        cells = json.loads(found[0].read_text(encoding="utf-8"))["cells"]
+        text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+        text = re.sub(r":::\{dropdown\}.*?\n:::", " ", text, flags=re.S)       # folded solutions
+        words = len(re.findall(r"[A-Za-z0-9]+(?:['’-][A-Za-z0-9]+)*|[\u4e00-\u9fff]", text))
+        info.update(words=words, reading_min=max(1, round(words / WORDS_PER_MINUTE)))
+    results = root / "benchmarks" / "results" / "notebooks-cpu.json"
+    if found and results.is_file():
+        record = json.loads(results.read_text(encoding="utf-8"))
+        key = str(found[0].relative_to(root))
+        if key in record.get("notebooks", {}):
+            info.update(run_s=float(record["notebooks"][key]), machine=record.get("machine"))
+    if show:
+        from IPython.display import Markdown, display
+
+        parts = []
+        if info["reading_min"]:
+            parts.append(f"**Reading time** about {info['reading_min']} min")
+        if info["run_s"] is not None:
+            parts.append(f"**run time** {info['run_s']:.0f} s on a 2-core CPU (quick profile, "
+                         "measured by the course's test command)")
+        if parts:
+            display(Markdown("⏱ " + " · ".join(parts)))
+    return info

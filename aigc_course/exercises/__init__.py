@@ -161,3 +161,48 @@ def judge(actual, expected: torch.Tensor, wrong: Mapping[str, torch.Tensor], wha
     if not torch.isfinite(a).all():
         raise CheckFailed(f"the {what} contains inf or nan; look for log(0) or a division by zero.")
     close(a, e, atol=atol, rtol=rtol, what=what)
+
+
+# --------------------------------------------------------------------------------------------------
+# Exercise kinds. Every page has at least two exercises whose answer is not on the page, of these kinds
+# (named in the exercise's title); tests/test_exercise_kinds.py checks it.
+# --------------------------------------------------------------------------------------------------
+KINDS = ("predict", "apply", "investigate", "debug")
+
+
+def prediction(name: str, prompt: str, measure: Callable[[], float], *, rel_tol: float = 0.0,
+               abs_tol: float = 0.0, explanation: str = "", wrong: Mapping[str, float] | None = None,
+               unit: str = "", hints: list[str] | None = None, solution_code: str = "") -> Question:
+    """A *predict* exercise: the learner writes down a number before running the experiment.
+
+    ``measure()`` computes the measured value (it is called at check time and cached, so the answer
+    is nowhere on the page before the learner commits to one). A prediction within ``abs_tol +
+    rel_tol * |measured|`` is accepted. Either way the verdict shows both numbers and the
+    ``explanation``; a prediction close to one of the ``wrong`` values (the usual wrong reasoning ->
+    the number it leads to) names that reasoning.
+    """
+    if rel_tol <= 0 and abs_tol <= 0:
+        raise ValueError(f"{name}: give rel_tol or abs_tol, the band a prediction must fall in")
+    cache: dict[str, float] = {}
+
+    def measured() -> float:
+        if "value" not in cache:
+            cache["value"] = float(measure())
+        return cache["value"]
+
+    def checker(answer) -> str:
+        value = as_tensor(answer, "prediction")
+        if value.numel() != 1:
+            raise CheckFailed("a prediction is one number: write it down, e.g. `answer = 0.5`.")
+        guess, truth = value.item(), measured()
+        band = abs_tol + rel_tol * abs(truth)
+        both = f"You predicted {guess:.4g}{unit}; the measured value is {truth:.4g}{unit}."
+        if abs(guess - truth) <= band:
+            return f"{both} {explanation}".strip()
+        for message, wrong_value in (wrong or {}).items():
+            if abs(guess - wrong_value) <= band and abs(wrong_value - truth) > band:
+                raise CheckFailed(f"{both} {message}")
+        raise CheckFailed(f"{both} (Within ±{band:.3g}{unit} counts.) {explanation}".strip())
+
+    return Question(name=name, prompt=prompt, checker=checker, hints=list(hints or []),
+                    solution_code=solution_code)

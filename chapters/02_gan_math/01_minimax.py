@@ -334,7 +334,7 @@ for mu, sd in [(0.0, 1.0), (1.5, 0.5), (0.0, 2.0), (3.0, 1.0), (8.0, 1.0)]:
     print(f" N({mu:3.1f}, {sd:.1f}^2)   {c:9.6f}   {-math.log(4) + 2 * j:9.6f}        "
           f"{j / math.log(2):.4f}")
     assert abs(c - (-math.log(4) + 2 * j)) < 1e-6
-    assert -math.log(4) - 1e-9 <= c <= 0
+    assert -math.log(4) - 1e-9 <= c <= 0  # a theorem (0 <= JSD <= log 2); catches bugs
 assert abs(c_of_g(p_data) + math.log(4)) < 1e-9  # p_g = p_data: the minimum, -log 4
 
 # %% [markdown]
@@ -359,7 +359,7 @@ c_true = c_of_g(p_g)
 print(f"V(trained D, G) = {v_trained:.5f}  <=  C(G) = V(D*, G) = {c_true:.5f}")
 print(f"JSD estimated by the trained D: {(v_trained + math.log(4)) / 2:.4f}   "
       f"true JSD: {jsd(p_g):.4f}")
-assert v_trained <= c_true + 1e-6  # no discriminator beats D*
+assert v_trained <= c_true + 1e-6  # no D beats D*: a theorem, catches bugs
 assert c_true - v_trained < 0.01   # and the trained one comes close
 
 # %% [markdown]
@@ -396,6 +396,8 @@ print(f"|dC/dmu_g|: largest {slope.max():.3f}, at mu_g = 6 only {slope[-1]:.4f}"
 assert abs(best) < 1e-9 and abs(curves[1.0].min() + math.log(4)) < 1e-9
 assert curves[0.5].min() > -math.log(4) + 0.05
 assert slope[-1] < 0.05 * slope.max()  # "under 5% of the largest slope", as the text says
+
+# %% tags=["hide-input"]
 glue("e21_slope_ratio", float(100 * slope[-1] / slope.max()), display=False)
 
 # %%

@@ -106,6 +106,8 @@ grid = torch.arange(0, 120, 0.01)                       # float32 logits
 sig_one = grid[torch.sigmoid(grid) == 1][0].item()      # the first logit where sigma(l) == 1
 sig_zero = -grid[torch.sigmoid(-grid) == 0][0].item()   # the first negative logit where it is 0
 assert abs(sig_zero + math.log(torch.finfo(torch.float32).max)) < 0.02  # where e^{-l} overflows
+
+# %% tags=["hide-input"]
 glue("e22_sig_one", float(sig_one), display=False)
 glue("e22_sig_zero", float(sig_zero), display=False)
 
@@ -155,6 +157,8 @@ assert probs[1] > 0 and torch.log(probs[1]) > -100  # -30: D representable, log 
 assert F.binary_cross_entropy(probs[:1], ones[:1]).item() == 100.0  # -120: the log clamp, forward
 torch.testing.assert_close(grad_probs[1], -torch.sigmoid(torch.tensor(-30.0)) / EPS_BCE)
 clamp_logit = math.log(EPS_BCE / (1 - EPS_BCE))  # below this logit D(1 - D) < eps
+
+# %% tags=["hide-input"]
 glue("e22_clamp_logit", float(clamp_logit), display=False)
 glue("e22_grad_m30", float(grad_probs[1].item()), display=False)
 glue("e22_d_m30", float(probs[1].item()), display=False)
@@ -295,10 +299,6 @@ with torch.no_grad():
     d_fake0 = torch.sigmoid(D0(G0.sample(4000)))  # (4000,): how D judges the generator's samples
 print(f"after 200 D steps: mean D(G(z)) = {d_fake0.mean():.4f}")
 assert d_fake0.mean() < 0.05  # D rejects the fakes, as early in real training
-glue("e22_d_fake0", float(d_fake0.mean().item()), display=False)
-# mean per-sample weight of the non-saturating loss over that of the saturating one
-glue("e22_weight_ratio", float(((1 - d_fake0).mean() / d_fake0.mean()).item()), display=False)
-
 
 
 def alternate_sgd(G, D, g_loss_fn, steps=200, lr=0.01, m=256):
@@ -332,6 +332,11 @@ assert halfway["saturating"] > 3 * halfway["non-saturating"]
 sat_means = runs["saturating"][0]
 assert halfway["saturating"] < len(sat_means)  # the saturating generator gets there too,
 assert sat_means.max() > MU                    # and overshoots the data mean
+
+# %% tags=["hide-input"]
+glue("e22_d_fake0", float(d_fake0.mean().item()), display=False)
+# mean per-sample weight of the non-saturating loss over that of the saturating one
+glue("e22_weight_ratio", float(((1 - d_fake0).mean() / d_fake0.mean()).item()), display=False)
 glue("e22_halfway_sat", int(halfway["saturating"]), display=False)
 glue("e22_halfway_ns", int(halfway["non-saturating"]), display=False)
 glue("e22_sat_peak", float(sat_means.max()), display=False)
@@ -418,8 +423,11 @@ plt.show()
 # * **The non-saturating objective is lopsided**, like the reverse KL in it. A generated sample where
 #   $p_{\text{data}} \approx 0$ makes the integrand $p_g \log\big(p_g / 2p_{\text{data}}\big)$ as large
 #   as you like. Data that $p_g$ misses contributes $p_{\text{data}} \log\tfrac12 = -p_{\text{data}}\log 2$,
-#   a bounded (here even negative) amount: dropping part of the data is barely penalised. Section 2.3 measures how much this weakens the incentive to cover every
-#   mode.
+#   a bounded (here even negative) amount: dropping part of the data is penalised, but less than by
+#   $2\,\mathrm{JSD}$. For data made of eight equal, well-separated modes, a generator that reproduces
+#   seven of them exactly pays {glue:text}`e22_drop1_ns:.3f` nats on the non-saturating criterion against
+#   {glue:text}`e22_drop1_sat:.3f` on $2\,\mathrm{JSD}$, {glue:text}`e22_drop1_ratio:.0f`% as much (computed
+#   below; section 2.3 asks what this means for mode collapse).
 #
 # We check both gradient identities on Gaussians. The generator is $G_\theta(z) = \mu + s z$, so
 # $p_{g_\theta} = \mathcal N(\mu, s^2)$, against $p_{\text{data}} = \mathcal N(2, 0.5^2)$. The left-hand
@@ -502,10 +510,12 @@ for mu0, sd0 in [(0.0, 1.0), (1.5, 0.3), (2.5, 0.8)]:
 # one widens it (a descent step moves the spread against the sign of its gradient)
 assert start[0][1] > 0 > start[1][1]
 cosine = start[0] @ start[1] / (np.linalg.norm(start[0]) * np.linalg.norm(start[1]))
+assert divergences(MU, SIGMA)[2] < 1e-12  # and both criteria vanish at p_g = p_data
+
+# %% tags=["hide-input"]
 glue("e22_cosine", float(cosine), display=False)
 glue("e22_ns_grad_mu", float(-start[0][0]), display=False)
 glue("e22_sat_grad_mu", float(-start[1][0]), display=False)
-assert divergences(MU, SIGMA)[2] < 1e-12  # and both criteria vanish at p_g = p_data
 
 # %% [markdown]
 # Both identities hold to the accuracy of the quadratures. Look at the first row, the generator
@@ -515,6 +525,66 @@ assert divergences(MU, SIGMA)[2] < 1e-12  # and both criteria vanish at p_g = p_
 # narrows the generator towards the data's $0.5$, while the saturating one, following the JSD, widens it
 # first. The cosine between the two gradient directions is {glue:text}`e22_cosine:.2f`. Same target,
 # different paths.
+#
+# The two criteria side by side: fix the generator's spread at the data's, $s = 0.5$, and move its mean
+# $\mu$. Left, the values from the quadratures above; right, the size of the gradient with respect to
+# $\mu$ that backpropagation through the frozen $D^*$ gives (the function `frozen_d_star_gradients`).
+
+# %%
+MUS = np.linspace(-2, 6, 41)                                 # generator means (the data: MU)
+values = np.array([divergences(mu, SIGMA) for mu in MUS])    # (41, 3): KL, JSD, KL(m || p_data)
+two_jsd, ns_objective = 2 * values[:, 1], 2 * values[:, 2]   # saturating, non-saturating criterion
+slopes = np.array([[g[0] for g in frozen_d_star_gradients(mu, SIGMA)] for mu in MUS])  # (41, 2)
+
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.4))
+ax1.plot(MUS, two_jsd, label=r"$2\,$JSD (saturating)")
+ax1.plot(MUS, ns_objective, label=r"$2\,$KL$(m\,\|\,p_{data})$ (non-saturating)")
+ax1.axhline(2 * math.log(2), ls=":", color="0.4", label=r"$2\log 2$")
+ax1.set(ylim=(0, 4), ylabel="nats", title="criterion: both are 0 only at the data mean")
+ax2.semilogy(MUS, np.abs(slopes[:, 1]), label="saturating")
+ax2.semilogy(MUS, np.abs(slopes[:, 0]), label="non-saturating")
+ax2.set(ylabel=r"$|\partial/\partial\mu|$ of the generator's loss",
+        title="gradient: JSD's vanishes far from the data")
+for ax in (ax1, ax2):
+    ax.axvline(MU, ls="--", color="0.6")
+    ax.set_xlabel(r"generator mean $\mu$ (spread fixed at 0.5)")
+    ax.legend(fontsize=8)
+plt.tight_layout()
+plt.show()
+
+# %% tags=["hide-input"]
+at_data, near = int(np.argmin(abs(MUS - MU))), [int(np.argmin(abs(MUS - MU))) + d for d in (-1, 1)]
+far = MUS <= MU - 6 * SIGMA                  # six data standard deviations or more to the left
+# both criteria are smallest at the data mean, and 0 there
+assert np.argmin(two_jsd) == at_data == np.argmin(ns_objective) and ns_objective[at_data] < 1e-10
+# next to the target they agree (same curvature: both are 1/4 chi^2 to second order)
+np.testing.assert_allclose(ns_objective[near], two_jsd[near], rtol=0.05)
+# far away, 2 JSD is flat at 2 log 2 while the non-saturating slope is over 100 times larger
+assert np.all(abs(two_jsd[far] - 2 * math.log(2)) < 0.01 * 2 * math.log(2))
+assert np.all(abs(slopes[far, 0]) > 100 * abs(slopes[far, 1]))
+# the backprop gradients are the slopes of the plotted curves (Thm 2.5 again, along the whole line)
+np.testing.assert_allclose(slopes, np.stack([np.gradient(ns_objective, MUS),
+                                             np.gradient(two_jsd, MUS)], 1), rtol=0.05, atol=0.01)
+glue("e22_far_ratio", float(abs(slopes[far, 0] / slopes[far, 1]).min()), display=False)
+glue("e22_far_mu", float(MUS[far].max()), display=False)
+# dropping one of eight equal modes (the discrete case of 2.3): the two criteria
+p8, q7 = np.full(8, 1 / 8), np.where(np.arange(8) < 7, 1 / 7, 0.0)
+mix8 = (p8 + q7) / 2
+drop_sat = float(np.sum(p8 * np.log(p8 / mix8)) + np.sum(q7[:7] * np.log(q7[:7] / mix8[:7])))
+drop_ns = float(2 * np.sum(mix8 * np.log(mix8 / p8)))
+assert 0.3 * drop_sat < drop_ns < 0.6 * drop_sat  # penalised, about half as much as by 2 JSD
+glue("e22_drop1_sat", drop_sat, display=False)
+glue("e22_drop1_ns", drop_ns, display=False)
+glue("e22_drop1_ratio", 100 * drop_ns / drop_sat, display=False)
+
+# %% [markdown]
+# Near the target the two criteria are indistinguishable: to second order in $p_g - p_{\text{data}}$ both
+# equal $\tfrac14\int (p_g - p_{\text{data}})^2 / p_{\text{data}}\,dx$, so a generator close to the data
+# feels the same pull from either loss. Far from it they part. $2\,\mathrm{JSD}$ cannot exceed
+# $2\log 2$, so once the two distributions barely overlap it is flat and its gradient vanishes, the
+# saturation of the first half of this page seen from the criterion's side. The non-saturating criterion
+# keeps growing, like the $\mathrm{KL}(p_g\,\|\,p_{\text{data}})$ in it: at $\mu \le$
+# {glue:text}`e22_far_mu:.0f` its gradient is at least {glue:text}`e22_far_ratio:.0f` times larger.
 #
 # ## The chain rule from the loss to the generator's parameters
 #
@@ -769,6 +839,8 @@ print(f"range of D(x) on the grid: step 0 {d_range[0]:.2f}, step 20 {d_range[20]
       "on the data")
 assert d_range[0] < 0.5 < 0.9 < d_range[20]  # a gentle slope at first, then a sharp step
 assert first_settled <= STEPS // 4 and d_off < 0.2
+
+# %% tags=["hide-input"]
 glue("e22_range0", float(d_range[0]), display=False)
 glue("e22_range20", float(d_range[20]), display=False)
 glue("e22_d_off", float(d_off), display=False)
@@ -810,9 +882,11 @@ print(f"mean D(x) on real data {d_on_data.mean():.3f};  D loss over the last 100
       f"{np.mean(history['g_loss'][-100:]):.3f} (log 2 = {math.log(2):.3f})")
 assert abs(mean - MU) < 0.1 and abs(std - SIGMA) < 0.1
 assert abs(d_on_data.mean().item() - 0.5) < 0.1
-glue("e22_d_mean", float(d_on_data.mean().item()), display=False)
 assert abs(np.mean(history["d_loss"][-100:]) - math.log(4)) < 0.05
 assert abs(np.mean(history["g_loss"][-100:]) - math.log(2)) < 0.05
+
+# %% tags=["hide-input"]
+glue("e22_d_mean", float(d_on_data.mean().item()), display=False)
 
 # %% [markdown]
 # ### The same algorithm in the course trainer
