@@ -6,7 +6,7 @@ modules, so ``print(model)`` shows exactly what runs.
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import torch
 from torch import nn
@@ -120,6 +120,50 @@ def init_dcgan_(module: nn.Module) -> nn.Module:
         if m.bias is not None:
             nn.init.zeros_(m.bias)
     return module
+
+
+def batchnorm_layers(model: nn.Module) -> list[nn.modules.batchnorm._BatchNorm]:
+    """The batch-norm layers of ``model`` that keep running statistics (BatchNorm1d/2d/3d, SyncBatchNorm)."""
+    return [m for m in model.modules()
+            if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
+
+
+@torch.no_grad()
+def recalibrate_batchnorm(model: nn.Module, make_input: Callable[[], torch.Tensor | tuple],
+                          batches: int = 40) -> nn.Module:
+    """Re-estimate the running statistics of every batch-norm layer of ``model`` from ``batches``
+    forward passes on ``make_input()`` (a tensor, or a tuple of positional arguments), in place.
+
+    Each layer's statistics are reset and re-accumulated as a plain average over the passes
+    (``momentum=None``): running_mean = mean of the batch means, running_var = mean of the
+    (unbiased) batch variances. Only the batch-norm layers run in train mode, under
+    ``torch.no_grad``; parameters are untouched, and every module's mode and momentum are restored.
+    A model without batch norm is returned unchanged (no forward pass). An EMA copy of a generator
+    needs this: averaging the weights does not average the statistics, which belong to the raw
+    weights ("standing statistics", Brock et al. 2019). Introduced in 4.2.
+    """
+    layers = batchnorm_layers(model)
+    if not layers:
+        return model
+    if batches < 1:
+        raise ValueError(f"batches={batches} must be at least 1")
+    modes = [(m, m.training) for m in model.modules()]
+    momenta = [m.momentum for m in layers]
+    try:
+        model.eval()
+        for m in layers:
+            m.reset_running_stats()
+            m.momentum = None  # cumulative average over the passes
+            m.train()
+        for _ in range(batches):
+            x = make_input()
+            model(*x) if isinstance(x, tuple) else model(x)
+    finally:
+        for m, momentum in zip(layers, momenta):
+            m.momentum = momentum
+        for m, was_training in modes:
+            m.training = was_training
+    return model
 
 
 def apply_spectral_norm_(module: nn.Module) -> nn.Module:

@@ -57,7 +57,7 @@ from .checkpoint import (CHECKPOINT_SUBDIR, check_checkpoint_target, checkpoint_
 from .config import TrainConfig
 from .data import TensorLoader
 from .errors import CheckpointError, CourseError, Interrupted, TrainingDiverged
-from .nn import eval_mode
+from .nn import batchnorm_layers, eval_mode, recalibrate_batchnorm
 from .plotting import make_grid
 
 
@@ -249,9 +249,13 @@ def _set_rng_state(state: dict, noise: torch.Generator) -> None:
     np.random.set_state(state["numpy"])
 
 
+BN_RECALIBRATION_BATCHES = 40  # batches that re-estimate the EMA generator's BN statistics at the end
+
+
 @torch.no_grad()
 def _update_ema(ema: nn.Module, model: nn.Module, decay: float) -> None:
-    """ema <- decay * ema + (1 - decay) * model for parameters; buffers (BN statistics) copied."""
+    """ema <- decay * ema + (1 - decay) * model for parameters; buffers (BN statistics) copied: they belong
+    to ``model``'s weights, so a GAN's EMA copy gets its own at the end (``GANTrainer._finish_weights``)."""
     torch._foreach_lerp_(list(ema.parameters()), list(model.parameters()), 1.0 - decay)
     for b_ema, b in zip(ema.buffers(), model.buffers()):
         b_ema.copy_(b)
@@ -724,6 +728,10 @@ class Trainer:
         """One step of the kind's algorithm; returns its losses (scalar tensors), the same names each step."""
         raise NotImplementedError
 
+    def _finish_weights(self) -> None:
+        """Hook run once the last step is done, before the final save: a kind's last touch to its weights
+        (the GAN trainer re-estimates its EMA generator's batch-norm statistics). Default: nothing."""
+
     def state(self) -> TrainState:
         """What callbacks see."""
         return TrainState(self.kind, self.step, self.cfg, self.models, self.history, self.dev, self.out_dir, self.ema)
@@ -784,6 +792,8 @@ class Trainer:
                 cb_now = bool(self.callbacks) and (last or (cfg.sample_every and self.step % cfg.sample_every == 0))
                 if log_now or ckpt_now or cb_now:
                     self._check(list(step_losses), log_now, bar)  # never checkpoint or sample unchecked losses
+                if last:
+                    self._finish_weights()  # before the final checkpoint and the last callbacks
                 if ckpt_now:
                     self.wall += time.perf_counter() - t0
                     t0 = time.perf_counter()
@@ -907,6 +917,24 @@ class GANTrainer(Trainer):
             # keep a large share of the random initial weights
             _update_ema(self.ema, self.G, min(self.cfg.ema, (1 + self.step) / (10 + self.step)))
         return g_loss
+
+    def _finish_weights(self) -> None:
+        """Give the EMA generator batch-norm statistics of its own. ``_update_ema`` averages the parameters
+        but copies the buffers, so the EMA weights would run with the raw G's running statistics; they are
+        re-estimated from ``BN_RECALIBRATION_BATCHES`` batches of the EMA's own samples (``nn.recalibrate_batchnorm``).
+        The noise comes from a generator of its own (the training streams are untouched, so resuming stays
+        exact), seeded alike on every rank. No-op without an EMA or without batch norm. Introduced in 4.2."""
+        if self.ema is None or not batchnorm_layers(self.ema):
+            return
+        gen = torch.Generator(device=self.dev).manual_seed(self.cfg.seed + 7_919)
+        n, z_dim, n_classes = self.cfg.batch_size, self.G.z_dim, getattr(self.G, "n_classes", 0)
+
+        def make_input() -> tuple[torch.Tensor, torch.Tensor | None]:
+            z = torch.randn(n, z_dim, generator=gen, device=self.dev)  # (n, z_dim)
+            labels = torch.randint(n_classes, (n,), generator=gen, device=self.dev) if self.conditional else None
+            return z, labels
+
+        recalibrate_batchnorm(self.ema, make_input, BN_RECALIBRATION_BATCHES)
 
     def train_step(self) -> dict[str, torch.Tensor]:
         """``n_critic`` D steps, then one G step on fresh noise (with ``cfg.reuse_fakes``: on the D step's

@@ -123,7 +123,8 @@ assert train_counts.tolist() == [6000] * 10 and test_counts.tolist() == [1000] *
 # %% [markdown]
 # ## Pixel statistics
 #
-# Half of all pixels are pure background (exactly 0). The rest spread over the whole range, so the pixel
+# {glue:text}`e41_frac_zero:.1%` of all pixels are pure background (exactly 0). The rest spread over the
+# whole range, so the pixel
 # distribution is far from Gaussian: a spike at 0 and a broad bump. The mean image of each class shows the
 # average silhouette; the per-class mean intensity differs a lot (sandals are mostly background, pullovers
 # and coats are large and bright).
@@ -150,10 +151,13 @@ for name, m in zip(train.classes, per_class):
     print(f"{name:>12}: mean intensity {m:6.1f}")
 # The data set's statistics must agree with the per-class ones (classes are balanced):
 torch.testing.assert_close(per_class.mean(), torch.tensor(mean), rtol=1e-4, atol=1e-3)
+
+# %% tags=["hide-input"]
 glue("e41_z_lo", (0 - mean) / std, display=False)        # standardised range of the bytes
 glue("e41_z_hi", (255 - mean) / std, display=False)
 glue("e41_u_out", mean + std, display=False)             # bytes above this map beyond +1
 glue("e41_train_mib", train.images.numel() / 2**20, display=False)
+glue("e41_frac_zero", frac_zero, display=False)
 
 # %% [markdown]
 # ## Scaling for a tanh generator
@@ -164,9 +168,11 @@ glue("e41_train_mib", train.images.numel() / 2**20, display=False)
 #
 # $$ x = \frac{u}{127.5} - 1, \qquad u = 127.5\,(x + 1), $$
 #
-# which sends 0 to −1 and 255 to +1 exactly. (Dividing by 255 alone gives $[0, 1]$, the right range for a
-# sigmoid or a Bernoulli decoder, but not for tanh; normalising with the data set's mean and standard
-# deviation gives values from {glue:text}`e41_z_lo:.2f` to {glue:text}`e41_z_hi:.2f`, partly outside the
+# which sends 0 to −1 and 255 to +1 exactly. (Dividing by 255 alone gives $[0, 1]$, the range of a
+# sigmoid output and of a Bernoulli cross-entropy's targets, which on grey levels is a score, not a
+# likelihood (4.4); for a true Bernoulli likelihood, binarise the images (4.5). It is not the range of
+# tanh. Normalising with the data set's mean and standard deviation gives values from
+# {glue:text}`e41_z_lo:.2f` to {glue:text}`e41_z_hi:.2f`, partly outside the
 # range of tanh: every byte above {glue:text}`e41_u_out:.0f` maps beyond $+1$.) `TensorLoader` does this
 # scaling on the device, batch by batch, so the data set stays in `uint8` (4 times smaller than float32).
 
@@ -300,6 +306,8 @@ assert tuple(digits.images.shape) == (1797, 1, 8, 8) and digits.images.dtype == 
 #
 # * The data is read from the original IDX files and verified by SHA-256 before use; a damaged file is
 #   moved aside, never used.
-# * Fashion-MNIST: 60 000 + 10 000 images, exactly balanced, half the pixels pure background.
-# * For a tanh generator scale bytes with $u/127.5 - 1$; for a Bernoulli decoder use $u/255$.
+# * Fashion-MNIST: 60 000 + 10 000 images, exactly balanced, {glue:text}`e41_frac_zero:.0%` of the pixels pure
+#   background.
+# * For a tanh generator scale bytes with $u/127.5 - 1$; use $u/255$ for a Bernoulli cross-entropy (a
+#   score), or binarise (4.5) for a Bernoulli likelihood.
 # * Keep small data sets on the device as `uint8` and batch them with tensor operations.

@@ -27,6 +27,7 @@
 # factor $\beta$ {cite}`higgins2017betavae`.
 
 # %%
+import copy
 import math
 
 import matplotlib.pyplot as plt
@@ -87,7 +88,7 @@ class ConvVAE(nn.Module):
 
     def encode(self, x):
         mu, logvar = self.encoder(x).chunk(2, dim=1)                     # (B, z_dim) each
-        return mu, logvar
+        return mu, logvar.clamp(-30.0, 20.0)                   # exp(±logvar) stays finite
 
     def loss(self, x, eps):
         """Mean negative ELBO, -log p(x|z) and KL, for noise ``eps`` ~ N(0, I), (B, z_dim)."""
@@ -127,7 +128,53 @@ torch.testing.assert_close((loss_ours, recon_ours, kl_ours),
 assert count_parameters(ours) == count_parameters(shipped)
 print(f"{count_parameters(ours):,} parameters; same encoder, decoder and loss as vae.ConvVAE "
       f"(loss on 8 test images {loss_ours:.2f} = recon {recon_ours:.2f} + KL {kl_ours:.2f})")
+
+# %% tags=["hide-input"]
 glue("e44_zdim", recipe.model.z_dim, display=False)
+
+# %% [markdown]
+# The `clamp` in `encode` keeps the log-variance in [{glue:text}`e44_lv_lo:.0f`,
+# {glue:text}`e44_lv_hi:.0f`], as the package's `vae.LOGVAR_RANGE`. The shipped encoder stays well inside
+# (from {glue:text}`e44_trained_lv_lo:.1f` to {glue:text}`e44_trained_lv_hi:.1f` on test images, so the
+# check above passes with or without the clamp), but early in training, or with a learning rate
+# that is too large, one large log-variance makes $e^{\log\sigma^2}$ overflow to infinity (in float32 when
+# it exceeds {glue:text}`e44_f32_log_max:.1f`, in float16 already above {glue:text}`e44_f16_log_max:.1f`),
+# and the loss becomes `inf`, then `nan`. With the clamp, $\sigma^2$ is at most
+# {glue:text}`e44_var_max:.1e`: absurd for a posterior, but finite, so the gradient can pull it back. We
+# break the encoder on purpose, pushing every log-variance far up:
+
+# %%
+broken = copy.deepcopy(ours)
+with torch.no_grad():
+    broken.encoder[-1].bias[recipe.model.z_dim:] += 100.0                # the log-variance half
+    raw_logvar = broken.encoder(x8).chunk(2, dim=1)[1]                   # before the clamp
+    kl_unclamped = 0.5 * (raw_logvar.exp() - 1 - raw_logvar).sum(dim=1)
+    loss_clamped = broken.loss(x8, torch.zeros(8, recipe.model.z_dim))[0]
+    broken_ref = copy.deepcopy(shipped)                        # the package's, same weights
+    broken_ref.load_state_dict(dict(zip(broken_ref.state_dict(), broken.state_dict().values())))
+    torch.testing.assert_close(broken.encode(x8), broken_ref.encode(x8))  # the same clamp
+print(f"log-variances from {raw_logvar.min():.0f} to {raw_logvar.max():.0f}: KL without the clamp "
+      f"{kl_unclamped.max()}, loss with it {loss_clamped:.3g}")
+assert torch.isinf(kl_unclamped).all() and torch.isfinite(loss_clamped)
+
+# %% tags=["hide-input"]
+lv_lo, lv_hi = ac.vae.LOGVAR_RANGE
+assert broken.encode(x8)[1].max() == lv_hi
+with torch.no_grad():
+    broken.encoder[-1].bias[recipe.model.z_dim:] -= 200.0             # now every one far down
+    assert broken.encode(x8)[1].min() == lv_lo
+f32_log_max = math.log(torch.finfo(torch.float32).max)
+assert raw_logvar.min() > f32_log_max > lv_hi  # every variance overflows; the clamp is below that
+with torch.no_grad():
+    trained_lv = shipped.encoder(x_test[:1000].cpu()).chunk(2, dim=1)[1]   # no clamp applied
+assert lv_lo + 10 < trained_lv.min() and trained_lv.max() < lv_hi - 10, "well inside the limits"
+glue("e44_trained_lv_lo", trained_lv.min().item(), display=False)
+glue("e44_trained_lv_hi", trained_lv.max().item(), display=False)
+glue("e44_lv_lo", lv_lo, display=False)
+glue("e44_lv_hi", lv_hi, display=False)
+glue("e44_f32_log_max", f32_log_max, display=False)
+glue("e44_f16_log_max", math.log(torch.finfo(torch.float16).max), display=False)
+glue("e44_var_max", math.exp(lv_hi), display=False)
 
 # %% [markdown]
 # ### Checking the loss
@@ -202,6 +249,8 @@ r2_coarse = explained(coarse(recon_all), coarse(x_test))
 r2_detail = explained(recon_all - coarse(recon_all), x_test - coarse(x_test))
 print(f"R^2 of the reconstructions: coarse part {r2_coarse:.3f}, detail {r2_detail:.3f}")
 assert r2_coarse > 0.9 and r2_detail < r2_coarse - 0.25, "shape kept, much of the detail lost"
+
+# %% tags=["hide-input"]
 glue("e44_r2_coarse", r2_coarse, display=False)
 glue("e44_r2_detail", r2_detail, display=False)
 
@@ -234,6 +283,8 @@ sharpness = {name: detail_energy(x) / detail_energy(x_test)
 print(f"detail energy relative to real test images: VAE samples {sharpness['vae']:.2f}, "
       f"DCGAN samples {sharpness['dcgan']:.2f}")
 assert sharpness["vae"] < 0.5 * sharpness["dcgan"], "VAE samples are much blurrier"
+
+# %% tags=["hide-input"]
 glue("e44_sharp_vae", sharpness["vae"], display=False)
 glue("e44_sharp_gan", sharpness["dcgan"], display=False)
 
@@ -282,6 +333,8 @@ plt.show()
 inside = (mu2d.abs() <= 3).all(dim=1).float().mean().item()
 print(f"share of test means inside [-3, 3]^2: {inside:.1%}")
 assert inside > 0.95, "the KL term keeps the codes where the prior has its mass"
+
+# %% tags=["hide-input"]
 glue("e44_inside", inside, display=False)
 
 # %% [markdown]
@@ -301,8 +354,11 @@ glue("e44_inside", inside, display=False)
 from aigc_course import export
 from aigc_course.demos import live_demo
 
-glue("e44_onnx_kb", export.shipped_onnx("vae2d-fashion").stat().st_size / 1e3, display=False)
 live_demo("vae2d-fashion", "latent2d", points=9, lim=3.0)
+
+# %% tags=["hide-input"]
+glue("e44_onnx_kb", export.shipped_onnx("vae2d-fashion").stat().st_size / 1e3, display=False)
+
 
 # %% [markdown]
 # ## What the KL term measures
@@ -348,6 +404,8 @@ print(f"vae2d-fashion on 5 000 test images: rate {rate2d:.3f} nats = "
       f"(Monte Carlo sum {(info + marginal).mean():.3f} ± {se_sum:.3f})")
 assert abs((info + marginal).mean().item() - rate2d) < 4 * se_sum
 assert info.mean() < rate2d and marginal.mean() > 0, "the rate bounds the information from above"
+
+# %% tags=["hide-input"]
 glue("e44_rate2d", rate2d, display=False)
 glue("e44_info2d", info.mean().item(), display=False)
 glue("e44_marg2d", marginal.mean().item(), display=False)
@@ -409,8 +467,8 @@ assert recons == sorted(recons), "... and a worse reconstruction"
 
 # %% [markdown]
 # Larger β moves along the curve to the left: a smaller rate, worse reconstructions. The short
-# trainings here are far from converged; the ordering is the point, and it appears within a few hundred
-# steps.
+# trainings here are far from converged; the ordering is the point, and it is already there after the
+# {glue:text}`e44_sweep_steps` steps of each run.
 #
 # **Which β give a bound on $\log p(x)$?** Since the KL is non-negative, for $\beta \ge 1$
 #
@@ -440,7 +498,10 @@ for beta, value in best.items():
 assert abs(best[1.0] - log_px) < 1e-6, "beta = 1: the ELBO is tight at the true posterior"
 assert best[4.0] < best[2.0] < log_px, "beta > 1: lower bounds, looser as beta grows"
 assert best[0.5] > log_px, "beta < 1: no bound"
+
+# %% tags=["hide-input"]
 glue("e44_best_half", best[0.5] - log_px, display=False)
+
 
 # %% [markdown]
 # With β = 1 the best $q$ is the true posterior and the bound is tight; β = 2 and 4 stay below $\log p(x)$;
@@ -526,6 +587,8 @@ for beta, n_active in sweep_active.items():
 active = list(sweep_active.values())
 assert active == sorted(active, reverse=True), "never more active units with a larger beta"
 assert not QUICK or min(active) == vae.z_dim  # the quick sweep described below
+
+# %% tags=["hide-input"]
 glue("e44_active_shipped", shipped_active, display=False)
 glue("e44_active_min", min(active), display=False)
 glue("e44_sweep_steps", sweep_steps, display=False)
