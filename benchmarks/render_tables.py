@@ -96,7 +96,7 @@ def parts_table() -> str:
     machine = json.loads(path.read_text())["machine"] if path.exists() else "not measured"
     rows = ["| part | pages | time to run its notebooks on a laptop | you need |", "|---|---|---|---|"]
     for part in toc.get("parts", []):
-        files = [c["file"] for c in part["chapters"]]
+        files = [f for c in part["chapters"] for f in [c["file"]] + [s["file"] for s in c.get("sections", [])]]
         folder = files[0].split("/")[1]
         notebooks = [f"{f}.ipynb" for f in files if (ROOT / f"{f}.ipynb").exists()]
         measured = [times[n] for n in notebooks if n in times]

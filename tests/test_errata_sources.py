@@ -1,6 +1,6 @@
-"""The errata page against its sources: every quoted fragment occurs in the article it is attributed
+"""The errata pages against their sources: every quoted fragment occurs in the article it is attributed
 to, course-section links sit only in the columns that give the correct version, each check says what
-kind of check it is, and the authors' notes (``errata_notes.md``) list the same entries as the page.
+kind of check it is, and the authors' notes (``errata_notes.md``) list the same entries as the pages.
 
 The quote tests read the five seed articles from ``AIGC_SEEDS`` (default: ``../shared/seeds`` next to
 the repository) and are skipped where they are absent. Like ``test_errata.py`` these tests only read
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from test_errata import ARTICLES, CJK_RUN, ENTRY_ID, cells, tables
+from test_errata import ARTICLES, CJK_RUN, ENTRY_ID, ERRATA_PAGES, INDEX, cells, tables
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE_DIR = ROOT / "chapters" / "appendix"
@@ -26,11 +26,13 @@ KINDS = ("article's version", "correct statement", "illustration")
 # columns where a link to a course section belongs: those that give the correct version
 LINK_COLUMNS = {"What is right", "Evidence", "Correct citation and evidence"}
 COURSE_LINK = re.compile(r"\]\((\.\./[^)]+)\)")
+# any link to a page or a site (not maths such as [c_{ij}=1](f_i^\top f_j))
+ANY_LINK = re.compile(r"\]\(((?:\.\./)?[\w./-]+\.(?:ipynb|md)(?:#[\w-]+)?|https?://[^)\s]+)\)")
 SHAPE = re.compile(r"\([A-Z0-9]+(, ?[A-Z0-9]+)*\)")  # a tensor shape
 
 
 def entry_tables() -> list[list[list[str]]]:
-    """The page's tables of entries (header first), each row with the kind-of-check column."""
+    """The pages' tables of entries (header first), each row with the kind-of-check column."""
     return [t for t in tables("\n".join(cells("markdown"))) if t[0][:3] == ["ID", "Art.", "Sev."]]
 
 
@@ -96,6 +98,7 @@ def test_the_quote_test_can_fail(seeds):
 
 
 def test_course_links_only_where_the_correct_version_is_given():
+    """No link at all (to a course section or to another errata page) outside those columns."""
     for table in entry_tables():
         header = table[0]
         for row in table[1:]:
@@ -103,14 +106,20 @@ def test_course_links_only_where_the_correct_version_is_given():
                 if column not in LINK_COLUMNS:
                     assert not COURSE_LINK.search(cell), \
                         f"{row[0]}: a course link in '{column}' (the article's own sections are not links)"
+                    assert not ANY_LINK.search(cell), f"{row[0]}: a link in '{column}'"
 
 
-def test_course_links_point_at_existing_pages():
-    text = "\n".join(cells("markdown"))
+@pytest.mark.parametrize("path", ERRATA_PAGES, ids=lambda p: p.name)
+def test_course_links_point_at_existing_pages(path):
+    text = "\n".join(cells("markdown", (path,)))
     targets = set(COURSE_LINK.findall(text))
-    assert targets, "no course links found: is the pattern out of date?"
+    assert targets or path == INDEX, "no course links found: is the pattern out of date?"
     for target in targets:
         assert (PAGE_DIR / target.split("#")[0]).resolve().is_file(), target
+    # links between the errata pages: each to a page that exists and is built
+    for target in set(ANY_LINK.findall(text)) - targets:
+        if "://" not in target:
+            assert target.endswith(".ipynb") and (PAGE_DIR / target).is_file(), target
 
 
 def test_every_check_says_what_kind_it_is():
@@ -129,7 +138,7 @@ def test_every_check_says_what_kind_it_is():
 
 
 def test_the_intro_describes_the_kinds():
-    intro = cells("markdown")[0]
+    intro = cells("markdown", (INDEX,))[0]
     for kind in KINDS:
         assert f"*{kind}*" in intro, kind
 

@@ -1,6 +1,6 @@
 """Turn "section N.M" in the markdown cells of a chapter script into a link to that chapter (idempotent).
 
-    python tools/link_sections.py chapters/appendix/errata.py [...]
+    python tools/link_sections.py chapters/appendix/errata_a.py [...]
 
 The section numbers come from the chapter files: chapters/0N_*/0M_*.py is section N.M. Only sections that
 exist are linked; text already inside a link is left alone.

@@ -422,8 +422,6 @@ bf16_rms = (exact - rounded).pow(2).mean().sqrt().item()
 print(f"network precision here: {ac.runtime.fast_path(dev)['amp']}; RMS change of the samples "
       f"{bf16_rms:.4f} (pixels in [-1, 1]: one grey level is {2 / 255:.4f})")
 assert bf16_rms < 0.05  # a few grey levels: small against the differences between samples
-glue("e64_bf16_rms", bf16_rms, display=False)
-glue("e64_bf16_levels", bf16_rms / (2 / 255), display=False)
 nfe_file = json.loads((RESULTS / "diffusion-nfe-cpu.json").read_text())
 rows = nfe_file["rows"]
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
@@ -459,6 +457,10 @@ axes[1].set(
 axes[0].legend(fontsize=7)
 plt.tight_layout()
 plt.show()
+
+# %% tags=["hide-input"]
+glue("e64_bf16_rms", bf16_rms, display=False)
+glue("e64_bf16_levels", bf16_rms / (2 / 255), display=False)
 
 
 # %% tags=["hide-input"]

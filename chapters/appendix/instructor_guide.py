@@ -49,7 +49,12 @@
 #
 # ## Exercises and their automatic checks
 #
-# Every section ends with exercises. A learner edits a stub and calls `check`; the checker runs the answer
+# Every section ends with exercises of named kinds: *predict* (write a number down before running; the
+# checker shows it beside the measured value), *apply* (the section's idea in a new setting),
+# *investigate* (a small experiment whose conclusion the checker verifies), *debug* (a broken snippet,
+# often one of the source articles' errors, to repair), and *warm-ups* that practise what the page shows.
+# The first four ask for something that is not on the page (a test checks that no reference solution
+# reappears in the page's own code). A learner edits a stub and calls `check`; the checker runs the answer
 # on fresh random inputs, compares it with the reference, and when it is wrong says *which* common mistake
 # it matches (many of them are printed in the source articles; see the errata). `hint()` gives
 # progressively stronger hints; the solution is in a collapsed dropdown on the page and in `solution()`.
@@ -65,19 +70,31 @@ from IPython.display import Markdown, display
 import aigc_course.exercises as exercises
 from aigc_course.exercises import Question
 
-rows = []
+import re
+
+# the kind of each exercise, from its title on the chapter's page ("### 1.2d Predict: ...")
+KIND = re.compile(r"(?:\*\*Exercise\s+|^(?:# )?#{2,4}\s+(?:Exercise\s+)?)"
+                  r"(\d\.\d[a-z]?)\b[^\n]{0,24}?"
+                  r"\b(predict|apply|investigate|debug|warm-up)\b", re.I | re.M)
+chapters = pathlib.Path("..")
+kinds = {m.group(1): m.group(2).lower() for page in sorted(chapters.glob("0[1-6]_*/*.py"))
+         for m in KIND.finditer(page.read_text(encoding="utf-8"))}
+rows, counts = [], {}
 for info in sorted(pkgutil.iter_modules(exercises.__path__), key=lambda m: m.name):
     module = importlib.import_module(f"aigc_course.exercises.{info.name}")
     for name, q in sorted(vars(module).items()):
         if isinstance(q, Question):
             section = f"{name[1]}.{name[2]}" if name[1:3].isdigit() else "?"
+            kind = kinds.get(f"{section}{name[3:]}", "—")
+            counts[kind] = counts.get(kind, 0) + 1
             prompt = " ".join(q.prompt.split())
-            rows.append(f"| {section} | `{info.name}.{name}` | "
+            rows.append(f"| {section} | `{info.name}.{name}` | {kind} | "
                         f"{prompt[:110]}{'…' if len(prompt) > 110 else ''} | {len(q.hints)} |")
-table = "| section | question | task | hints |\n|---|---|---|---|\n" + "\n".join(rows)
+table = "| section | question | kind | task | hints |\n|---|---|---|---|---|\n" + "\n".join(rows)
 display(Markdown(table))
 assert rows, "the exercises package defines no questions"
-print(f"{len(rows)} exercises with automatic checks")
+print(f"{len(rows)} exercises with automatic checks; by kind: "
+      + ", ".join(f"{k} {n}" for k, n in sorted(counts.items())))
 
 # %% [markdown]
 # Checkers are tested like the rest of the package (`tests/test_exercises_*.py`): each must accept the
@@ -96,7 +113,7 @@ results = pathlib.Path("../../benchmarks/results/notebooks-cpu.json")
 if results.exists():
     timing = json.loads(results.read_text())
     parts = {"01_concepts": "I", "02_gan_math": "II", "03_vae_math": "III", "04_hands_on": "IV",
-             "05_applications": "V", "appendix": "appendix"}
+             "05_applications": "V", "06_diffusion": "VI", "appendix": "appendix"}
     per_part: dict[str, float] = {}
     lines = []
     for nb, t in timing["notebooks"].items():
