@@ -29,6 +29,8 @@
 # At the end we put the three models side by side and compare them with FID, the metric 4.5 explains.
 
 # %%
+import time
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -37,7 +39,7 @@ import aigc_course as ac
 from aigc_course import checkpoint, data, losses, metrics, plotting, recipes
 from aigc_course.exercises import ch4
 from aigc_course.plotting import glue
-from aigc_course.train import train_gan
+from aigc_course.train import GANTrainer, train_gan
 
 ac.set_seed(0)
 dev = ac.device()
@@ -65,9 +67,7 @@ test = data.fashion_mnist("test")
 # The shipped cGAN is trained with the ingredients of Miyato and Koyama's training: spectral normalisation
 # (2.4) on every layer of the discriminator and no batch norm in it, the hinge loss, and Adam with
 # $(\beta_1, \beta_2)$ = {glue:text}`e43_betas`, here with one discriminator step per generator step (the
-# cell below prints the recipe). An earlier version of the recipe, with the non-saturating loss, batch norm
-# and Adam(0.5, 0.999) of the DCGAN recipe, drew far fewer recognisable sandals (its weights are not
-# shipped, so this page cannot show it).
+# cell below prints the recipe).
 #
 # We check the projection formula on the shipped model's discriminator. (Note what the discriminator is
 # trained on: real images with their true labels, and generated images with the labels they were generated
@@ -79,7 +79,6 @@ G_c, D_c = cgan["generator"], cgan["discriminator"]
 cgan_recipe = recipes.get_recipe("cgan-fashion")
 print(f"recipe: loss={cgan_recipe.full.loss!r}, betas={cgan_recipe.full.betas}, spectral_norm="
       f"{cgan_recipe.model.spectral_norm}, batch norm in D: {not cgan_recipe.model.critic}")
-glue("e43_betas", f"({cgan_recipe.full.betas[0]:g}, {cgan_recipe.full.betas[1]:g})", display=False)
 print(f"label embeddings: generator {tuple(G_c.embed.weight.shape)}, "
       f"discriminator {tuple(D_c.embed.weight.shape)}")
 
@@ -94,6 +93,9 @@ torch.testing.assert_close(logit, unconditional + projection)
 print("logit         ", logit.cpu().numpy().round(2))
 print("  w^T h(x) + b", unconditional.cpu().numpy().round(2))
 print("  e(y)^T h(x) ", projection.cpu().numpy().round(2))
+
+# %% tags=["hide-input"]
+glue("e43_betas", f"({cgan_recipe.full.betas[0]:g}, {cgan_recipe.full.betas[1]:g})", display=False)
 
 # %% [markdown]
 # ## One row per class
@@ -123,8 +125,10 @@ plt.show()
 from aigc_course import export
 from aigc_course.demos import live_demo
 
-glue("e43_onnx_mb", export.shipped_onnx("cgan-fashion").stat().st_size / 1e6, display=False)
 live_demo("cgan-fashion", "classes", n=16, cols=8, label=5)
+
+# %% tags=["hide-input"]
+glue("e43_onnx_mb", export.shipped_onnx("cgan-fashion").stat().st_size / 1e6, display=False)
 
 # %% [markdown]
 # Do the samples really belong to the requested class? The course classifier (trained on real Fashion-MNIST,
@@ -153,6 +157,12 @@ sandal = per_class[test.classes.index("Sandal")].item()
 print(f"classes at 85% or more: {int(good.sum())}, "
       f"the lowest of them {per_class[good].min():.1%}; "
       f"worst class {worst} ({per_class.min():.1%})")
+sandal_rows = eval_labels.cpu() == test.classes.index("Sandal")
+# The text describes the shipped weights, which the quick profile loads
+# (full retrains: details may differ).
+assert not QUICK or (worst == "Sandal" and 0.2 < sandal < 0.75 and int(good.sum()) >= 7)
+
+# %% tags=["hide-input"]
 glue("e43_real_acc", real_acc, display=False)
 glue("e43_agreement", agreement, display=False)
 glue("e43_n_good", int(good.sum()), display=False)
@@ -160,12 +170,9 @@ glue("e43_good_min", per_class[good].min().item(), display=False)
 glue("e43_worst_acc", per_class.min().item(), display=False)
 glue("e43_worst", worst, display=False)
 glue("e43_sandal", sandal, display=False)
-sandal_rows = eval_labels.cpu() == test.classes.index("Sandal")
 glue("e43_sandal_as_sneaker",
      (preds[sandal_rows] == test.classes.index("Sneaker")).float().mean().item(), display=False)
-# The text describes the shipped weights, which the quick profile loads
-# (full retrains: details may differ).
-assert not QUICK or (worst == "Sandal" and 0.2 < sandal < 0.75 and int(good.sum()) >= 7)
+
 
 # %% [markdown]
 # Overall the samples have the requested class {glue:text}`e43_agreement:.1%` of the time, but the average
@@ -177,40 +184,159 @@ assert not QUICK or (worst == "Sandal" and 0.2 < sandal < 0.75 and int(good.sum(
 # have hidden this.
 #
 # Accuracy says nothing about *variety*. A conditional generator can learn to draw one good garment per class
-# and ignore $z$, a failure called conditional mode collapse. We measure the spread within each class: the
-# mean distance between the classifier features of two samples of the same class, for generated and for real
-# test images.
+# and ignore $z$, a failure called **conditional mode collapse** (条件模式崩溃). Look first: 24 real test
+# images of a class beside 24 samples of that class (the samples drawn for the accuracy above), for bags and
+# for sandals.
 
 # %%
+def class_images(c: int, n: int = 24) -> tuple[torch.Tensor, torch.Tensor]:
+    """n real test images and n generated samples of class c (uint8 and [-1, 1])."""
+    return test.images[test.labels == c][:n], fakes[eval_labels == c][:n].cpu()
+
+
+fig, axes = plt.subplots(2, 2, figsize=(10, 7.5))
+for row, name in zip(axes, ["Bag", "Sandal"]):
+    real_c, fake_c = class_images(test.classes.index(name))
+    plotting.show_grid(real_c, nrow=6, ax=row[0], title=f"real: {name}")
+    plotting.show_grid(fake_c, nrow=6, ax=row[1], title=f"cGAN: {name}")
+fig.suptitle("24 real test images (left) and 24 cGAN samples (right) of one class")
+plt.show()
+
+# %% [markdown]
+# The generated bags are one handle-less shape in different shades; the real ones differ in shape, handles
+# and pattern. To measure this we need more than one number. A single "spread", such as the mean distance
+# between the classifier features of two images of the same class, averages over all directions at once and
+# is dominated by the direction with the most variance. Instead we take the **covariance** of the features
+# within each class and its eigenvalues $\lambda_1 \ge \lambda_2 \ge \dots$ (the variance along each
+# principal direction, 主方向), and compare generated with real direction by direction:
+# $\lambda_i^{\text{gen}} / \lambda_i^{\text{real}}$, for the first eight directions.
+
+# %%
+def within_class_spectra(feats: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Eigenvalues of each class's feature covariance, largest first: (10, 128)."""
+    return torch.stack([torch.linalg.eigvalsh(torch.cov(feats[labels == c].T.double())).flip(0)
+                        for c in range(10)])
+
+
 def within_class_spread(feats: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Mean pairwise feature distance between images of the same class, one value per
-    class: (10,)."""
+    """Mean pairwise feature distance between images of the same class: (10,)."""
     return torch.stack([torch.pdist(feats[labels == c]).mean() for c in range(10)])
 
 
 real_idx = torch.cat([torch.nonzero(test.labels == c)[:n_eval, 0] for c in range(10)])
-fake_spread = within_class_spread(metrics.extract_features(classifier, fakes), eval_labels.cpu())
-real_spread = within_class_spread(metrics.extract_features(classifier, test.images[real_idx]),
-                                  test.labels[real_idx])
-ratio = fake_spread / real_spread
-for name, r in zip(test.classes, ratio):
-    print(f"{name:>12}: generated spread / real spread = {r:.2f}")
-print(f"mean ratio {ratio.mean():.2f} (1 = as varied as the real images of the class)")
-glue("e43_spread_max", ratio.max().item(), display=False)
-glue("e43_spread_min", ratio.min().item(), display=False)
-glue("e43_spread_mean", ratio.mean().item(), display=False)
-# the collapse described below (shipped weights)
-assert not QUICK or (ratio.max() < 0.85 and ratio.mean() < 0.75)
+real_labels, fake_labels = test.labels[real_idx], eval_labels.cpu()
+real_feats = metrics.extract_features(classifier, test.images[real_idx])       # (10 n_eval, 128)
+fake_feats = metrics.extract_features(classifier, fakes)
+ev_real = within_class_spectra(real_feats, real_labels)
+ev_fake = within_class_spectra(fake_feats, fake_labels)
+top = 8
+dir_ratio = ev_fake[:, :top].mean(0) / ev_real[:, :top].mean(0)   # (8,) over the class average
+spread_ratio = (within_class_spread(fake_feats, fake_labels)
+                / within_class_spread(real_feats, real_labels)).mean().item()
+print("variance ratio per direction:", np.round(dir_ratio.numpy(), 2))
+
+
+def effective_dims(ev: torch.Tensor) -> float:
+    """Participation ratio (sum lambda)^2 / sum lambda^2, averaged over the classes."""
+    return (ev.sum(1) ** 2 / (ev ** 2).sum(1)).mean().item()
+
+
+print(f"effective number of directions per class: real {effective_dims(ev_real):.1f}, "
+      f"cGAN {effective_dims(ev_fake):.1f}")
+
+# %% tags=["hide-input"]
+fig, ax = plt.subplots(figsize=(7, 3.8))
+directions = np.arange(1, top + 1)
+ax.bar(directions, dir_ratio.numpy(), color="tab:orange",
+       label="class-averaged eigenvalues")
+for c in range(10):     # one dot per class: the spread behind each bar
+    ax.plot(directions, (ev_fake[c, :top] / ev_real[c, :top]).numpy(), ".", color="k", alpha=0.4)
+ax.axhline(1, color="tab:green", ls="--", label="as varied as real images")
+ax.axhline(spread_ratio ** 2, color="tab:blue", ls=":",
+           label="(mean pairwise distance ratio)$^2$")
+ax.set_xlabel("principal direction i (largest variance first)")
+ax.set_ylabel(r"$\lambda_i$ generated / $\lambda_i$ real")
+ax.set_title("cGAN within-class feature variance per direction (dots: single classes)")
+ax.legend(fontsize=8)
+plt.show()
 
 # %% [markdown]
-# Within every class the shipped cGAN's samples are less varied than real images of that class: between
-# {glue:text}`e43_spread_min:.2f` and {glue:text}`e43_spread_max:.2f` of the real spread,
-# {glue:text}`e43_spread_mean:.2f` on average. The generator leans on the label and uses only part of what
-# $z$ could vary, a milder form of **conditional mode collapse** (条件模式崩溃), in which a generator ignores
-# $z$ altogether and draws one garment per class. The recipe's spectral normalisation
-# {cite}`miyato2018spectral` and hinge loss make the discriminator smoother and its game better behaved, which
-# helps against such collapse, though no method rules it out. A FID does not single this out (every class is present in the
-# right proportion); the precision and recall of 4.5 expose the missing variety.
+# What, then, do the samples of a class vary in? In pixel space an obvious candidate is the overall
+# brightness of the garment. For each class we ask how much of the within-class pixel variance a linear
+# function of an image's mean brightness explains (a least-squares fit per pixel), for samples and for real
+# images; what is left is variation of shape and pattern.
+
+# %%
+def brightness_split(images: torch.Tensor,
+                     labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per class: the share of the within-class pixel variance explained by a linear function
+    of mean brightness, and the variance left (per image): two (10,) tensors."""
+    share, rest = [], []
+    for c in range(10):
+        x = metrics.to_model_space(images[labels == c].cpu()).flatten(1).double()  # (n, 784)
+        x = x - x.mean(0)
+        b = x.mean(1)                                   # each image's brightness, centred
+        slope = x.T @ b / (b @ b)                       # (784,): least squares per pixel
+        explained, total = (slope ** 2).sum() * (b @ b), (x ** 2).sum()
+        share.append((explained / total).item())
+        rest.append(((total - explained) / len(x)).item())
+    return torch.tensor(share), torch.tensor(rest)
+
+
+share_fake, rest_fake = brightness_split(fakes, fake_labels)
+share_real, rest_real = brightness_split(test.images[real_idx], real_labels)
+print(f"{'':>12}  brightness share: cGAN  real   other variance, cGAN / real")
+for name, sf, sr, rf, rr in zip(test.classes, share_fake, share_real, rest_fake, rest_real):
+    print(f"{name:>12}  {sf:22.2f}  {sr:4.2f}   {rf / rr:10.2f}")
+
+# %% tags=["hide-input"]
+bag, sandal = test.classes.index("Bag"), test.classes.index("Sandal")
+rest_ratio = rest_fake / rest_real
+for key, value in [("dir1", dir_ratio[0]), ("dir_med", dir_ratio[1:].median()),
+                   ("dir_lo", dir_ratio[1:].min()), ("dir_hi", dir_ratio[1:].max()),
+                   ("spread_mean", spread_ratio), ("spread_sq", spread_ratio ** 2),
+                   ("dims_real", effective_dims(ev_real)), ("dims_fake", effective_dims(ev_fake)),
+                   ("bright_bag", share_fake[bag]), ("bright_bag_real", share_real[bag]),
+                   ("bright_mean", share_fake.mean()), ("bright_mean_real", share_real.mean()),
+                   ("n_bright_half", (share_fake > 0.5).sum()), ("rest_mean", rest_ratio.mean()),
+                   ("rest_bag", rest_ratio[bag]), ("rest_sandal", rest_ratio[sandal])]:
+    glue(f"e43_{key}", float(value), display=False)
+# the reading below (shipped weights; a full retrain may differ): variance kept along the leading
+# direction, lost along the next seven; brightness carries most of what the samples vary
+assert not QUICK or (dir_ratio[1:].median() < 0.5 and dir_ratio[0] > dir_ratio[1:].max()
+                     and spread_ratio ** 2 > dir_ratio[1:].median())
+assert not QUICK or (share_fake[bag] > 0.6 and share_fake[bag] > 2 * share_real[bag]
+                     and share_fake.mean() > 1.5 * share_real.mean()
+                     and int((share_fake > 0.5).sum()) >= 4)
+assert not QUICK or (rest_ratio.mean() < 0.6
+                     and rest_ratio[bag] < 0.3 and rest_ratio[sandal] < 0.3)
+
+# %% [markdown]
+# The single spread number says the samples are {glue:text}`e43_spread_mean:.2f` as far apart as real
+# images of their class (a ratio of distances; squared, {glue:text}`e43_spread_sq:.2f` of the variance,
+# the dotted line). Direction by direction the picture is different. The cGAN keeps
+# {glue:text}`e43_dir1:.2f` of the real variance along the leading direction, but only between
+# {glue:text}`e43_dir_lo:.2f` and {glue:text}`e43_dir_hi:.2f` (median {glue:text}`e43_dir_med:.2f`) along
+# each of the next seven. The mean distance is dominated by the one direction the generator keeps, so it
+# hides the loss in all the others. Counted as an effective number of directions (the participation ratio
+# of the eigenvalues), the samples of a class vary along about {glue:text}`e43_dims_fake:.1f` directions
+# where real images use {glue:text}`e43_dims_real:.1f`.
+#
+# In pixels, much of what the samples do vary is brightness: a linear function of mean brightness explains
+# {glue:text}`e43_bright_bag:.0%` of the generated bags' within-class variance
+# ({glue:text}`e43_bright_bag_real:.0%` for real bags), and more than half of it in
+# {glue:text}`e43_n_bright_half:.0f` of the ten classes ({glue:text}`e43_bright_mean:.0%` on average,
+# real images {glue:text}`e43_bright_mean_real:.0%`). The variation left over, of shape and pattern, is
+# {glue:text}`e43_rest_mean:.2f` of the real one on average, and only {glue:text}`e43_rest_bag:.2f` for
+# bags and {glue:text}`e43_rest_sandal:.2f` for sandals.
+#
+# So the shipped cGAN shows **conditional mode collapse** in a partial form: for bags and sandals it draws
+# close to one silhouette, and in half the classes what its noise input $z$ changes most is the brightness
+# of a few shapes. It is not a total collapse (the samples do vary, along a few directions), and not a
+# uniform shrinking either. The recipe's spectral normalisation {cite}`miyato2018spectral` and hinge loss make the
+# discriminator smoother and its game better behaved, which helps against such collapse, though no method
+# rules it out. A FID does not single this out (every class is present in the right proportion); 4.5 shows
+# what it does to precision and recall.
 #
 # ## WGAN-GP: a loss that means something
 #
@@ -319,6 +445,8 @@ print(f"the shipped critic scoring the untrained generator: {shipped_ruler:.2f}"
 (w_fresh, w_shipped) = protocol.values()
 assert w_fresh > 10 * abs(w_shipped), "one protocol: the better generator, a far smaller estimate"
 assert shipped_ruler < w_fresh, "a critic trained elsewhere is a poor ruler"
+
+# %% tags=["hide-input"]
 for name, value in [("w_fresh", w_fresh), ("w_shipped", w_shipped), ("w_ruler", shipped_ruler),
                     ("critic_steps", critic_steps)]:
     glue(f"e43_{name}", value, display=False)
@@ -372,18 +500,53 @@ print(f"{'model':<28}{'FID':>8}{'generator steps':>17}")
 print(f"{'real train images (floor)':<28}{floor:8.2f}")
 for name, value in fids.items():
     print(f"{name:<28}{value:8.2f}{recipes.get_recipe(recipe_names[name]).full.steps:>17}")
+
+# %% tags=["hide-input"]
 steps_ratio = (recipes.get_recipe("wgangp-fashion").full.steps
                / recipes.get_recipe("dcgan-fashion").full.steps)
 glue("e43_floor", floor, display=False)
 glue("e43_fid_min_ratio", min(fids.values()) / floor, display=False)
 glue("e43_dcgan_vs_best_other", fids["DCGAN"] / min(fids["cGAN"], fids["WGAN-GP"]), display=False)
 glue("e43_steps_ratio", steps_ratio, display=False)
-shipped = checkpoint.read_manifest()["weights"]
-glue("e43_wall_wgangp", shipped["wgangp-fashion"]["wall_time_s"], display=False)
-glue("e43_wall_dcgan", shipped["dcgan-fashion"]["wall_time_s"], display=False)
-assert min(fids.values()) > 10 * floor, "every model is far above the floor"
+# (no "far above the floor" assert: at >= 50 times the floor it could not fail; the ratio is glued)
 # the ranking discussed below (shipped): DCGAN, then the cGAN, then WGAN-GP, clearly apart
 assert not QUICK or (fids["DCGAN"] < 0.85 * fids["cGAN"] and fids["cGAN"] < 0.7 * fids["WGAN-GP"])
+
+# %% [markdown]
+# What does a generator step of each recipe cost? The manifest records each model's training time, but
+# those runs were on different days, under different loads and code versions, so their wall times do not
+# compare. Timing a few steps of each recipe here, on one machine, in one process and at one batch size, does
+# (the first step, which includes start-up work, is left out; the median of the others is kept).
+
+# %%
+def seconds_per_step(name: str, batch: int = 32, steps: int = 6) -> float:
+    """Median wall time of one training step (after the first) of recipe ``name``."""
+    recipe = recipes.get_recipe(name)
+    step_cfg = recipe.full.replace(steps=steps, batch_size=batch, log_every=steps, sample_every=0,
+                                   ckpt_every=0, ema=0.0)
+    ac.set_seed(0)
+    parts = [m.to(dev) for m in recipe.build().values()]
+    loader = data.TensorLoader(train.images, train.labels, batch_size=batch, seed=0, device=dev)
+    trainer = GANTrainer(dict(zip(["generator", "discriminator"], parts)), loader, step_cfg,
+                         progress=False)
+    times, start = [], time.perf_counter()
+    for step_losses in trainer.steps():
+        float(step_losses["g_loss"])                   # waits for the device
+        times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+    return float(np.median(times[1:]))
+
+
+step_time = {name: seconds_per_step(recipe) for name, recipe in recipe_names.items()}
+for name, t in step_time.items():
+    print(f"{name:<8} {1000 * t:7.1f} ms per generator step (batch 32)")
+
+# %% tags=["hide-input"]
+wgan_step_ratio = step_time["WGAN-GP"] / step_time["DCGAN"]
+glue("e43_wgan_step_ratio", wgan_step_ratio, display=False)
+glue("e43_wgan_cost_ratio", wgan_step_ratio * steps_ratio, display=False)
+# five critic steps with a double backward per generator step: several DCGAN steps' worth
+assert wgan_step_ratio > 3, wgan_step_ratio
 
 # %% [markdown]
 # Every model is far above the floor of {glue:text}`e43_floor:.2f` (the best at
@@ -391,11 +554,11 @@ assert not QUICK or (fids["DCGAN"] < 0.85 * fids["cGAN"] and fids["cGAN"] < 0.7 
 # {glue:text}`e43_dcgan_vs_best_other:.2f` times the better of the other two, the cGAN. The cGAN has extra
 # information (the label) and balanced classes for free, but pays for its reduced variety within classes and
 # its weak sandals. The WGAN-GP model is the least finished: each of its generator steps costs five critic
-# steps plus a double backward pass for the penalty, and its recipe trains {glue:text}`e43_steps_ratio:.2f`
-# times the DCGAN's generator steps (its training took {glue:text}`e43_wall_wgangp:.0f` s against the
-# DCGAN's {glue:text}`e43_wall_dcgan:.0f` s, from the manifest). Its advantages, a stable game and a loss
-# that tracks progress, pay off over long runs and on harder data, not in a short one. Such rankings
-# also move with the random seed and the budget {cite}`lucic2018gansequal`; 4.5 shows how to report them
+# steps plus a double backward pass for the penalty, {glue:text}`e43_wgan_step_ratio:.1f` times a DCGAN step
+# as timed above, and its recipe trains {glue:text}`e43_steps_ratio:.2f` times the DCGAN's generator steps,
+# so its training costs about {glue:text}`e43_wgan_cost_ratio:.1f` times the DCGAN's. Its advantages, a
+# stable game and a loss that tracks progress, pay off over long runs and on harder data, not in a short
+# one. Such rankings also move with the random seed and the budget {cite}`lucic2018gansequal`; 4.5 shows how to report them
 # honestly, with error bars and with precision and recall beside FID.
 #
 # ## Exercises
@@ -439,6 +602,9 @@ torch.testing.assert_close(reference_wasserstein_estimate(real_scores, fake_scor
 # * A cGAN feeds the label to both networks: an embedding concatenated to $z$ in the generator, a projection
 #   $e(y)^\top h(x)$ in the discriminator. Grids with one row per class and shared $z$ per column show class
 #   and style separately; a classifier measures whether the samples have the requested class.
+# * Measure variety within a class direction by direction (eigenvalues of the within-class feature
+#   covariance, generated against real) and look at a same-class grid: one mean-distance "spread" is
+#   dominated by the leading direction and hid that the shipped cGAN keeps little variance along the others.
 # * WGAN-GP's critic outputs scores; $\mathbb E[f(x)] - \mathbb E[f(G(z))]$ estimates $W_1$ in that critic's
 #   units. Compare generators by training a fresh critic against each with one protocol (steps, seed,
 #   optimiser); estimates logged by different runs or models are not comparable. No batch norm in the critic; $n_{\text{critic}} = 5$,
