@@ -19,7 +19,8 @@ def _solution(question):
 
 
 (test_shown_solution_is_accepted, test_stub_and_crash_give_a_verdict_not_an_exception,
- test_checkers_leave_the_global_rng_alone) = checker_tests(QUESTIONS, _solution, none_phrases=("",))
+ test_checkers_leave_the_global_rng_alone) = checker_tests(QUESTIONS, _solution, none_phrases=("",),
+                                                          numeric=(ch1.q11c, ch1.q13d, ch1.q14d))
 
 
 # --- 1.1 ------------------------------------------------------------------------------------------
@@ -263,3 +264,187 @@ def test_q14c_causal_mask():
     rejected(q, lambda t: torch.ones(t, t, dtype=torch.bool).tril(-1), "diagonal is missing")
     rejected(q, lambda t: torch.ones(t, t, dtype=torch.bool), "allows everything")
     rejected(q, lambda t: torch.ones(t, t).tril(), "boolean")
+
+
+
+# --- the exercises that ask what the page does not print (issue 27) --------------------------------
+
+def test_q11c_predict_empty_modes():
+    q = ch1.q11c
+    assert q.check(25 * math.exp(-2), quiet=True)          # the Poisson approximation is close enough
+    assert q.check(3, quiet=True)
+    rejected(q, 0, "ONE component", "measured value")
+    rejected(q, 9.0, "the answer for 25 draws")
+    rejected(q, 12, "Within")
+    rejected(q, "three", "number")
+
+
+def _two_gaussians(n, generator, shift=2.0):
+    y = (torch.rand(n, generator=generator) < 0.5).long()
+    x = torch.randn(n, 2, generator=generator, dtype=torch.float64)
+    x[y == 1] += torch.tensor([shift, 0.0], dtype=torch.float64)
+    return x, y
+
+
+def test_q11d_investigate_beat_generative():
+    q = ch1.q11d
+
+    def wide_outliers(n, generator):  # another correct answer: class 1 has a far cluster in a new direction
+        y = (torch.rand(n, generator=generator) < 0.5).long()
+        x = torch.randn(n, 2, generator=generator, dtype=torch.float64)
+        far = torch.rand(n, generator=generator) < 0.3
+        x[y == 1] += torch.tensor([2.0, 0.0], dtype=torch.float64)
+        x[(y == 1) & far] += torch.tensor([12.0, 3.0], dtype=torch.float64)
+        return x, y
+
+    assert q.check(wide_outliers, quiet=True)
+    rejected(q, _two_gaussians, "They tie")
+    rejected(q, lambda n, g: _two_gaussians(n, torch.Generator().manual_seed(int(torch.randint(9, (1,))))),
+             "identically seeded")
+    rejected(q, lambda n, g: (torch.randn(n, 2, generator=g), torch.zeros(n)), "at least 10%")
+    rejected(q, lambda n, g: torch.randn(n, 2, generator=g), "pair")
+    rejected(q, lambda n, g: (torch.randn(n, 3, generator=g), (torch.rand(n, generator=g) < 0.5).long()), "shape")
+
+
+def _kl_full(m1, c1, m2, c2, minus=None, half=0.5):
+    d = m1.shape[0]
+    p2 = torch.linalg.inv(c2)
+    return half * (torch.trace(p2 @ c1) + (m2 - m1) @ p2 @ (m2 - m1) - (d if minus is None else minus)
+                   + torch.logdet(c2) - torch.logdet(c1))
+
+
+def test_q12d_apply_gaussian_kl_full():
+    q = ch1.q12d
+
+    def by_cholesky(m1, c1, m2, c2):  # another correct answer: whitening with Cholesky factors
+        l1, l2 = torch.linalg.cholesky(c1), torch.linalg.cholesky(c2)
+        a = torch.linalg.solve_triangular(l2, l1, upper=False)
+        b = torch.linalg.solve_triangular(l2, (m2 - m1)[:, None], upper=False)
+        return 0.5 * ((a ** 2).sum() + (b ** 2).sum() - len(m1)) + (l2.diagonal().log() - l1.diagonal().log()).sum()
+
+    assert q.check(by_cholesky, quiet=True)
+    rejected(q, lambda m1, c1, m2, c2: _kl_full(m2, c2, m1, c1), "swapped")
+    rejected(q, lambda m1, c1, m2, c2: _kl_full(m1, c1, m2, c2, minus=1), "−d/2")
+    rejected(q, lambda m1, c1, m2, c2: _kl_full(m1, c1, m2, c2, half=1.0), "overall ½")
+    rejected(q, lambda m1, c1, m2, c2: _kl_full(m1, c1, m2, c2) - torch.logdet(c2) + torch.logdet(c1), "upside down")
+    rejected(q, lambda m1, c1, m2, c2: _kl_full(m1, torch.diag(c1.diagonal()), m2, torch.diag(c2.diagonal())),
+             "diagonals")
+    rejected(q, lambda m1, c1, m2, c2: _kl_full(m1, c1, m2, c2) + 0.01, "off by")
+
+
+def test_q12e_apply_cube_density():
+    q = ch1.q12e
+
+    def by_autograd(x):  # another correct answer: log|dG^-1/dx| from autograd
+        x = x.clone().requires_grad_(True)
+        z = torch.where(x > 0, x.abs() ** (1 / 3), -(x.abs() ** (1 / 3)))
+        (dz,) = torch.autograd.grad(z.sum(), x)
+        return (Normal(0.0, 1.0).log_prob(z) + dz.abs().log()).detach()
+
+    assert q.check(by_autograd, quiet=True)
+    cbrt = lambda x: x.sign() * x.abs() ** (1 / 3)  # noqa: E731
+    normal = Normal(0.0, 1.0)
+    rejected(q, lambda x: normal.log_prob(cbrt(x)), "Jacobian factor is missing")
+    rejected(q, lambda x: normal.log_prob(cbrt(x)) + math.log(3) + 2 * cbrt(x).abs().log(), "upside down")
+    rejected(q, lambda x: normal.log_prob(cbrt(x)) - math.log(3) - 2 * x.abs().log(), "evaluated at z")
+    rejected(q, lambda x: (normal.log_prob(cbrt(x)) - math.log(3) - 2 * cbrt(x).abs().log()).exp(),
+             "not its logarithm")
+    rejected(q, lambda x: normal.log_prob(x ** (1 / 3)) - math.log(3) - 2 / 3 * x.abs().log(), "real cube root")
+    rejected(q, lambda x: -0.5 * x ** (2 / 3) - 0.5 * math.log(2 * math.pi) - math.log(3) - 2 / 3 * x.abs().log(),
+             "real cube root")                     # written out by hand: nan for x < 0, no exception
+
+
+def test_q13d_predict_footprint():
+    q = ch1.q13d
+    assert q.check(484, quiet=True) and q.check(22 * 22 + 10, quiet=True)
+    rejected(q, 4096, "overlap")
+    rejected(q, 1024, "whole image")
+    rejected(q, 64, "strides")
+    rejected(q, 144, "(4 + 4 + 4)²")
+    rejected(q, 16, "4×4 stamp")
+    rejected(q, 300, "Within")
+
+
+def test_q13e_apply_generator_32():
+    q = ch1.q13e
+    from torch import nn
+
+    def upsampled(z_dim):  # another correct answer: a stride-1 then three k=4 s=2 layers, no BatchNorm
+        return nn.Sequential(nn.ConvTranspose2d(z_dim, 32, 4), nn.LeakyReLU(0.2),
+                             nn.ConvTranspose2d(32, 16, 4, 2, 1), nn.LeakyReLU(0.2),
+                             nn.ConvTranspose2d(16, 8, 4, 2, 1), nn.LeakyReLU(0.2),
+                             nn.ConvTranspose2d(8, 3, 4, 2, 1), nn.Tanh())
+
+    def odd_kernels(z_dim):  # also correct: kernel 3 with output padding
+        return nn.Sequential(nn.ConvTranspose2d(z_dim, 16, 4), nn.ReLU(),
+                             *[m for _ in range(2) for m in (nn.ConvTranspose2d(16, 16, 3, 2, 1, output_padding=1),
+                                                             nn.ReLU())],
+                             nn.ConvTranspose2d(16, 3, 3, 2, 1, output_padding=1), nn.Tanh())
+
+    assert q.check(upsampled, quiet=True) and q.check(odd_kernels, quiet=True)
+
+    def fashion_sizes(z_dim):  # 1 -> 7 -> 14 -> 28
+        return nn.Sequential(nn.ConvTranspose2d(z_dim, 16, 7), nn.ReLU(), nn.ConvTranspose2d(16, 8, 4, 2, 1),
+                             nn.ReLU(), nn.ConvTranspose2d(8, 3, 4, 2, 1), nn.Tanh())
+
+    def grey(z_dim):
+        return nn.Sequential(*list(upsampled(z_dim))[:-2], nn.ConvTranspose2d(8, 1, 4, 2, 1), nn.Tanh())
+
+    rejected(q, fashion_sizes, "28×28")
+    rejected(q, lambda z: nn.Sequential(*upsampled(z), nn.ConvTranspose2d(3, 3, 4, 2, 1), nn.Tanh()),
+             "one doubling too many")
+    rejected(q, lambda z: nn.Sequential(*list(upsampled(z))[:4], nn.ConvTranspose2d(16, 3, 4, 2, 1), nn.Tanh()),
+             "one doubling too few")
+    rejected(q, grey, "3 (RGB)")
+    rejected(q, lambda z: nn.Sequential(*list(upsampled(z))[:-1]), "Tanh")
+    rejected(q, lambda z: nn.Sequential(nn.ConvTranspose2d(z, 3, 4), nn.Upsample(scale_factor=8), nn.Tanh()),
+             "nn.Upsample")
+    rejected(q, lambda z: nn.Sequential(*upsampled(z), nn.Flatten()), "(B, 3, 32, 32)")
+    rejected(q, lambda z: torch.zeros(3), "nn.Module")
+
+
+def test_q14d_predict_self_attention_weight():
+    q = ch1.q14d
+    assert q.check(math.exp(8) / (math.exp(8) + 31 * math.exp(0.5)), quiet=True) and q.check(1.0, quiet=True)
+    rejected(q, 1 / 32, "uniform")
+    rejected(q, 0.5, "a half")
+    rejected(q, 0.8, "Within")
+
+
+def test_q14e_debug_multi_head():
+    q = ch1.q14e
+    sdpa = F.scaled_dot_product_attention
+
+    def by_einsum(q_, k_, v_, h):  # another correct answer: the heads as an extra axis, attention by hand
+        b, t, d = q_.shape
+        qh, kh, vh = (m.reshape(b, t, h, d // h) for m in (q_, k_, v_))
+        scores = torch.einsum("bihd,bjhd->bhij", qh, kh) / math.sqrt(d // h)
+        scores = scores.masked_fill(torch.ones(t, t, dtype=torch.bool).triu(1), float("-inf"))
+        return torch.einsum("bhij,bjhd->bihd", scores.softmax(-1), vh).reshape(b, t, d)
+
+    def article(q_, k_, v_, h):  # the broken version on the page
+        b, t, d = q_.shape
+        q_, k_, v_ = (m.view(b, h, t, d // h) for m in (q_, k_, v_))
+        return sdpa(q_, k_, v_, is_causal=True).reshape(b, t, d)
+
+    def half_fixed(q_, k_, v_, h):
+        b, t, d = q_.shape
+        q_, k_, v_ = (m.view(b, t, h, d // h).transpose(1, 2) for m in (q_, k_, v_))
+        return sdpa(q_, k_, v_, is_causal=True).reshape(b, t, d)
+
+    def other_half(q_, k_, v_, h):
+        b, t, d = q_.shape
+        q_, k_, v_ = (m.view(b, h, t, d // h) for m in (q_, k_, v_))
+        return sdpa(q_, k_, v_, is_causal=True).transpose(1, 2).reshape(b, t, d)
+
+    def no_mask(q_, k_, v_, h):
+        b, t, d = q_.shape
+        q_, k_, v_ = (m.view(b, t, h, d // h).transpose(1, 2) for m in (q_, k_, v_))
+        return sdpa(q_, k_, v_).transpose(1, 2).reshape(b, t, d)
+
+    assert q.check(by_einsum, quiet=True)
+    rejected(q, article, "both bugs")
+    rejected(q, half_fixed, "not put back")
+    rejected(q, other_half, "split is still")
+    rejected(q, lambda q_, k_, v_, h: sdpa(q_, k_, v_, is_causal=True), "single-head")
+    rejected(q, no_mask, "causal mask")

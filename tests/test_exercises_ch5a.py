@@ -11,7 +11,7 @@ from aigc_course import metrics
 from aigc_course.exercises import ch5a
 from exercise_helpers import checker_tests, rejected, solution_of
 
-QUESTIONS = [ch5a.q51a, ch5a.q51b, ch5a.q52a, ch5a.q52b]
+QUESTIONS = [ch5a.q51a, ch5a.q51b, ch5a.q51c, ch5a.q51d, ch5a.q52a, ch5a.q52b]
 
 
 def _solution(question):
@@ -19,7 +19,7 @@ def _solution(question):
 
 
 (test_shown_solution_is_accepted, test_stub_and_crash_give_a_verdict_not_an_exception,
- test_checkers_leave_the_global_rng_alone) = checker_tests(QUESTIONS, _solution)
+ test_checkers_leave_the_global_rng_alone) = checker_tests(QUESTIONS, _solution, numeric=[ch5a.q51c])
 
 
 def _angle(z0, z1):
@@ -139,3 +139,44 @@ def test_q52b_masked_mse():
              "wrong way round")
     rejected(q, lambda x, y, m: (m * (x - y) ** 2).flatten(1).sum(1), "divide it by their number")
     rejected(q, lambda x, y, m: (m * (x - y) ** 2).sum() / m.sum(), "one masked MSE per image")
+
+
+# --- 5.1 c: the arc against the straight line -------------------------------------------------------
+
+def test_q51c_measures_the_quarter_circle_and_names_the_wrong_ratios():
+    assert abs(ch5a.path_length_ratio() - math.pi / (2 * math.sqrt(2))) < 0.01
+    assert ch5a.q51c.check(1.1, quiet=True) and ch5a.q51c.check(torch.tensor(1.13), quiet=True)
+    rejected(ch5a.q51c, 1.0, "shortest path")
+    rejected(ch5a.q51c, math.pi / 2, "QUARTER circle")
+    rejected(ch5a.q51c, 1.414, "chord")
+    rejected(ch5a.q51c, [1.1, 1.2], "one number")
+
+
+# --- 5.1 d: a rescaled straight path -----------------------------------------------------------------
+
+def test_q51d_prior_lerp():
+    q = ch5a.q51d
+
+    def via_variance(z0, z1, t):  # written differently: the variance, then its root
+        var = (1 - t) ** 2 + t**2
+        return torch.lerp(z0, z1, t) * var ** -0.5
+
+    assert q.check(via_variance, quiet=True)
+    line = lambda a, b, t: (1 - t) * a + t * b  # noqa: E731
+    rejected(q, lambda a, b, t: line(a, b, t) / ((1 - t) ** 2 + t**2), "square ROOT")
+    rejected(q, line, "plain straight line")
+    rejected(q, lambda a, b, t: line(a, b, t) / line(a, b, t).norm(dim=1, keepdim=True), "unit sphere")
+    rejected(q, lambda a, b, t: line(a, b, t) / line(a, b, t).norm(dim=1, keepdim=True) * a.shape[1] ** 0.5,
+             "norm √d")
+    rejected(q, lambda a, b, t: line(a, b, t) / line(a, b, t).norm(dim=1, keepdim=True)
+             * ((1 - t) * a.norm(dim=1, keepdim=True) + t * b.norm(dim=1, keepdim=True)), "normalised lerp")
+    rejected(q, ch5a._slerp_rows, "this is slerp")
+
+
+def test_q51d_reference_is_an_exact_prior_sample():
+    prior_lerp = _solution(ch5a.q51d)
+    gen = torch.Generator().manual_seed(0)
+    z0, z1 = torch.randn(200_000, 2, generator=gen), torch.randn(200_000, 2, generator=gen)
+    for t in (0.3, 0.5):
+        z = prior_lerp(z0, z1, t)
+        assert abs(z.var(0) - 1).max() < 0.02 and abs(z.mean(0)).max() < 0.01

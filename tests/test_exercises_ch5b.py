@@ -13,7 +13,7 @@ from aigc_course import metrics
 from aigc_course.exercises import ch5b
 from exercise_helpers import checker_tests, rejected, solution_of
 
-QUESTIONS = [ch5b.q53a, ch5b.q53b, ch5b.q55a, ch5b.q55b]
+QUESTIONS = [ch5b.q53a, ch5b.q53b, ch5b.q53c, ch5b.q53d, ch5b.q55a, ch5b.q55b, ch5b.q55c, ch5b.q55d]
 
 
 def _solution(question):
@@ -21,7 +21,8 @@ def _solution(question):
 
 
 (test_shown_solution_is_accepted, test_stub_and_crash_give_a_verdict_not_an_exception,
- test_checkers_leave_the_global_rng_alone) = checker_tests(QUESTIONS, _solution)
+ test_checkers_leave_the_global_rng_alone) = checker_tests(QUESTIONS, _solution,
+                                                             numeric=[ch5b.q53c, ch5b.q55c])
 
 
 def test_q53a_roc_auc():
@@ -164,3 +165,84 @@ def test_q55b_psnr_uint8():
              "wraps around")
     rejected(q, psnr(per_image=False), "not over the batch")
     rejected(q, lambda a, b: metrics.psnr(a, b, data_range=2.0), "shape")
+
+
+# --- 5.3 c: the noise floor of a grey square -----------------------------------------------------------
+
+def test_q53c_floor_is_784_fair_coins_in_nats():
+    assert abs(ch5b.grey_floor() - 784 * math.log(2)) < 5
+    assert ch5b.q53c.check(784 * math.log(2), quiet=True)
+    rejected(ch5b.q53c, 784, "BITS")
+    rejected(ch5b.q53c, 0, "coin flips")
+    rejected(ch5b.q53c, 392, "log 2")
+
+
+# --- 5.3 d: the two-sided ink count -------------------------------------------------------------------
+
+def test_q53d_two_sided_ink():
+    q = ch5b.q53d
+
+    def with_numpy(lit, normal_lit):  # another way to the same scores
+        return torch.from_numpy(np.abs(lit.numpy() - np.median(normal_lit.numpy())))
+
+    verdict = q.check(with_numpy, quiet=True)
+    assert verdict and "bags" in verdict.message
+    rejected(q, lambda lit, ref: -lit, "one-sided")
+    rejected(q, lambda lit, ref: lit - ref.median(), "sign is missing")
+    rejected(q, lambda lit, ref: -(lit - ref.median()).abs(), "flipped")
+    rejected(q, lambda lit, ref: (lit - ref.mean()).abs(), "MEDIAN")
+    rejected(q, lambda lit, ref: (lit - lit.median()).abs(), "NORMAL images")
+
+
+def test_q53d_experiment_agrees_with_scikit_learn_and_its_conclusion_holds():
+    aucs = ch5b.ink_aucs()
+    assert abs(aucs["Bag"]["two"] - 0.5) < 0.1                           # the bags: about chance
+    assert aucs["Sandal"]["two"] < aucs["Sandal"]["one"] - 0.1            # the sandals: worse
+    assert abs(aucs["Sandal"]["one"] + aucs["Sandal"]["more"] - 1) < 1e-9
+    s = torch.tensor([0.1, 0.4, 0.35, 0.8, 0.4], dtype=torch.float64)
+    y = torch.tensor([0, 0, 1, 1, 1])
+    assert abs(ch5b._auc(s, y) - skm.roc_auc_score(y.numpy(), s.numpy())) < 1e-12
+
+
+# --- 5.5 c: the entropy of a quantised Gaussian ---------------------------------------------------------
+
+def test_q55c_entropy_of_a_quantised_gaussian():
+    k = torch.arange(-100, 101, dtype=torch.float64)
+    p = stats.norm.cdf((k.numpy() + 0.5) * 0.25) - stats.norm.cdf((k.numpy() - 0.5) * 0.25)
+    exact = stats.entropy(p[p > 0], base=2)
+    assert abs(ch5b.quantised_gaussian_entropy() - exact) < 0.02
+    assert ch5b.q55c.check(4.0, quiet=True)
+    rejected(ch5b.q55c, 2, "resolution term", "sum")
+    rejected(ch5b.q55c, 2.05, "differential entropy")
+    rejected(ch5b.q55c, 2.8, "nats")
+    rejected(ch5b.q55c, 5.36, "uniform code")
+
+
+# --- 5.5 d: the codec's bit count --------------------------------------------------------------------------
+
+def _counts(train_symbols, M, plus=1.0):
+    return torch.full((2 * M + 1,), plus, dtype=torch.float64).scatter_add_(
+        0, train_symbols + M, torch.ones(len(train_symbols), dtype=torch.float64))
+
+
+def test_q55d_code_length():
+    q = ch5b.q55d
+
+    def with_bincount(message, train_symbols, M):  # written differently
+        counts = torch.bincount(train_symbols + M, minlength=2 * M + 1).double() + 1
+        return sum(-math.log2(counts[s + M].item() / counts.sum().item()) for s in message)
+
+    assert q.check(with_bincount, quiet=True)
+
+    def broken(message, train_symbols, M):  # the page's snippet
+        counts = torch.zeros(2 * M + 1).scatter_add_(0, train_symbols + M, torch.ones(len(train_symbols)))
+        p = counts / counts.sum()
+        return -torch.log(p[message + M]).sum()
+
+    rejected(q, broken, "both bugs")
+    rejected(q, lambda m, t, M: -torch.log2((_counts(t, M, 0) / len(t))[m + M]).sum(), "probability 0")
+    rejected(q, lambda m, t, M: -torch.log((_counts(t, M) / _counts(t, M).sum())[m + M]).sum(), "NATS")
+    rejected(q, lambda m, t, M: -torch.log2(((_counts(t, M, 0) / len(t)) + 1)[m + M]
+                                             / ((_counts(t, M, 0) / len(t)) + 1).sum()).sum(), "BEFORE")
+    rejected(q, lambda m, t, M: -torch.log2((_counts(m, M) / _counts(m, M).sum())[m + M]).sum(), "TRAINING")
+    rejected(q, lambda m, t, M: -torch.log2((_counts(t, M) / _counts(t, M).sum())[m]).sum(), "s + M")

@@ -10,7 +10,8 @@ import torch
 from aigc_course.exercises import ch5c
 from exercise_helpers import checker_tests, rejected, solution_of
 
-QUESTIONS = [ch5c.q54a, ch5c.q54b, ch5c.q56a, ch5c.q56b, ch5c.q56c]
+QUESTIONS = [ch5c.q54a, ch5c.q54b, ch5c.q54c, ch5c.q54d, ch5c.q56a, ch5c.q56b, ch5c.q56c, ch5c.q56d,
+             ch5c.q56e]
 
 
 def _solution(question):
@@ -18,7 +19,8 @@ def _solution(question):
 
 
 (test_shown_solution_is_accepted, test_stub_and_crash_give_a_verdict_not_an_exception,
- test_checkers_leave_the_global_rng_alone) = checker_tests(QUESTIONS, _solution)
+ test_checkers_leave_the_global_rng_alone) = checker_tests(QUESTIONS, _solution,
+                                                             numeric=[ch5c.q54c, ch5c.q56d])
 
 
 def test_q54a_standard_error():
@@ -132,3 +134,94 @@ def test_q56c_detector_accuracy():
         return ((~predict(real)).float().mean() + predict(fake).float().mean()) / 2
 
     rejected(q, everything, "training ones included")
+
+
+# --- 5.4 c: a false "resolved" with three seeds -------------------------------------------------------
+
+def test_q54c_simulation_matches_student_t():
+    from scipy import stats
+
+    assert abs(ch5c.false_resolved_rate() - 2 * stats.t.sf(2.0, 2)) < 0.005
+    assert abs(ch5c.false_resolved_rate(seeds=5) - 2 * stats.t.sf(2.0, 4)) < 0.005
+    assert ch5c.q54c.check(0.2, quiet=True)
+    rejected(ch5c.q54c, 0.0455, "normal distribution")
+    rejected(ch5c.q54c, 0.116, "5 seeds")
+    rejected(ch5c.q54c, 0.5, "0.1836")
+
+
+# --- 5.4 d: a paired confidence interval -----------------------------------------------------------------
+
+def test_q54d_paired_interval():
+    from scipy import stats
+
+    q = ch5c.q54d
+
+    def with_scipy(acc_method, acc_base, level):  # scipy's own t interval of the differences
+        d = (acc_method - acc_base).numpy()
+        lo, hi = stats.t.interval(level, len(d) - 1, loc=d.mean(), scale=stats.sem(d))
+        return torch.tensor([lo, hi])
+
+    assert q.check(with_scipy, quiet=True)
+
+    def interval(quantile, spread="se", sign=1):
+        def fn(a, b, level):
+            d = sign * (a - b)
+            S = len(d)
+            half = quantile(level, S) * (d.std() / math.sqrt(S) if spread == "se" else d.std())
+            return d.mean() - half, d.mean() + half
+        return fn
+
+    two_sided = lambda level, S: stats.t.ppf((1 + level) / 2, S - 1)  # noqa: E731
+    rejected(q, interval(lambda level, S: NormalDist().inv_cdf((1 + level) / 2)), "normal quantile")
+    rejected(q, interval(lambda level, S: stats.t.ppf((1 + level) / 2, S)), "not S")
+    rejected(q, interval(lambda level, S: stats.t.ppf(level, S - 1)), "one-sided")
+    rejected(q, interval(two_sided, spread="sd"), "DEVIATION")
+    rejected(q, interval(two_sided, sign=-1), "sign is reversed")
+    rejected(q, interval(lambda level, S: 2.0), "two-standard-error")
+
+    def unpaired(a, b, level):
+        S = len(a)
+        half = two_sided(level, S) * math.sqrt(a.var() / S + b.var() / S)
+        return (a - b).mean() - half, (a - b).mean() + half
+
+    rejected(q, unpaired, "paired by seed")
+
+
+# --- 5.6 d: nine shifted tests at the single-test threshold -------------------------------------------
+
+def test_q56d_search_false_positives():
+    fpr = ch5c.search_false_positives()
+    assert 0.03 < fpr < 0.12                         # of the order of 9 alpha, far above alpha
+    assert ch5c.q56d.check(0.09, quiet=True) and ch5c.q56d.check(9 * 0.01, quiet=True)
+    rejected(ch5c.q56d, 0.01, "ANY")
+    rejected(ch5c.q56d, 0.01 / 9, "ANY", "whole search")
+
+
+# --- 5.6 e: the sparse key's z-test -----------------------------------------------------------------------
+
+def test_q56e_sparse_z():
+    q = ch5c.q56e
+
+    def with_mask(residual, key):  # written differently: count the voters with a boolean mask
+        s = torch.sign(residual).flatten(1)
+        k = key.flatten()
+        votes = s * k
+        return votes.sum(1) / ((s != 0) & (k != 0)).sum(1).clamp_min(1).double().sqrt()
+
+    assert q.check(with_mask, quiet=True)
+    sign = lambda r: torch.sign(r).flatten(1)  # noqa: E731
+    rejected(q, lambda r, k: (sign(r) @ k.flatten()) / (sign(r) != 0).sum(1).clamp_min(1).sqrt(), "broken")
+    rejected(q, lambda r, k: (sign(r) @ k.flatten()) / (k != 0).sum().sqrt(), "marked pixels")
+    rejected(q, lambda r, k: (sign(r) @ k.flatten()) / math.sqrt(k.numel()), "√D")
+    rejected(q, lambda r, k: (sign(r) @ k.flatten()) / (sign(r).abs() @ k.flatten().abs()), "STANDARD")
+
+
+def test_q56e_reference_is_standard_normal_under_the_null():
+    z_sparse = _solution(ch5c.q56e)
+    gen = torch.Generator().manual_seed(0)
+    residual = torch.randn(4000, 16, 16, generator=gen, dtype=torch.float64)
+    residual[torch.rand(4000, 16, 16, generator=gen, dtype=torch.float64) < 0.4] = 0
+    key = (torch.randint(0, 2, (16, 16), generator=gen) * 2 - 1).double()
+    key[torch.rand(16, 16, generator=gen) < 0.8] = 0
+    z = z_sparse(residual, key)
+    assert abs(z.mean()) < 0.05 and abs(z.std() - 1) < 0.05

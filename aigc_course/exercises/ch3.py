@@ -19,9 +19,10 @@ from typing import Callable
 
 import torch
 
-from aigc_course.exercises import CheckFailed, Question, as_tensor, judge
+from aigc_course.exercises import CheckFailed, Question, as_tensor, judge, prediction
 
-__all__ = ["q31a", "q31b", "q32a", "q32b", "q33a", "q33b", "q34a", "q34b"]
+__all__ = ["q31a", "q31b", "q31c", "q31d", "q32a", "q32b", "q32c", "q32d", "q33a", "q33b", "q33c", "q33d",
+           "q34a", "q34b", "q34c", "q34d"]
 
 
 def _normal(gen: torch.Generator, *shape: int) -> torch.Tensor:
@@ -365,5 +366,499 @@ q34b = Question(
     solution_code="""
 def free_bits_kl(kl_per_dim, lam):
     return kl_per_dim.mean(dim=0).clamp(min=lam).sum()
+""",
+)
+
+
+# ==================================================================================================
+# Exercises that ask for what the pages do not print (issue 27): predict, apply, debug
+# ==================================================================================================
+
+# --------------------------------------------------------------------------------------------------
+# 3.1c Apply: the ELBO of a coin (Beta prior, Bernoulli tosses), where the posterior is known
+# --------------------------------------------------------------------------------------------------
+
+def _beta_kl(a1, b1, a2, b2):
+    """KL(Beta(a1, b1) || Beta(a2, b2)), closed form."""
+    from torch.distributions import Beta, kl_divergence
+    return kl_divergence(Beta(a1, b1), Beta(a2, b2))
+
+
+def _coin_cases():
+    t = lambda v: torch.tensor(v, dtype=torch.float64)  # noqa: E731
+    heads = torch.tensor([1, 1, 0, 1, 1, 1, 0, 1, 1, 0], dtype=torch.float64)      # 7 of 10
+    few = torch.tensor([0, 0, 1, 0], dtype=torch.float64)                          # 1 of 4
+    many = (torch.arange(40) % 5 != 0).double()                                    # 32 of 40
+    return [(heads, t(2.0), t(3.0), t(4.5), t(2.5)),     # q near the posterior Beta(9, 6)
+            (heads, t(2.0), t(3.0), t(1.0), t(1.0)),     # q uniform
+            (few, t(0.5), t(0.5), t(1.2), t(3.4)),
+            (many, t(1.0), t(4.0), t(20.0), t(6.0))]
+
+
+def _check_coin_elbo(fn: Callable) -> None:
+    for x, a, b, alpha, beta in _coin_cases():
+        n, k = len(x), x.sum()
+        e_log_z = torch.digamma(alpha) - torch.digamma(alpha + beta)        # E_q[log z]
+        e_log_1mz = torch.digamma(beta) - torch.digamma(alpha + beta)       # E_q[log(1 - z)]
+        recon = k * e_log_z + (n - k) * e_log_1mz                            # E_q[log p(x | z)]
+        kl_prior = _beta_kl(alpha, beta, a, b)
+        expected = recon - kl_prior
+        log_px = (torch.lgamma(a + k) + torch.lgamma(b + n - k) - torch.lgamma(a + b + n)
+                  - torch.lgamma(a) - torch.lgamma(b) + torch.lgamma(a + b))
+        log_binom = torch.lgamma(k.new_tensor(n + 1.0)) - torch.lgamma(k + 1) - torch.lgamma(n - k + 1)
+        wrong = {
+            "you added log C(n, k): that is the probability of the COUNT k. The data are the sequence of "
+            "tosses, whose likelihood z^k (1 − z)^(n−k) has no binomial coefficient.": expected + log_binom,
+            "sign error: the ELBO SUBTRACTS KL(q ‖ p(z)); with + the 'bound' exceeds log p(x).":
+                recon + kl_prior,
+            "the KL to the prior is missing: E_q[log p(x | z)] alone is not the ELBO.": recon,
+            "this is log p(x) itself: the ELBO of this q falls short of it by KL(q ‖ p(z | x)).": log_px,
+            "this is the gap KL(q ‖ p(z | x)), not the ELBO: ELBO = log p(x) − gap.":
+                _beta_kl(alpha, beta, a + k, b + n - k),
+            "heads and tails are swapped: with z the probability of heads (x = 1), the k heads raise the "
+            "FIRST parameter, the posterior is Beta(a + k, b + n − k).":
+                (n - k) * e_log_z + k * e_log_1mz - kl_prior,
+            "the gap is KL(q ‖ posterior), in that direction; KL(posterior ‖ q) is the other one.":
+                log_px - _beta_kl(a + k, b + n - k, alpha, beta),
+        }
+        answer = fn(x.clone(), a.clone(), b.clone(), alpha.clone(), beta.clone())
+        judge(answer, expected, wrong,
+              what=f"ELBO for n = {n}, k = {int(k)}, prior Beta({a.item():g}, {b.item():g}), "
+                   f"q = Beta({alpha.item():g}, {beta.item():g})")
+
+
+q31c = Question(
+    name="q31c",
+    prompt="A coin's bias z has the prior Beta(a, b); x holds n tosses (1 = heads), p(x | z) = z^k (1 − z)^(n−k) "
+           "with k heads. Write `coin_elbo(x, a, b, alpha, beta)`: the exact ELBO of q(z) = Beta(alpha, beta) "
+           "(x a 1-D float tensor; a, b, alpha, beta 0-d tensors). Return a scalar.",
+    checker=_check_coin_elbo,
+    hints=["Either form of 3.1 works. Reconstruction minus KL to the prior: E_q[log z] = ψ(α) − ψ(α + β) "
+           "(ψ = torch.digamma), and torch.distributions has the KL between two Betas.",
+           "Or log p(x) − KL(q ‖ p(z | x)): the posterior is Beta(a + k, b + n − k) (conjugacy), and "
+           "log p(x) = log B(a + k, b + n − k) − log B(a, b) with log B(u, v) = lgamma(u) + lgamma(v) − "
+           "lgamma(u + v)."],
+    solution_code="""
+def coin_elbo(x, a, b, alpha, beta):
+    n, k = len(x), x.sum()
+    e_log_z = torch.digamma(alpha) - torch.digamma(alpha + beta)       # E_q[log z]
+    e_log_1mz = torch.digamma(beta) - torch.digamma(alpha + beta)      # E_q[log(1 - z)]
+    Beta = torch.distributions.Beta
+    kl_prior = torch.distributions.kl_divergence(Beta(alpha, beta), Beta(a, b))
+    return k * e_log_z + (n - k) * e_log_1mz - kl_prior
+""",
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# 3.1d Predict: the approximation gap of the best diagonal q for a correlated posterior
+# --------------------------------------------------------------------------------------------------
+
+RHO_31D = 0.9
+
+
+def mean_field_gap(rho: float = RHO_31D) -> float:
+    """min over diagonal Gaussians q of KL(q || N(0, [[1, rho], [rho, 1]])), by L-BFGS (not the closed-form
+    optimum)."""
+    cov = torch.tensor([[1.0, rho], [rho, 1.0]], dtype=torch.float64)
+    prec = torch.linalg.inv(cov)
+    params = torch.zeros(4, dtype=torch.float64, requires_grad=True)   # mean (2), log-variances (2)
+    opt = torch.optim.LBFGS([params], max_iter=200, tolerance_grad=1e-12, tolerance_change=1e-14,
+                            line_search_fn="strong_wolfe")
+
+    def gap():  # KL(N(m, diag v) || N(0, cov)) = E_q[log q - log p], written out
+        m, log_v = params[:2], params[2:]
+        return 0.5 * ((prec.diagonal() * log_v.exp()).sum() + m @ prec @ m - 2
+                      + torch.logdet(cov) - log_v.sum())
+
+    def closure():
+        opt.zero_grad()
+        loss = gap()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    return gap().item()
+
+
+q31d = prediction(
+    name="q31d",
+    prompt=f"A 2-D Gaussian posterior has unit variances and correlation ρ = {RHO_31D}. Predict, before computing, "
+           "the approximation gap log p(x) − L(x; q*) in nats of the best DIAGONAL Gaussian q* (the gap of "
+           "a mean-field family). The checker fits q* by minimising KL(q ‖ p) numerically.",
+    measure=mean_field_gap,
+    rel_tol=0.1,
+    abs_tol=0.02,
+    unit=" nats",
+    explanation="The best diagonal q has the posterior's mean and the variances 1/Λ_jj = 1 − ρ² (Λ the "
+                "precision): it sits inside the posterior's ellipse. Its gap ½(Σ log Λ_jj − log det Λ) is "
+                "−½ log(1 − ρ²): about 0.83 nats for ρ = 0.9, and it grows without bound as |ρ| → 1.",
+    wrong={"a diagonal q cannot express the correlation, so the gap is not 0: the best it can do still "
+           "misses KL(q* ‖ p) > 0.": 0.0,
+           "that is −log(1 − ρ²): the ½ of the Gaussian KL is missing.": -math.log(1 - RHO_31D**2),
+           "1 − ρ² is the RATIO of q*'s variances to the true ones, not a gap in nats.": 1 - RHO_31D**2},
+    hints=["A Gaussian q = N(m, diag v) against p = N(m, Σ): KL(q ‖ p) = ½(Σ_j Λ_jj v_j − d − Σ_j log v_j "
+           "+ log det Σ), with Λ = Σ⁻¹. Minimise over each v_j.",
+           "v_j = 1/Λ_jj. For unit variances and correlation ρ, Λ_jj = 1/(1 − ρ²) and det Σ = 1 − ρ²."],
+    solution_code="""
+# best v_j = 1 / Lambda_jj = 1 - rho^2; the gap 1/2 (sum log Lambda_jj - log det Lambda) = -1/2 log(1 - rho^2)
+answer = -0.5 * math.log(1 - 0.9**2)
+""",
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# 3.2c Apply: reparameterising a full-covariance Gaussian
+# --------------------------------------------------------------------------------------------------
+
+def _random_cov(gen: torch.Generator, d: int) -> torch.Tensor:
+    A = _normal(gen, d, d)
+    return A @ A.T + 0.5 * torch.eye(d, dtype=torch.float64)
+
+
+def _check_reparameterise_full(fn: Callable) -> None:
+    gen = torch.Generator().manual_seed(322)
+    d = 3
+    mu, cov = _normal(gen, d), _random_cov(gen, d)
+    basis = torch.eye(d, dtype=torch.float64)               # eps = e_1, ..., e_d, one per row
+    z_basis = as_tensor(fn(mu.clone(), cov.clone(), basis.clone()), "sample z")
+    if z_basis.shape != (d, d):
+        raise CheckFailed(f"with eps of shape (n, d) = {(d, d)} the samples should have that shape too, got "
+                          f"{tuple(z_basis.shape)}: one sample per row of eps.")
+    A = (z_basis - mu).T                                    # z = mu + A eps: column i is the image of e_i
+    eps = _normal(gen, 7, d)
+    z = as_tensor(fn(mu.clone(), cov.clone(), eps.clone()), "sample z")
+    if not torch.allclose(z, mu + eps @ A.T, atol=1e-8):
+        raise CheckFailed("z should be μ + A ε: affine in ε, the same matrix A for every row of eps. Did "
+                          "you mix the rows, or add something that is not a multiple of ε?")
+    L = torch.linalg.cholesky(cov)
+    sqrt_elementwise = cov.clamp(min=0).sqrt()
+    wrong = {
+        "you scaled ε by the covariance Σ itself: the samples then have covariance Σ². The scale must be a "
+        "square root of Σ, a matrix A with A Aᵀ = Σ, such as the Cholesky factor.": cov @ cov,
+        "the element-wise square root of Σ is not a matrix square root: (√Σ)(√Σ)ᵀ ≠ Σ. Use a Cholesky "
+        "factor, torch.linalg.cholesky(cov).": sqrt_elementwise @ sqrt_elementwise.T,
+        "only the variances (the diagonal of Σ) are used: that is the diagonal Gaussian of a VAE, which "
+        "loses the correlations.": torch.diag(cov.diagonal()),
+        "the factor is transposed: with samples as ROW vectors, z = μ + ε Lᵀ (that is, (L εᵀ)ᵀ); ε L "
+        "gives the covariance Lᵀ L ≠ Σ.": L.T @ L,
+    }
+    judge(A @ A.T, cov, wrong, what="covariance A Aᵀ of your samples")
+    mu_g, cov_g = mu.clone().requires_grad_(), cov.clone().requires_grad_()
+    z_g = fn(mu_g, cov_g, eps.clone())
+    if not (torch.is_tensor(z_g) and z_g.requires_grad):
+        raise CheckFailed("the values are right, but no gradient reaches μ and Σ: build z from them with "
+                          "differentiable operations (torch.linalg.cholesky is differentiable).")
+    grads = torch.autograd.grad(z_g.sum(), (mu_g, cov_g), allow_unused=True)
+    if any(g is None for g in grads):
+        raise CheckFailed("no gradient reaches μ or Σ: build z from them with differentiable operations.")
+
+
+q32c = Question(
+    name="q32c",
+    prompt="Write `reparameterise_full(mu, cov, eps)`: samples of N(mu, cov) with a FULL covariance (d, d), "
+           "built from the standard-normal noise eps (n, d), one sample per row, shape (n, d), "
+           "differentiable in mu and cov.",
+    checker=_check_reparameterise_full,
+    hints=["If ε ~ N(0, I), then A ε ~ N(0, A Aᵀ). You need some A with A Aᵀ = Σ.",
+           "The Cholesky factor L = torch.linalg.cholesky(cov) has L Lᵀ = Σ; with samples as rows, "
+           "z = mu + eps @ L.T."],
+    solution_code="""
+def reparameterise_full(mu, cov, eps):
+    L = torch.linalg.cholesky(cov)               # lower triangular, L L^T = cov
+    return mu + eps @ L.T                        # each row: mu + L eps_i
+""",
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# 3.2d Debug: a sampler with three bugs (errata E31, E30/E77)
+# --------------------------------------------------------------------------------------------------
+
+def _check_sample_z(fn: Callable) -> None:
+    B = 4000
+    mu_row = torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64)
+    lv_row = torch.tensor([-1.0, 0.5, 1.5], dtype=torch.float64)      # variances 0.37, 1.65, 4.48
+    mu = mu_row.expand(B, 3).clone().requires_grad_()
+    logvar = lv_row.expand(B, 3).clone().requires_grad_()
+    gen = torch.Generator().manual_seed(323)
+    z = fn(mu, logvar, gen)
+    value = as_tensor(z.detach() if torch.is_tensor(z) else z, "sample z")
+    if value.shape != (B, 3):
+        raise CheckFailed(f"z should have the shape of mu, {(B, 3)}; got {tuple(value.shape)}.")
+    if (value - value[0]).abs().max() < 1e-12:
+        raise CheckFailed("every image got the same noise: `torch.randn(mu.shape[-1])` draws ONE ε and "
+                          "broadcasting reuses it for the whole batch. Each code needs its own ε: draw "
+                          "noise of shape mu.shape.")
+    var = value.var(0)
+    mean = value.mean(0)
+    known = {
+        "the spread is |logvar|, as if logvar were the standard deviation (errata E31): logvar is log σ², "
+        "so σ = exp(logvar / 2).": lv_row**2,
+        "exp(logvar) is the VARIANCE σ²: scale ε by σ = exp(logvar / 2).": (2 * lv_row).exp(),
+        "exp(−logvar / 2) is 1/σ: the sign in the exponent is flipped.": (-lv_row).exp(),
+    }
+    if not ((var / lv_row.exp() - 1).abs() < 0.1).all():
+        for message, v in known.items():
+            if ((var / v - 1).abs() < 0.1).all():
+                raise CheckFailed(message)
+        if var.max() < 1e-12:
+            raise CheckFailed("there is no noise: z = μ is a point, the deterministic encoder of errata E77.")
+        raise CheckFailed(f"the samples' variances per dimension are {var.numpy().round(3)}, but "
+                          f"exp(logvar) = {lv_row.exp().numpy().round(3)}.")
+    if not ((mean - mu_row).abs() < 4 * (lv_row.exp() / B).sqrt()).all():
+        raise CheckFailed(f"the samples' means are {mean.numpy().round(3)}, not mu = {mu_row.numpy()}.")
+    if not (torch.is_tensor(z) and z.requires_grad):
+        raise CheckFailed("the samples are right, but no gradient flows back: `.detach()` (or torch.no_grad) "
+                          "cuts z off from μ and logvar, so the reconstruction term cannot train the encoder "
+                          "(the split loss of errata E30). Keeping that path is the point of the trick.")
+    g_mu, g_lv = torch.autograd.grad(z.sum(), (mu, logvar), allow_unused=True)
+    if g_mu is None or g_lv is None:
+        raise CheckFailed("no gradient reaches μ or logvar: build z from them with differentiable operations.")
+    judge(g_mu, torch.ones(B, 3, dtype=torch.float64), {}, what="gradient dz/dμ")
+    judge(g_lv, 0.5 * (value - mu_row), {}, what="gradient dz/dlogvar (it should be (z − μ)/2)")
+
+
+q32d = Question(
+    name="q32d",
+    prompt="Repair `sample_z(mu, logvar, gen)`: it should return one reparameterised sample "
+           "z ~ N(mu, diag exp(logvar)) per row of the (B, Z) tensors, drawing its noise from the generator gen, "
+           "with gradients reaching mu and logvar. The snippet has three bugs.",
+    checker=_check_sample_z,
+    hints=["One bug per line: what is logvar (errata E31)? How many ε does torch.randn(mu.shape[-1]) draw for "
+           "a batch? What does .detach() do to the encoder's gradient?",
+           "`std = torch.exp(0.5 * logvar)`, `eps = torch.randn(mu.shape, generator=gen, dtype=mu.dtype)`, "
+           "`return mu + std * eps`."],
+    solution_code="""
+def sample_z(mu, logvar, gen):
+    std = torch.exp(0.5 * logvar)                                  # logvar is log sigma^2
+    eps = torch.randn(mu.shape, generator=gen, dtype=mu.dtype)     # one eps per code
+    return mu + std * eps                                          # no detach: gradients flow
+""",
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# 3.3c Apply: the KL between two full-covariance Gaussians
+# --------------------------------------------------------------------------------------------------
+
+def _kl_full(m1, S1, m2, S2):
+    d = len(m1)
+    P2 = torch.linalg.inv(S2)
+    diff = m2 - m1
+    return 0.5 * (torch.trace(P2 @ S1) + diff @ P2 @ diff - d + torch.logdet(S2) - torch.logdet(S1))
+
+
+def _check_kl_full(fn: Callable) -> None:
+    gen = torch.Generator().manual_seed(332)
+    for d in (3, 2, 4):
+        m1, m2 = _normal(gen, d), _normal(gen, d)
+        S1, S2 = _random_cov(gen, d), 0.7 * _random_cov(gen, d)
+        expected = _kl_full(m1, S1, m2, S2)
+        P1, P2 = torch.linalg.inv(S1), torch.linalg.inv(S2)
+        diff = m2 - m1
+        tr, maha, logdets = torch.trace(P2 @ S1), diff @ P2 @ diff, torch.logdet(S2) - torch.logdet(S1)
+        marginals = sum(_kl_full(m1[j:j + 1], S1[j:j + 1, j:j + 1], m2[j:j + 1], S2[j:j + 1, j:j + 1])
+                        for j in range(d))
+        wrong = {
+            "this is KL(p ‖ q), the other direction: KL(q ‖ p) = E_q[log q − log p] puts Σ_p⁻¹ in the trace "
+            "and the Mahalanobis term.": _kl_full(m2, S2, m1, S1),
+            "the ½ is missing.": 2 * expected,
+            "the −d is missing: the KL must be 0 when the two Gaussians are equal.": expected + 0.5 * d,
+            "the log-determinants have the wrong sign: the term is log det Σ_p − log det Σ_q (q's own "
+            "entropy enters with −log det Σ_q).": 0.5 * (tr + maha - d - logdets),
+            "the mean difference is measured with Σ_q⁻¹; it is (μ_p − μ_q)ᵀ Σ_p⁻¹ (μ_p − μ_q).":
+                0.5 * (tr + diff @ P1 @ diff - d + logdets),
+            "tr(Σ_p Σ_q) instead of tr(Σ_p⁻¹ Σ_q): the trace uses the INVERSE of p's covariance.":
+                0.5 * (torch.trace(S2 @ S1) + maha - d + logdets),
+            "you summed the KLs of the 1-D marginals: that is the KL only for diagonal covariances; "
+            "correlations change it.": marginals,
+        }
+        judge(fn(m1.clone(), S1.clone(), m2.clone(), S2.clone()), expected, wrong,
+              what=f"KL(q ‖ p) in d = {d}")
+
+
+q33c = Question(
+    name="q33c",
+    prompt="Write `kl_full(mu_q, cov_q, mu_p, cov_p)`: KL(N(mu_q, cov_q) ‖ N(mu_p, cov_p)) for two "
+           "Gaussians with full covariances, mu (d,), cov (d, d). Derive it the way 3.3 derives the "
+           "diagonal case. Return a scalar.",
+    checker=_check_kl_full,
+    hints=["E_q[(z − m)ᵀ M (z − m)] = tr(M Σ_q) + (μ_q − m)ᵀ M (μ_q − m) for any matrix M; apply it to "
+           "log q and log p.",
+           "KL = ½ [tr(Σ_p⁻¹ Σ_q) + (μ_p − μ_q)ᵀ Σ_p⁻¹ (μ_p − μ_q) − d + log det Σ_p − log det Σ_q]."],
+    solution_code="""
+def kl_full(mu_q, cov_q, mu_p, cov_p):
+    d = len(mu_q)
+    prec_p = torch.linalg.inv(cov_p)
+    diff = mu_p - mu_q
+    return 0.5 * (torch.trace(prec_p @ cov_q) + diff @ prec_p @ diff - d
+                  + torch.logdet(cov_p) - torch.logdet(cov_q))
+""",
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# 3.3d Debug: Article E's VAE loss (errata E87)
+# --------------------------------------------------------------------------------------------------
+
+def _check_article_e_loss(fn: Callable) -> None:
+    gen = torch.Generator().manual_seed(333)
+    B, D, J = 6, 10, 4
+    x, x_hat = _normal(gen, B, D), _normal(gen, B, D)
+    mu, logvar = _normal(gen, B, J), 0.8 * _normal(gen, B, J)
+    recon = 0.5 * ((x - x_hat) ** 2).sum(dim=1)
+    var, x2, mu2 = logvar.exp(), (x**2).sum(dim=1), (mu**2).sum(dim=1)
+    rest = (var - 1).sum(dim=1)
+    expected = (recon + 0.5 * (mu2 + rest - logvar.sum(dim=1))).mean()
+    wrong = {
+        "this is still the article's loss: two things are wrong in its KL (errata E87).":
+            (recon + 0.5 * (rest + logvar.sum(dim=1) - x2)).mean(),
+        "the sign of log σ² is fixed, but the KL still contains −Σ x²: the data enter the KL only through "
+        "μ(x) and σ(x); the term is +μ_j², summed over the latent dimensions.":
+            (recon + 0.5 * (rest - logvar.sum(dim=1) - x2)).mean(),
+        "μ² is in, but with a minus sign: E_q[z²] = μ² + σ² enters with +.":
+            (recon + 0.5 * (-mu2 + rest - logvar.sum(dim=1))).mean(),
+        "μ² is in, but log σ² still has the article's + sign: it is −log σ², the term that grows as σ → 0 "
+        "and keeps the posterior from shrinking to a point.": (recon + 0.5 * (mu2 + rest + logvar.sum(dim=1))).mean(),
+        "x does not belong in the KL at all, with either sign: it is a function of μ and σ only.":
+            (recon + 0.5 * (x2 + rest - logvar.sum(dim=1))).mean(),
+        "the loss is averaged over the batch (the article's 1/N), not summed.":
+            (recon + 0.5 * (mu2 + rest - logvar.sum(dim=1))).sum(),
+    }
+    judge(fn(x.clone(), x_hat.clone(), mu.clone(), logvar.clone()), expected, wrong, what="loss")
+
+
+q33d = Question(
+    name="q33d",
+    prompt="Repair `vae_loss(x, x_hat, mu, logvar)`, Article E's VAE loss (errata E87) for a Gaussian decoder "
+           "with unit variance: the batch average of ½‖x − x̂‖² + KL(q(z|x) ‖ N(0, I)); x, x_hat (B, D), "
+           "mu, logvar (B, J).",
+    checker=_check_article_e_loss,
+    hints=["Compare its KL with the closed form of 3.3, term by term. Which tensor belongs where x² is?",
+           "KL = ½ Σ_j (μ_j² + σ_j² − 1 − log σ_j²): `0.5 * (mu**2 + logvar.exp() - 1 - logvar).sum(dim=1)`."],
+    solution_code="""
+def vae_loss(x, x_hat, mu, logvar):
+    recon = 0.5 * ((x - x_hat) ** 2).sum(dim=1)                       # (B,)
+    kl = 0.5 * (mu**2 + logvar.exp() - 1 - logvar).sum(dim=1)         # over the J latent dims, (B,)
+    return (recon + kl).mean()
+""",
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# 3.4c Predict: the rate of the best beta-VAE encoder at beta = 4 on a 1-D linear-Gaussian model
+# --------------------------------------------------------------------------------------------------
+
+W_34C, SIGMA_34C, BETA_34C = 2.0, 0.5, 4.0
+
+
+def optimal_rate(beta: float = BETA_34C, w: float = W_34C, sigma: float = SIGMA_34C) -> float:
+    """E_x KL(q(z|x) || p(z)) of the linear encoder q = N(a x + c, s^2) that maximises E_x[L_beta], found by
+    L-BFGS on the closed-form objective; model z ~ N(0, 1), x = w z + sigma eps."""
+    var_x = w**2 + sigma**2                                   # x ~ N(0, w^2 + sigma^2)
+    params = torch.tensor([0.1, 0.3, 0.0], dtype=torch.float64, requires_grad=True)   # a, c, log s^2
+
+    def parts():
+        a, c, log_s2 = params
+        s2 = log_s2.exp()
+        # E_x E_q (x - w z)^2 with z = a x + c + s xi: ((1 - w a)^2 var_x + w^2 c^2) + w^2 s^2
+        sq = (1 - w * a) ** 2 * var_x + w**2 * c**2 + w**2 * s2
+        distortion = 0.5 * math.log(2 * math.pi * sigma**2) + sq / (2 * sigma**2)
+        rate = 0.5 * (s2 + a**2 * var_x + c**2 - 1 - log_s2)
+        return distortion, rate
+
+    opt = torch.optim.LBFGS([params], max_iter=500, tolerance_grad=1e-12, tolerance_change=1e-15,
+                            line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        distortion, rate = parts()
+        loss = distortion + beta * rate
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    return parts()[1].item()
+
+
+q34c = prediction(
+    name="q34c",
+    prompt=f"Model: z ~ N(0, 1), x = {W_34C:g} z + {SIGMA_34C:g} ε (one observed dimension). At β = 1 the best "
+           "encoder is the exact posterior and its rate is I(x; z) = ½ log(1 + w²/σ²) = ½ log 17. Predict the "
+           f"rate (nats) of the encoder q(z|x) = N(a x + c, s²) that maximises the β-VAE objective at "
+           f"β = {BETA_34C:g}. Within 20% counts.",
+    measure=optimal_rate,
+    rel_tol=0.2,
+    unit=" nats",
+    explanation="The optimum is the tempered posterior q ∝ p(z) p(x|z)^{1/β}, the posterior of a model whose "
+                "noise variance is βσ²: a smaller gain a and a larger s² than at β = 1. Its information "
+                "I_q = ½ log(1 + a² Var(x)/s²) is close to ½ log(1 + w²/(βσ²)), and a little waste "
+                "KL(q(z) ‖ p(z)) is added, since the aggregate posterior is now narrower than the prior. "
+                "Quadrupling β roughly halves the rate here, and it stays positive for every finite β.",
+    wrong={"β changes the optimum: a larger weight on the rate buys a smaller rate. ½ log 17 is the β = 1 "
+           "value.": 0.5 * math.log(17),
+           "the rate does not fall like 1/β: β acts like a β times larger noise variance, and the rate of a "
+           "Gaussian channel is logarithmic in the signal-to-noise ratio.": 0.5 * math.log(17) / 4,
+           "no collapse at β = 4: in this model the tempered posterior keeps a nonzero gain for every "
+           "finite β, so the rate is positive.": 0.0},
+    hints=["3.4 shows that the best q for L_β is the tempered posterior q ∝ p(z) p(x|z)^{1/β}: the "
+           "posterior of the same model with the noise variance σ² replaced by βσ².",
+           "The rate of an exact-posterior encoder is the mutual information ½ log(1 + w²/σ²) for a 1-D "
+           "linear-Gaussian model; replacing σ² by βσ² gives a first estimate (the exact value differs a "
+           "little, because the data still have the noise variance σ², not βσ²)."],
+    solution_code="""
+# tempered posterior (w = 2, sigma = 0.5, beta = 4): precision 1 + w^2 / (beta sigma^2) = 5, so s^2 = 1/5;
+# mean gain a = w / (beta sigma^2) / 5 = 2/5; x has variance w^2 + sigma^2.  Rate = E_x KL(N(a x, s^2) || N(0, 1))
+answer = 0.5 * (1 / 5 + (2 / 5) ** 2 * (2.0**2 + 0.5**2) - 1 + math.log(5))
+""",
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# 3.4d Debug: a beta-VAE loss with beta on the wrong term (errata E64) and a per-pixel mean
+# --------------------------------------------------------------------------------------------------
+
+def _check_beta_vae_loss(fn: Callable) -> None:
+    gen = torch.Generator().manual_seed(334)
+    B, D, Z = 5, 20, 3
+    x = (torch.rand(B, D, generator=gen) < 0.4).double()
+    logits = 2 * _normal(gen, B, D)
+    mu, logvar = _normal(gen, B, Z), 0.5 * _normal(gen, B, Z)
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(logits, x, reduction="none")   # (B, D)
+    recon, kl = bce.sum(dim=1), _kl(mu, logvar)                                               # (B,) each
+    for beta in (4.0, 0.25):
+        expected = (recon + beta * kl).mean()
+        wrong = {
+            "this is still the article's version: β multiplies the reconstruction (errata E64), and the "
+            "reconstruction is a per-pixel mean.": beta * bce.mean() + kl.mean(),
+            "β is on the KL now, but the reconstruction is still averaged over the pixels (the default "
+            "reduction='mean' of F.binary_cross_entropy_with_logits): it is D times too small, so the KL "
+            "weighs like β·D. −log p(x|z) is the SUM over the pixels of an image.": bce.mean() + beta * kl.mean(),
+            "the reconstruction is summed now, but β still multiplies it: the β-VAE weights the KL, "
+            "D + β R (errata E64). β·D + R is the objective for 1/β, scaled.": (beta * recon + kl).mean(),
+            "the loss is the batch MEAN of the per-image losses, not their sum.": (recon + beta * kl).sum(),
+            "β is ignored: this is the plain negative ELBO (β = 1).": (recon + kl).mean(),
+        }
+        judge(fn(x.clone(), logits.clone(), mu.clone(), logvar.clone(), beta), expected, wrong,
+              what=f"β-VAE loss at β = {beta}")
+
+
+q34d = Question(
+    name="q34d",
+    prompt="Repair `beta_vae_loss(x, logits, mu, logvar, beta)`: the batch average of the β-VAE loss "
+           "−log p(x|z) + β KL(q(z|x) ‖ p(z)) for a Bernoulli decoder; x binary (B, D), logits the decoder's "
+           "output for one z ~ q(z|x), mu and logvar (B, Z). The snippet has two bugs.",
+    checker=_check_beta_vae_loss,
+    hints=["Which term does β weigh in Higgins et al.'s objective? And what does "
+           "F.binary_cross_entropy_with_logits return by default?",
+           "`recon = F.binary_cross_entropy_with_logits(logits, x, reduction='none').sum(dim=1)`; "
+           "return `(recon + beta * kl).mean()` with the per-image KL."],
+    solution_code="""
+def beta_vae_loss(x, logits, mu, logvar, beta):
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(logits, x, reduction="none")
+    recon = bce.sum(dim=1)                                            # -log p(x | z) per image
+    kl = 0.5 * (mu**2 + logvar.exp() - 1 - logvar).sum(dim=1)         # KL per image
+    return (recon + beta * kl).mean()
 """,
 )

@@ -19,9 +19,9 @@ from typing import Callable
 import torch
 from scipy import stats
 
-from aigc_course.exercises import CheckFailed, Question, as_tensor, judge
+from aigc_course.exercises import CheckFailed, Question, as_tensor, judge, prediction
 
-__all__ = ["q51a", "q51b", "q52a", "q52b"]
+__all__ = ["q51a", "q51b", "q51c", "q51d", "q52a", "q52b"]
 
 
 def _normal(gen: torch.Generator, *shape: int) -> torch.Tensor:
@@ -138,6 +138,101 @@ q51b = Question(
     solution_code="""
 def prob_norm_below(r, d):
     return torch.special.gammainc(torch.tensor(d / 2, dtype=r.dtype), r**2 / 2)
+""",
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# 5.1c Predict: how much longer is the arc than the straight line?
+# --------------------------------------------------------------------------------------------------
+
+def _slerp_rows(z0: torch.Tensor, z1: torch.Tensor, t: float) -> torch.Tensor:
+    omega = _omega(z0, z1)
+    return (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / torch.sin(omega)
+
+
+def path_length_ratio(d: int = 64, n: int = 1000, steps: int = 64) -> float:
+    """Mean length of the slerp path between two independent N(0, I_d) codes over the mean length of
+    the straight path, measured on ``n`` pairs (a polygon of ``steps`` segments along each arc)."""
+    gen = torch.Generator().manual_seed(510)
+    z0, z1 = _normal(gen, n, d), _normal(gen, n, d)
+    ts = torch.linspace(0, 1, steps + 1, dtype=torch.float64).tolist()
+    points = torch.stack([_slerp_rows(z0, z1, t) for t in ts])                  # (steps + 1, n, d)
+    arc = (points[1:] - points[:-1]).norm(dim=2).sum(0)                        # (n,)
+    return (arc.mean() / (z1 - z0).norm(dim=1).mean()).item()
+
+
+q51c = prediction(
+    "q51c",
+    "Two independent codes z0, z1 of N(0, I_64). Predict the mean length of the slerp path from z0 to z1 "
+    "divided by the mean length of the straight (lerp) path: one number; within 3% counts.",
+    path_length_ratio, rel_tol=0.03,
+    explanation="Two independent codes are nearly orthogonal and of nearly equal norm r ≈ √d: the straight "
+                "path is the hypotenuse r√2 of a right isosceles triangle, slerp a quarter circle of length "
+                "r·π/2. Their ratio is π/(2√2) ≈ 1.11: slerp's detour is only 11% longer, and the ratio "
+                "does not depend on d.",
+    wrong={"the two paths are not equally long: the straight line is the shortest path between two "
+           "points; slerp goes round the arc.": 1.0,
+           "π/2 is a half circle over its diameter. Two independent codes are about 90° apart, not 180°: "
+           "the arc is a QUARTER circle r·π/2, the chord r√2.": math.pi / 2,
+           "√2 is the chord of a quarter circle over its radius (‖z1 − z0‖ ≈ √2 ‖z0‖); compare the arc "
+           "r·π/2 with that chord.": math.sqrt(2)},
+    hints=["In high dimensions two independent codes have almost the same norm r ≈ √d and meet at almost "
+           "exactly 90°.",
+           "A right angle with two sides of length r: the chord is r√2, the arc between them r·π/2."],
+    solution_code="""
+# nearly orthogonal codes of nearly equal norm r: arc r*pi/2 against chord r*sqrt(2)
+answer = (math.pi / 2) / math.sqrt(2)
+""",
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# 5.1d Apply: a straight path that stays a sample of the prior
+# --------------------------------------------------------------------------------------------------
+
+def _check_prior_lerp(fn: Callable) -> None:
+    gen = torch.Generator().manual_seed(511)
+    B, d = 6, 10
+    z0, z1 = _normal(gen, B, d), _normal(gen, B, d)
+    for t in (0.5, 0.2, 0.9, 0.0, 1.0):
+        line = (1 - t) * z0 + t * z1
+        scale = math.sqrt((1 - t) ** 2 + t**2)
+        n0, n1 = z0.norm(dim=1, keepdim=True), z1.norm(dim=1, keepdim=True)
+        unit = line / line.norm(dim=1, keepdim=True)
+        wrong = {
+            "the variance of (1 − t) z0 + t z1 is (1 − t)² + t²: divide by its square ROOT, the standard "
+            "deviation, to get variance 1.": line / scale**2,
+            "this is the plain straight line: its variance per coordinate is (1 − t)² + t², ½ at the "
+            "midpoint. Divide by the standard deviation √((1 − t)² + t²).": line,
+            "you put the path on the unit sphere: the prior's samples have norm about √d, not 1, and "
+            "dividing by the norm of this very point makes it no longer Gaussian.": unit,
+            "you rescaled each point to norm √d: close to the shell, but a fixed norm is not a Gaussian "
+            "sample (its norm would be χ_d-distributed). Divide by the constant √((1 − t)² + t²) instead.":
+                unit * math.sqrt(d),
+            "you rescaled each point to the interpolated norm (1 − t)‖z0‖ + t‖z1‖ (normalised lerp): a "
+            "reasonable curve, but not an exact prior sample. Divide by √((1 − t)² + t²), a constant "
+            "that does not look at the codes.": unit * ((1 - t) * n0 + t * n1),
+            "this is slerp: also on the shell, but the question asks for the straight path rescaled.":
+                _slerp_rows(z0, z1, t),
+        }
+        if t in (0.0, 1.0):
+            wrong = {}
+        judge(fn(z0.clone(), z1.clone(), t), line / scale, wrong, what=f"the rescaled path at t = {t}")
+
+
+q51d = Question(
+    name="q51d",
+    prompt="Write `prior_lerp(z0, z1, t)`: the straight path (1 − t) z0 + t z1 between rows of (B, d) "
+           "tensors, multiplied by the one number (depending on t only) that makes every point exactly "
+           "N(0, I_d) when z0 and z1 are independent N(0, I_d) codes.",
+    checker=_check_prior_lerp,
+    hints=["A sum of independent Gaussians is Gaussian: (1 − t) z0 + t z1 ~ N(0, ((1 − t)² + t²) I).",
+           "Divide by the standard deviation: `((1 - t) * z0 + t * z1) / math.sqrt((1 - t)**2 + t**2)`."],
+    solution_code="""
+def prior_lerp(z0, z1, t):
+    sd = math.sqrt((1 - t) ** 2 + t**2)          # standard deviation of (1 - t) z0 + t z1
+    return ((1 - t) * z0 + t * z1) / sd
 """,
 )
 

@@ -18,9 +18,9 @@ from typing import Callable
 
 import torch
 
-from aigc_course.exercises import CheckFailed, Question, as_tensor, judge
+from aigc_course.exercises import CheckFailed, Question, as_tensor, judge, prediction
 
-__all__ = ["q53a", "q53b", "q55a", "q55b"]
+__all__ = ["q53a", "q53b", "q53c", "q53d", "q55a", "q55b", "q55c", "q55d"]
 
 
 def _normal(gen: torch.Generator, *shape: int) -> torch.Tensor:
@@ -148,6 +148,129 @@ def sensitivity_at_specificity(scores, labels, specificity):
 
 
 # --------------------------------------------------------------------------------------------------
+# 5.3c Predict: the noise floor of an all-grey image
+# --------------------------------------------------------------------------------------------------
+
+def grey_floor(level: int = 128, pixels: int = 784) -> float:
+    """The binarisation floor H_bin (nats) of an image whose pixels all have grey level ``level``,
+    measured as the Bernoulli model's mean NLL over 400 binarisations."""
+    from aigc_course import data
+
+    grey = torch.full((400, 1, 28, 28), level, dtype=torch.uint8)[:, :, :, : pixels // 28]
+    draws = data.binarize(grey, seed=530).double() / 255                  # 0 or 1
+    g = torch.tensor(level / 255, dtype=torch.float64)
+    nll = -(draws * torch.log(g) + (1 - draws) * torch.log(1 - g)).flatten(1).sum(1)
+    return nll.mean().item()
+
+
+q53c = prediction(
+    "q53c",
+    "Every one of the 784 pixels of an image has grey level 128. It is binarised as on the page (each pixel "
+    "1 with probability 128/255). Predict its noise floor H_bin in nats: the least NLL any model can "
+    "expect on it. Within 2% counts.",
+    grey_floor, rel_tol=0.02,
+    explanation="128/255 ≈ ½, so each pixel is a fair coin: log 2 ≈ 0.693 nats, 784 log 2 ≈ 543 nats for the "
+                "image. That is more than twice the NLL the page's VAE pays for a normal garment: a "
+                "featureless grey square would look like the least probable image of all.",
+    wrong={"784 is the floor in BITS (one bit per fair coin); the page counts nats: 784 · ln 2.": 784.0,
+           "a model cannot predict coin flips: the grey image is simple, but its binarisation is pure "
+           "noise, log 2 nats per pixel.": 0.0,
+           "the entropy of a fair coin is log 2 ≈ 0.693 nats, not ½ nat per pixel.": 392.0},
+    hints=["H_b(g) = −g log g − (1 − g) log(1 − g) per pixel; what is it at g ≈ ½?",
+           "784 pixels, each a fair coin: 784 · ln 2."],
+    solution_code="""
+# each pixel is 1 with probability 128/255 and 0 with 127/255: almost a fair coin
+answer = -784 * sum(p * math.log(p) for p in (128 / 255, 127 / 255))
+""",
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# 5.3d Investigate: does a two-sided ink count catch the bags?
+# --------------------------------------------------------------------------------------------------
+
+_INK: dict[str, dict[str, float]] = {}
+
+
+def _auc(scores: torch.Tensor, labels: torch.Tensor) -> float:
+    """ROC-AUC from the Mann-Whitney rank sum (ties share their average rank)."""
+    from scipy.stats import rankdata
+
+    ranks = torch.from_numpy(rankdata(scores.numpy()))
+    n_pos, n_neg = int(labels.sum()), int((1 - labels).sum())
+    return ((ranks[labels == 1].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)).item()
+
+
+def ink_aucs() -> dict[str, dict[str, float]]:
+    """AUCs of the one- and two-sided ink scores for sandals and bags against the normal test images,
+    on Fashion-MNIST's test set (binarised once); the median from 6000 normal training images."""
+    if not _INK:
+        from aigc_course import data
+
+        train, test = data.fashion_mnist("train"), data.fashion_mnist("test")
+        held = torch.tensor([5, 8])                                          # sandal, bag
+        normal_train = train.images[~torch.isin(train.labels, held)][:6000]
+        median = (data.binarize(normal_train, seed=3) > 0).flatten(1).sum(1).double().median()
+        lit = (data.binarize(test.images, seed=1) > 0).flatten(1).sum(1).double()    # (10000,)
+        normal = ~torch.isin(test.labels, held)
+        for name, c in (("Sandal", 5), ("Bag", 8)):
+            keep = normal | (test.labels == c)
+            y = (test.labels[keep] == c).long()
+            _INK[name] = {"two": _auc((lit[keep] - median).abs(), y), "one": _auc(-lit[keep], y),
+                          "more": _auc(lit[keep], y)}
+    return _INK
+
+
+def _check_two_sided_ink(fn: Callable) -> str:
+    gen = torch.Generator().manual_seed(532)
+    normal_lit = torch.randint(80, 400, (301,), generator=gen).double()       # odd size: one median
+    lit = torch.randint(20, 500, (40,), generator=gen).double()
+    m = normal_lit.median()
+    expected = (lit - m).abs()
+    wrong = {
+        "this is the one-sided ink score −lit: the two-sided score is the DISTANCE from the normal "
+        "images' median, |lit − m|.": -lit,
+        "the sign is missing: a lit count far BELOW the median must score high too, so take |lit − m|.":
+            lit - m,
+        "the direction is flipped: a large distance from the median means abnormal, so score |lit − m|, "
+        "not −|lit − m|.": -(lit - m).abs(),
+        "m is the MEDIAN of the normal images' lit counts; you used their mean.":
+            (lit - normal_lit.mean()).abs(),
+        "the reference point must come from the NORMAL images (`normal_lit`), not from the images being "
+        "scored.": (lit - lit.median()).abs(),
+    }
+    judge(fn(lit.clone(), normal_lit.clone()), expected, wrong, what="two-sided ink score")
+    aucs = ink_aucs()
+    return (f"On the whole test set the two-sided ink score gets AUC {aucs['Sandal']['two']:.3f} on sandals "
+            f"and {aucs['Bag']['two']:.3f} on bags (one-sided, −lit: {aucs['Sandal']['one']:.3f} and "
+            f"{aucs['Bag']['one']:.3f}). Making the ink count two-sided does not catch the bags (about "
+            "chance: they carry an ordinary amount of ink, between trousers and pullovers) and costs much "
+            "of its success on sandals, since the normal classes' own spread now counts against them at "
+            "both ends. Bags differ in shape, not in amount of ink: that takes a model, or the grey-level "
+            "nearest neighbour.")
+
+
+q53d = Question(
+    name="q53d",
+    prompt="Investigate: the ink count flags sandals (little ink) and misses bags. Does a two-sided version "
+           "catch both? Write `two_sided_ink(lit, normal_lit)`: the score |lit − m| of each image, with lit "
+           "its number of lit pixels after binarisation and m the median of `normal_lit`, the lit counts of "
+           "the binarised NORMAL training images (tensors in, tensor out). Then compute its ROC-AUC for "
+           "sandals and for bags; the checker runs the experiment on the whole test set.",
+    checker=_check_two_sided_ink,
+    hints=["`(lit - normal_lit.median()).abs()`; on the page `lit` holds the test images' lit pixels, and "
+           "`(data.binarize(normal_train, seed=3) > 0).flatten(1).sum(1)` those of the normal training "
+           "images.",
+           "`auc_by_ranks(score[keep_of[c]], y_of[c])` for c in ('Sandal', 'Bag')."],
+    solution_code="""
+def two_sided_ink(lit, normal_lit):
+    m = normal_lit.double().median()           # the typical ink of a normal image
+    return (lit.double() - m).abs()            # far from it, in either direction = abnormal
+""",
+)
+
+
+# --------------------------------------------------------------------------------------------------
 # 5.5 Compression
 # --------------------------------------------------------------------------------------------------
 
@@ -243,5 +366,111 @@ q55b = Question(
 def psnr_uint8(a, b):
     mse = ((a.double() - b.double()) ** 2).flatten(1).mean(dim=1)
     return 10 * torch.log10(255.0**2 / mse)
+""",
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# 5.5c Predict: the entropy of a quantised Gaussian
+# --------------------------------------------------------------------------------------------------
+
+def quantised_gaussian_entropy(step: float = 0.25, n: int = 200_000) -> float:
+    """Empirical entropy (bits per symbol) of round(z / step) for n draws z ~ N(0, 1)."""
+    gen = torch.Generator().manual_seed(550)
+    symbols = torch.round(_normal(gen, n) / step).long()
+    _, counts = torch.unique(symbols, return_counts=True)
+    p = counts.double() / n
+    return -(p * torch.log2(p)).sum().item()
+
+
+q55c = prediction(
+    "q55c",
+    "A latent coordinate z ~ N(0, 1) is quantised with step Δ = 0.25, s = round(z / Δ) (no clipping). "
+    "Predict the entropy of s in bits per symbol; within 0.1 bit counts.",
+    quantised_gaussian_entropy, abs_tol=0.1,
+    explanation="For a fine step, H(s) ≈ h(z) − log₂ Δ: the differential entropy of N(0, 1), "
+                "½ log₂(2πe) ≈ 2.05 bits, plus log₂(1/Δ) = 2 bits. Every halving of Δ adds one bit per "
+                "dimension, as the page measured on the VAE's codes.",
+    wrong={"that is only one of the two terms: log₂(1/Δ) = 2 bits is the resolution term, and the "
+           "differential entropy of N(0, 1), ½ log₂(2πe) ≈ 2.05 bits, is the other. A fine quantiser "
+           "needs their sum.": 2.0,
+           "that is the entropy in nats; the question asks for bits (× 1/ln 2).":
+               (0.5 * math.log2(2 * math.pi * math.e) + 2) * math.log(2),
+           "log₂(41) is a uniform code over the 41 bins of [−5, 5]: the Gaussian's bins are far from "
+           "equally likely, and the entropy counts that.": math.log2(41)},
+    hints=["Bins of width Δ: P(s) ≈ Δ · p(sΔ), so H(s) ≈ −Σ Δ p log₂(Δ p) = h(z) − log₂ Δ.",
+           "h(N(0, σ²)) = ½ log₂(2πe σ²) bits."],
+    solution_code="""
+# fine-step approximation: differential entropy of N(0, 1) plus log2(1 / step)
+answer = 0.5 * math.log2(2 * math.pi * math.e) + math.log2(1 / 0.25)
+""",
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# 5.5d Debug: a codec that miscounts its bits
+# --------------------------------------------------------------------------------------------------
+
+def _reference_code_length(message, train_symbols, M):
+    counts = torch.ones(2 * M + 1, dtype=torch.float64)
+    counts.scatter_add_(0, train_symbols + M, torch.ones(len(train_symbols), dtype=torch.float64))
+    return -torch.log2(counts[message + M] / counts.sum()).sum()
+
+
+def _check_code_length(fn: Callable) -> None:
+    gen = torch.Generator().manual_seed(552)
+    M = 6
+    train_symbols = torch.round(1.5 * _normal(gen, 400)).long().clamp(-4, 4)    # never beyond ±4
+    seen = torch.round(1.5 * _normal(gen, 30)).long().clamp(-4, 4)
+    unseen = torch.cat([seen, torch.tensor([5, -6, 0])])                           # 5 and −6 never trained
+    for what, message in (("a message of trained symbols", seen), ("a message with unseen symbols", unseen)):
+        expected = _reference_code_length(message, train_symbols, M)
+        plain = torch.zeros(2 * M + 1, dtype=torch.float64).scatter_add_(
+            0, train_symbols + M, torch.ones(len(train_symbols), dtype=torch.float64))
+        smoothed = plain + 1
+        own = torch.zeros(2 * M + 1, dtype=torch.float64).scatter_add_(
+            0, message + M, torch.ones(len(message), dtype=torch.float64)) + 1
+        wrong = {
+            "both bugs are still there: the length is in nats (bits need log₂), and without one added to "
+            "every count a symbol never seen in training gets probability 0, so some messages cost ∞ bits.":
+                -torch.log(plain[message + M] / plain.sum()).sum(),
+            "the unit is right now, but a symbol never seen in training still gets probability 0 (∞ bits "
+            "for a message that contains one): add one to every count before normalising.":
+                -torch.log2(plain[message + M] / plain.sum()).sum(),
+            "this is the length in NATS: bits need log₂ (or divide by ln 2).":
+                -torch.log(smoothed[message + M] / smoothed.sum()).sum(),
+            "the counts must be smoothed BEFORE normalising: P(s) = (count(s) + 1) / (N + 2M + 1). "
+            "Adding one to the probabilities does not give probabilities.":
+                -torch.log2((plain / plain.sum() + 1)[message + M] / (plain / plain.sum() + 1).sum()).sum(),
+            "the table must come from the TRAINING symbols, which the decoder has too; a table fitted to "
+            "the message itself would have to be sent along with it.":
+                -torch.log2(own[message + M] / own.sum()).sum(),
+            "the symbols run from −M to M: index the table with s + M (you used s, so negative symbols "
+            "wrap around to the end of the table).":
+                -torch.log2(smoothed[message % (2 * M + 1)] / smoothed.sum()).sum(),
+        }
+        value = as_tensor(fn(message.clone(), train_symbols.clone(), M), f"bits of {what}")
+        if value.numel() == 1 and not torch.isfinite(value).all():
+            raise CheckFailed(f"inf bits for {what}: a symbol that never occurred in training gets "
+                              "probability 0, and −log₂ 0 = ∞. Add one to every count before "
+                              "normalising (the page's `frequency_tables`).")
+        judge(value.reshape(()), expected, wrong, what=f"bits of {what}")
+
+
+q55d = Question(
+    name="q55d",
+    prompt="Repair `code_length(message, train_symbols, M)`: the ideal code length in bits, −Σ log₂ P(s), of a "
+           "1-D message of symbols in −M..M, with P estimated from the training symbols with one added to "
+           "every count (the page's tables). It gives the wrong unit, and inf for some messages.",
+    checker=_check_code_length,
+    hints=["Two bugs: which logarithm gives bits? And what probability does a symbol get that never "
+           "occurred in training?",
+           "`counts = torch.ones(2 * M + 1).scatter_add_(0, train_symbols + M, ...)`; then "
+           "`-torch.log2(counts[message + M] / counts.sum()).sum()`."],
+    solution_code="""
+def code_length(message, train_symbols, M):
+    counts = torch.ones(2 * M + 1, dtype=torch.float64)          # one added to every count
+    counts.scatter_add_(0, train_symbols + M, torch.ones(len(train_symbols), dtype=torch.float64))
+    return -torch.log2(counts[message + M] / counts.sum()).sum()   # bits
 """,
 )

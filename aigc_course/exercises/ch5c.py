@@ -21,9 +21,9 @@ from typing import Callable
 
 import torch
 
-from aigc_course.exercises import CheckFailed, Question, as_tensor, judge
+from aigc_course.exercises import CheckFailed, Question, as_tensor, judge, prediction
 
-__all__ = ["q54a", "q54b", "q56a", "q56b", "q56c"]
+__all__ = ["q54a", "q54b", "q54c", "q54d", "q56a", "q56b", "q56c", "q56d", "q56e"]
 
 
 def _normal(gen: torch.Generator, *shape: int) -> torch.Tensor:
@@ -110,6 +110,110 @@ q54b = Question(
 def paired_difference(acc_method, acc_base):
     d = acc_method - acc_base                       # one difference per seed, (S,)
     return d.mean(), d.std() / math.sqrt(len(d))
+""",
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# 5.4c Predict: how often does a difference with no effect pass two standard errors?
+# --------------------------------------------------------------------------------------------------
+
+def false_resolved_rate(seeds: int = 3, trials: int = 200_000) -> float:
+    """Share of simulated paired comparisons with NO real effect (per-seed differences N(0, 1)) whose
+    mean lies more than two standard errors from zero: the page's "resolved" screen, ``seeds`` seeds."""
+    gen = torch.Generator().manual_seed(542)
+    d = _normal(gen, trials, seeds)
+    return (d.mean(1).abs() > 2 * d.std(1) / math.sqrt(seeds)).double().mean().item()
+
+
+q54c = prediction(
+    "q54c",
+    "A study with only 3 seeds compares a method that has NO effect with the baseline, and calls the "
+    "difference resolved when its mean is more than two standard errors (sd(d)/√3) from zero. Predict how "
+    "often that happens (a probability); within ±0.03 counts.",
+    false_resolved_rate, abs_tol=0.03,
+    explanation="With S seeds, mean/se follows Student's t with S − 1 degrees of freedom: with 2 of them its "
+                "tails are heavy, and P(|t₂| > 2) ≈ 0.18, almost one no-effect comparison in five. The "
+                "normal rule 'two standard errors ≈ 95%' needs many seeds; with 3 the 95% point is "
+                "t₀.₉₇₅,₂ ≈ 4.3 standard errors.",
+    wrong={"0.046 is the normal distribution's two-sided tail beyond 2: the standard error is itself "
+           "estimated from 3 seeds, so mean/se has Student's t distribution with 2 degrees of freedom, "
+           "whose tails are much heavier.": 2 * NormalDist().cdf(-2.0),
+           "0.05 is the level that 1.96 standard errors give for a NORMAL statistic with a known "
+           "variance; with 3 seeds the estimated se makes it a t with 2 degrees of freedom.": 0.05,
+           "0.023 is one normal tail; a difference is resolved in either direction, and with 3 seeds "
+           "the statistic is t with 2 degrees of freedom, not normal.": NormalDist().cdf(-2.0),
+           "0.116 is the rate with 5 seeds (t with 4 degrees of freedom); with 3 seeds there are only 2 "
+           "degrees of freedom, and the tails are heavier.": 0.1161},
+    hints=["mean(d) / (sd(d)/√S) has Student's t distribution with S − 1 degrees of freedom when there "
+           "is no effect.",
+           "`2 * scipy.stats.t.sf(2, df=2)`; with 2 degrees of freedom the t tail has a closed form: "
+           "P(|t₂| > x) = 1 − x/√(2 + x²)."],
+    solution_code="""
+# mean / se ~ Student's t with S - 1 = 2 degrees of freedom; P(|t_2| > x) = 1 - x / sqrt(2 + x^2)
+answer = 1 - 2 / math.sqrt(2 + 2**2)
+""",
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# 5.4d Apply: a confidence interval for a paired difference
+# --------------------------------------------------------------------------------------------------
+
+def _check_paired_interval(fn: Callable) -> None:
+    from scipy import stats
+
+    gen = torch.Generator().manual_seed(543)
+    for S, level in ((4, 0.95), (9, 0.9)):
+        seed_effect = 0.03 * _normal(gen, S)
+        base = 0.80 + seed_effect + 0.005 * _normal(gen, S)
+        method = 0.81 + seed_effect + 0.005 * _normal(gen, S)
+        d = method - base
+        m, se = d.mean(), d.std() / math.sqrt(S)
+        q = stats.t.ppf(0.5 + level / 2, S - 1)
+
+        def pair(half):
+            return torch.stack([m - half, m + half])
+
+        unpaired = (method.var() / S + base.var() / S).sqrt()
+        wrong = {
+            f"{NormalDist().inv_cdf(0.5 + level / 2):.3f} is the normal quantile; with the standard error "
+            f"estimated from S = {S} seeds use Student's t with S − 1 = {S - 1} degrees of freedom.":
+                pair(NormalDist().inv_cdf(0.5 + level / 2) * se),
+            f"Student's t has S − 1 = {S - 1} degrees of freedom here (one is spent on the mean), not S.":
+                pair(stats.t.ppf(0.5 + level / 2, S) * se),
+            "this uses the one-sided quantile t(level): a two-sided interval leaves (1 − level)/2 in each "
+            "tail, so it needs t((1 + level)/2).": pair(stats.t.ppf(level, S - 1) * se),
+            "the half-width uses the standard DEVIATION of the differences; the interval is for their "
+            "mean, whose standard error is sd/√S.": pair(q * d.std()),
+            "the runs are paired by seed: use the standard error of the per-seed differences, not "
+            "√(se_a² + se_b²) as for independent runs.": pair(q * unpaired),
+            "the sign is reversed: the difference is method − baseline.": pair(q * se).flip(0) * -1,
+            "this is the two-standard-error screen, not an interval at the asked level.": pair(2 * se),
+        }
+        out = fn(method.clone(), base.clone(), level)
+        if isinstance(out, (tuple, list)):
+            if len(out) != 2:
+                raise CheckFailed(f"return two numbers (lower, upper), got {len(out)}.")
+            out = torch.stack([as_tensor(v, "interval end").reshape(()) for v in out])
+        judge(out, pair(q * se), wrong, what=f"{level:.0%} interval from {S} seeds")
+
+
+q54d = Question(
+    name="q54d",
+    prompt="Write `paired_interval(acc_method, acc_base, level)`: both of shape (S,), run s of each with seed "
+           "s. Return (lower, upper), the two-sided confidence interval at `level` (e.g. 0.95) for the mean "
+           "difference method − base, from Student's t.",
+    checker=_check_paired_interval,
+    hints=["The interval is mean(d) ± q · sd(d)/√S with d the per-seed differences and q a quantile of "
+           "Student's t with S − 1 degrees of freedom.",
+           "`q = scipy.stats.t.ppf((1 + level) / 2, len(d) - 1)`."],
+    solution_code="""
+def paired_interval(acc_method, acc_base, level):
+    from scipy import stats
+    d = acc_method - acc_base                                   # one difference per seed
+    half = stats.t.ppf((1 + level) / 2, len(d) - 1) * d.std() / math.sqrt(len(d))
+    return d.mean() - half, d.mean() + half
 """,
 )
 
@@ -304,5 +408,113 @@ def detector_accuracy(predict, splits):
     tnr = (~predict(splits["test_real"])).float().mean()    # real images called real
     tpr = predict(splits["test_fake"]).float().mean()       # generated images called generated
     return (tnr + tpr) / 2
+""",
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# 5.6d Predict: searching nine shifts at the threshold of one test
+# --------------------------------------------------------------------------------------------------
+
+def _key_pattern(key: int, shape=(28, 28)) -> torch.Tensor:
+    gen = torch.Generator().manual_seed(key)
+    return torch.randint(0, 2, shape, generator=gen).float() * 2 - 1
+
+
+def _z_sign_images(images: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """The page's sign score of uint8 images (N, 1, H, W) against the pattern w (H, W)."""
+    import torch.nn.functional as F
+
+    x = images.float()
+    residual = (x - F.avg_pool2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), 3, stride=1))[:, 0]
+    s = torch.sign(residual).flatten(1)
+    return (s @ w.flatten()) / (s != 0).sum(1).clamp_min(1).sqrt()
+
+
+def search_false_positives(alpha: float = 0.01, n: int = 3000, key: int = 2024) -> float:
+    """False-positive rate on real test images of the 9-shift search when every shift is tested at the
+    single-test threshold Phi^-1(1 - alpha) (no correction for the nine tests)."""
+    from aigc_course import data
+
+    images = data.fashion_mnist("test").images[:n]
+    w, threshold = _key_pattern(key), NormalDist().inv_cdf(1 - alpha)
+    z = torch.stack([_z_sign_images(torch.roll(images, (dy, dx), dims=(2, 3)), w)
+                     for dy in (-1, 0, 1) for dx in (-1, 0, 1)]).max(0).values
+    return (z > threshold).double().mean().item()
+
+
+q56d = prediction(
+    "q56d",
+    "The page's defence against a shift tests the 9 shifts within one pixel and raises the threshold to "
+    "Φ⁻¹(1 − α/9). Suppose it kept the single-test threshold Φ⁻¹(1 − α), α = 1%, for each of the 9 shifted "
+    "tests, flagging an image if any passes. Predict the false-positive rate on real (unmarked) images; "
+    "within ±40% of the measured rate counts.",
+    search_false_positives, rel_tol=0.4,
+    explanation="Nine tests at level α each: up to 1 − (1 − α)⁹ ≈ 9α ≈ 8.6% if they were independent. The "
+                "scores of neighbouring shifts are somewhat correlated, and the rate for one fixed key varies "
+                "around its nominal value (the page found this for single tests), so the measured rate is of "
+                "that order. Searching many variants multiplies the false alarms: the threshold must pay "
+                "for every test (α/9, Bonferroni).",
+    wrong={"the search makes nine tests, and an image is flagged if ANY of them passes: each has "
+           "false-positive rate α, so together they reach up to 1 − (1 − α)⁹ ≈ 9α. (α/9 is the level each "
+           "test needs for the whole search to keep α; here every test runs at α.)": 0.01},
+    hints=["P(at least one of 9 independent tests at level α passes) = 1 − (1 − α)⁹.",
+           "For small α that is about 9α; correlated tests give a little less."],
+    solution_code="""
+# nine tests at level alpha = 0.01, nearly independent: at least one passes with 1 - (1 - alpha)^9
+answer = 1 - (1 - 0.01) ** 9
+""",
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# 5.6e Debug: a z-test with the wrong variance
+# --------------------------------------------------------------------------------------------------
+
+def _reference_sparse_z(residual: torch.Tensor, key: torch.Tensor) -> torch.Tensor:
+    s, k = torch.sign(residual).flatten(1), key.flatten().to(residual.dtype)
+    voters = (s.abs() @ k.abs()).clamp_min(1)                      # pixels where both are nonzero
+    return (s @ k) / voters.sqrt()
+
+
+def _check_sparse_z(fn: Callable) -> None:
+    gen = torch.Generator().manual_seed(563)
+    N, H, W = 12, 8, 8
+    residual = _normal(gen, N, H, W)
+    flat = torch.rand(N, H, W, generator=gen, dtype=torch.float64) < torch.linspace(0.1, 0.6, N).view(N, 1, 1)
+    residual[flat] = 0                                             # flat pixels: no sign, no vote
+    key = (torch.randint(0, 2, (H, W), generator=gen) * 2 - 1).double()
+    key[torch.rand(H, W, generator=gen) < 0.7] = 0                 # the key marks 30% of the pixels
+    s, k = torch.sign(residual).flatten(1), key.flatten()
+    score = s @ k
+    wrong = {
+        "this is the broken version: it divides by √(nonzero residuals), but a pixel where the key is 0 "
+        "adds nothing to Σ sign(r)·key. Under the null the score is a sum of ±1 votes, one per pixel where "
+        "BOTH are nonzero: its variance is that count.": score / (s != 0).sum(1).sqrt(),
+        "√(number of marked pixels) ignores the flat residuals: a pixel with r = 0 casts no vote.":
+            score / (k != 0).sum().sqrt().expand(N),
+        "√D counts every pixel; only pixels where residual and key are both nonzero vote.":
+            score / math.sqrt(H * W),
+        "the score must be divided by the STANDARD deviation, √(number of voters), not by the variance.":
+            score / (s.abs() @ k.abs()),
+    }
+    judge(fn(residual.clone(), key.clone()), _reference_sparse_z(residual, key), wrong,
+          what="z of each image")
+
+
+q56e = Question(
+    name="q56e",
+    prompt="Repair `z_sparse(residual, key)`: the sign score of a watermark whose key is +1 or −1 on a few "
+           "pixels and 0 elsewhere (the mark leaves the others alone). It should be approximately N(0, 1) "
+           "for unmarked images, as the page's z is; residual (N, H, W), key (H, W); return (N,).",
+    checker=_check_sparse_z,
+    hints=["Under the null, each pixel adds sign(r_i)·key_i: ±1 with equal chance where both are nonzero, "
+           "and 0 elsewhere. What is the variance of the sum?",
+           "The number of voters is `(torch.sign(residual).flatten(1).abs() @ key.flatten().abs())`."],
+    solution_code="""
+def z_sparse(residual, key):
+    s, k = torch.sign(residual).flatten(1), key.flatten().to(residual.dtype)
+    voters = (s != 0).to(s.dtype) @ (k != 0).to(s.dtype)         # pixels where both are nonzero
+    return (s @ k) / voters.clamp_min(1).sqrt()
 """,
 )

@@ -140,6 +140,8 @@ print(f"test accuracy: generative (Bayes' rule) {acc_generative:.3f}, "
       f"discriminative (logistic regression) {acc_discriminative:.3f}")
 print(f"cosine between the two weight vectors: {cosine:.4f}")
 assert abs(acc_generative - acc_discriminative) < 0.01 and cosine > 0.99
+
+# %% tags=["hide-input"]
 glue("e11_acc_gen", acc_generative, display=False)
 glue("e11_acc_disc", float(acc_discriminative), display=False)
 glue("e11_cosine", cosine, display=False)
@@ -267,12 +269,6 @@ assert steps_up.min() > -1e-9, "EM never decreases the likelihood"
 # %%
 per_blob = len(x_toy) / 25
 TOL_MEAN, TOL_WEIGHT, TOL_STD = 0.02, 0.015, 0.2   # about 4-6 standard errors each (see above)
-for key, value in [("tol_mean", TOL_MEAN), ("tol_weight", TOL_WEIGHT), ("tol_std", TOL_STD)]:
-    glue(f"e11_{key}", value, display=False)
-glue("e11_per_blob", per_blob, display=False)
-glue("e11_se_mean", 0.05 / math.sqrt(per_blob), display=False)
-glue("e11_se_weight", math.sqrt(1 / 25 * (1 - 1 / 25) / len(x_toy)), display=False)
-glue("e11_se_std", 1 / math.sqrt(2 * per_blob), display=False)
 dist = torch.cdist(means, true_modes)                     # (25, 25)
 rows, cols = linear_sum_assignment(dist.numpy())          # one fitted component per true mode
 mean_err = dist[rows, cols].max().item()
@@ -295,6 +291,14 @@ print(f"average log-likelihood of the final fit: ours {ll_ours:.5f}, torch.distr
       f"{ll_torch:.5f}, scikit-learn {ll_sklearn:.5f}")
 torch.testing.assert_close(ll_torch, ll_ours, atol=1e-10, rtol=0)
 assert abs(ll_torch - ll_sklearn) < 1e-3
+
+# %% tags=["hide-input"]
+for key, value in [("tol_mean", TOL_MEAN), ("tol_weight", TOL_WEIGHT), ("tol_std", TOL_STD)]:
+    glue(f"e11_{key}", value, display=False)
+glue("e11_per_blob", per_blob, display=False)
+glue("e11_se_mean", 0.05 / math.sqrt(per_blob), display=False)
+glue("e11_se_weight", math.sqrt(1 / 25 * (1 - 1 / 25) / len(x_toy)), display=False)
+glue("e11_se_std", 1 / math.sqrt(2 * per_blob), display=False)
 glue("e11_gmm_mean_err", mean_err, display=False)
 glue("e11_gmm_ll", ll_torch, display=False)
 
@@ -324,8 +328,6 @@ near = (nearest.values < NEAR_RADIUS).double().mean().item()
 print(f"samples within {NEAR_RADIUS} of a true mode: {near:.2%}; share per mode between "
       f"{share.min():.3f} and {share.max():.3f} (1/25 = {1 / 25:.3f})")
 assert near > 0.99 and (share - 1 / 25).abs().max() < TOL_WEIGHT
-glue("e11_near", near, display=False)
-glue("e11_near_radius", NEAR_RADIUS, display=False)
 
 fig, axes = plt.subplots(1, 2, figsize=(9, 4.4))
 plotting.plot_points_2d(x_toy[:2000], ax=axes[0], lim=2.6, s=1,
@@ -336,6 +338,10 @@ axes[1].scatter(*means.T, marker="+", c="k", s=40, label="fitted means")
 axes[1].legend(fontsize=7, loc="lower left")
 fig.suptitle("Generating = sampling the learned distribution")
 plt.show()
+
+# %% tags=["hide-input"]
+glue("e11_near", near, display=False)
+glue("e11_near_radius", NEAR_RADIUS, display=False)
 
 # %% [markdown]
 # {glue:text}`e11_near:.1%` of the new points lie on a mode, and the modes are equally filled. None of
@@ -382,7 +388,6 @@ assert (gan_images - gan_other).abs().mean() > 0.1  # new noise, new images
 train = data.fashion_mnist("train")
 test = data.fashion_mnist("test")
 train_flat = metrics.to_model_space(train.images).flatten(1)  # (60000, 784) in [-1, 1]
-glue("e11_n_train", len(train_flat), display=False)
 
 
 def nearest_train(images):
@@ -398,8 +403,6 @@ for name, (d, _) in nn_dist.items():
           f"(smallest {d.min():.3f})")
 median_test = nn_dist["real test images"][0].median()
 assert all(nn_dist[name][0].median() > median_test for name in ("DCGAN samples", "VAE samples"))
-for name, key in [("DCGAN samples", "gan"), ("VAE samples", "vae"), ("real test images", "test")]:
-    glue(f"e11_nn_{key}", nn_dist[name][0].median().item(), display=False)
 
 fig, axes = plt.subplots(2, 1, figsize=(8, 2.6))
 idx = nn_dist["DCGAN samples"][1][:12]
@@ -407,6 +410,11 @@ plotting.show_grid(gan_images[:12], nrow=12, ax=axes[0], title="DCGAN samples ..
 plotting.show_grid(metrics.to_model_space(train.images[idx]), nrow=12, ax=axes[1],
                    title="... and their nearest training images")
 plt.show()
+
+# %% tags=["hide-input"]
+glue("e11_n_train", len(train_flat), display=False)
+for name, key in [("DCGAN samples", "gan"), ("VAE samples", "vae"), ("real test images", "test")]:
+    glue(f"e11_nn_{key}", nn_dist[name][0].median().item(), display=False)
 
 # %% [markdown]
 # The median distance to the nearest training image is {glue:text}`e11_nn_gan:.3f` for the DCGAN's
@@ -659,9 +667,12 @@ plt.show()
 #
 # Each exercise has a checker: run the cell to see whether your answer is right. It names the common
 # mistake your answer matches, if any. `ch1.q11a.hint()` gives a hint; the solution is in the collapsed
-# block below each exercise.
+# block below each exercise. The warm-ups practise what the page shows; the exercises after them ask you to
+# predict, apply, investigate or debug something the page does not show.
 #
-# **Exercise 1.1a: the density of a mixture.** Write `mixture_log_density(x, weights, means, stds)`: the
+# ### 1.1a Warm-up: the density of a mixture
+#
+# Write `mixture_log_density(x, weights, means, stds)`: the
 # log-density of the 1-D mixture $\sum_k w_k\, \mathcal N(x; \mu_k, \sigma_k^2)$ at the points `x` (a 1-D
 # tensor; the other arguments are 1-D tensors of length $K$). It must stay finite far away from every mode,
 # where each component's density underflows to 0.
@@ -697,7 +708,9 @@ def reference_mixture_log_density(x, weights, means, stds):
 assert ch1.q11a.check(reference_mixture_log_density, quiet=True)
 
 # %% [markdown]
-# **Exercise 1.1b: sampling a mixture.** Write `sample_mixture(n, weights, means, stds, generator)`: `n`
+# ### 1.1b Warm-up: sampling a mixture
+#
+# Write `sample_mixture(n, weights, means, stds, generator)`: `n`
 # samples of the same 1-D mixture, as a 1-D tensor, drawing all randomness from `generator` (so that the
 # result is reproducible). The checker compares the distribution of your samples with the mixture's.
 
@@ -727,6 +740,86 @@ def reference_sample_mixture(n, weights, means, stds, generator):
 
 
 assert ch1.q11b.check(reference_sample_mixture, quiet=True)
+
+# %% [markdown]
+# ### 1.1c Predict: how many modes does a small sample miss?
+#
+# The fitted mixture gives each of its 25 components a weight close to $1/25$. Draw only $n = 50$ samples
+# from a mixture with exactly equal weights, two per component on average. On average, how many of the 25
+# components receive **no** sample at all? Write down a number before computing anything; the checker
+# simulates it and shows both numbers.
+
+# %%
+answer = ...  # your prediction: the mean number of empty components
+
+ch1.q11c.check(answer);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# By linearity of expectation, the mean number of empty components is 25 times the probability that one
+# given component is missed by all 50 independent draws, $(1 - 1/25)^{50} \approx e^{-2} \approx 0.13$:
+# ```python
+# answer = 25 * (1 - 1 / 25) ** 50   # about 3.2
+# ```
+# About three components stay empty even though the model has all 25. So a handful of samples that "misses
+# modes" is no evidence that a generator has dropped them: mode-coverage checks (Part IV) use many more
+# samples than modes, for exactly this reason.
+# :::
+
+# %% tags=["hide-cell"]
+assert ch1.q11c.check(25 * (1 - 1 / 25) ** 50, quiet=True)
+
+# %% [markdown]
+# ### 1.1d Investigate: when does logistic regression win?
+#
+# On this page the generative classifier (class means, one pooled covariance, Bayes' rule) and logistic
+# regression tie, because the data are what the generative model assumes. {cite}`ng2001discriminative`
+# show that, given enough data, the discriminative model does at least as well, and better when that
+# assumption is wrong. Find data where it wins clearly: write
+# `make_data(n, generator)` returning `(x, y)`, `n` points in 2-D with labels 0 and 1 (each class at least
+# 10%), drawn with `generator`, on which logistic regression beats the generative classifier by at least
+# 0.03 in test accuracy. The checker fits both on 1 000 of your points and tests them on 10 000 fresh ones.
+
+# %%
+def make_data(n, generator):
+    ...  # your code: return x (n, 2), y (n,)
+
+
+ch1.q11d.check(make_data);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# Both rules draw a straight boundary; they differ in what they fit. The generative model must explain
+# *every* point, so points far from the boundary, which are easy to classify, still move its class mean and
+# pooled covariance, and the boundary moves with them. Logistic regression fits only $p(y \mid x)$, and a
+# point that it already classifies confidently barely pulls on it. So move some points of class 1 far
+# away on their own side:
+# ```python
+# def make_data(n, generator):
+#     y = (torch.rand(n, generator=generator) < 0.5).long()
+#     x = torch.randn(n, 2, generator=generator, dtype=torch.float64)
+#     far = torch.rand(n, generator=generator) < 0.3                   # 30% of class 1 ...
+#     x[y == 1] += torch.tensor([2.0, 0.0], dtype=torch.float64)
+#     x[(y == 1) & far] += torch.tensor([10.0, 0.0], dtype=torch.float64)  # ... far on its own side
+#     return x, y
+# ```
+# The generative classifier's boundary slides towards class 1 and misclassifies many of its ordinary
+# points; logistic regression keeps the boundary where the classes overlap. With a wrong model of
+# $p(x \mid y)$, the generative classifier's extra assumptions cost accuracy. When they are right (as on this
+# page), they are free information, and the generative model needs fewer samples.
+# :::
+
+# %% tags=["hide-cell"]
+def make_data_solution(n, generator):
+    y = (torch.rand(n, generator=generator) < 0.5).long()
+    x = torch.randn(n, 2, generator=generator, dtype=torch.float64)
+    far = torch.rand(n, generator=generator) < 0.3
+    x[y == 1] += torch.tensor([2.0, 0.0], dtype=torch.float64)
+    x[(y == 1) & far] += torch.tensor([10.0, 0.0], dtype=torch.float64)
+    return x, y
+
+
+assert ch1.q11d.check(make_data_solution, quiet=True)
 
 # %% [markdown]
 # ## Summary

@@ -59,6 +59,8 @@ area = torch.trapezoid(narrow.log_prob(xs).exp(), xs).item()
 print(f"peak density {peak:.4f} (1/(0.1 sqrt(2 pi)) = {1 / (0.1 * math.sqrt(2 * math.pi)):.4f}), "
       f"area {area:.8f}")
 assert peak > 1 and abs(peak - 1 / (0.1 * math.sqrt(2 * math.pi))) < 1e-12 and abs(area - 1) < 1e-8
+
+# %% tags=["hide-input"]
 glue("e12_peak", peak, display=False)
 
 # %% [markdown]
@@ -126,6 +128,66 @@ slip_gap = (no_jacobian - LogNormal(0.0, 1.0).log_prob(x_pos)).abs().max().item(
 print(f"change of variables = LogNormal.log_prob to 1e-12; without the Jacobian: off by up to "
       f"{slip_gap:.2f} in log-density")
 assert slip_gap > 1
+
+# %% [markdown]
+# The picture behind the formula: two intervals of $z$ of the same width $dz$ = {glue:text}`e12_cov_dz`,
+# pushed through $x = e^z$. The left one lands where $e^z$ is flat and is squeezed into a short interval of
+# $x$, so the density there must be *taller*; the right one is stretched, so it must be *lower*. The shaded
+# areas (probabilities) are equal in pairs, and the height ratio is exactly $|dz/dx| = 1/x$.
+
+# %% tags=["hide-input"]
+normal_z, lognormal_x = Normal(0.0, 1.0), LogNormal(0.0, 1.0)
+dz_cov = 0.25
+intervals = [(-1.25, -1.25 + dz_cov), (0.75, 0.75 + dz_cov)]          # equal widths in z
+fig = plt.figure(figsize=(8.5, 6.2))
+grid_spec = fig.add_gridspec(2, 2, width_ratios=(1, 2.2), height_ratios=(1, 2.2), wspace=0.05,
+                             hspace=0.05)
+ax_z = fig.add_subplot(grid_spec[0, 1])
+ax_map = fig.add_subplot(grid_spec[1, 1], sharex=ax_z)
+ax_x = fig.add_subplot(grid_spec[1, 0], sharey=ax_map)
+zs = torch.linspace(-2.5, 1.6, 400)
+x_top = math.exp(1.6)
+ax_z.plot(zs, normal_z.log_prob(zs).exp(), "k")
+ax_map.plot(zs, zs.exp(), "k", label=r"$x = G(z) = e^z$")
+xs_cov = torch.linspace(1e-3, x_top, 600)
+ax_x.plot(lognormal_x.log_prob(xs_cov).exp(), xs_cov, "k")
+checks = []
+for (lo, hi), color in zip(intervals, ("tab:red", "tab:blue")):
+    z_band = torch.linspace(lo, hi, 200)
+    x_band = z_band.exp()
+    p_z, p_x = normal_z.log_prob(z_band).exp(), lognormal_x.log_prob(x_band).exp()
+    ax_z.fill_between(z_band, p_z, color=color, alpha=0.5)
+    ax_x.fill_betweenx(x_band, p_x, color=color, alpha=0.5)
+    ax_map.fill_between(z_band, 0, x_band, color=color, alpha=0.12)
+    ax_map.fill_betweenx(x_band, -2.5, z_band, color=color, alpha=0.12)
+    area_z = torch.trapezoid(p_z, z_band).item()                       # P(lo < Z < hi)
+    area_x = torch.trapezoid(p_x, x_band).item()                       # P(e^lo < X < e^hi)
+    mid = (lo + hi) / 2
+    ratio = (lognormal_x.log_prob(torch.tensor(math.exp(mid))).exp()
+             / normal_z.log_prob(torch.tensor(mid)).exp()).item()      # p_X / p_Z at the middle
+    checks.append((area_z, area_x, ratio, math.exp(-mid)))
+    ax_z.text(mid, p_z.max().item() + 0.03, f"area {area_z:.3f}", ha="center", fontsize=8,
+              color=color)
+    ax_map.text(-2.45, math.exp(hi) + 0.05, f"area {area_x:.3f} (left panel)", va="bottom",
+                fontsize=8, color=color)
+ax_z.set_ylabel(r"$p_Z(z)$")
+ax_z.set_title(r"Change of variables: equal areas, heights scaled by $|dz/dx| = 1/x$", fontsize=10)
+ax_map.set_xlabel("$z$")
+ax_map.set_xlim(-2.5, 1.6)
+ax_map.set_ylim(0, x_top)
+ax_map.legend(loc="upper left", fontsize=8)
+ax_x.set_ylabel("$x$")
+ax_x.set_xlabel(r"$p_X(x)$")
+ax_x.invert_xaxis()
+plt.setp(ax_z.get_xticklabels(), visible=False)
+plt.setp(ax_map.get_yticklabels(), visible=False)
+plt.show()
+
+for area_z, area_x, ratio, inv_x in checks:
+    assert abs(area_z - area_x) < 1e-4                  # the same probability on both sides
+    assert abs(ratio - inv_x) < 1e-12                   # p_X(x) = p_Z(z) |dz/dx|, dz/dx = 1/x
+assert checks[0][2] > 1 > checks[1][2]                  # squeezed: taller; stretched: lower
+glue("e12_cov_dz", dz_cov, display=False)
 
 # %% [markdown]
 # ## Maximum likelihood
@@ -254,7 +316,10 @@ for sigma in (0.1, 1.0, 3.0):
     print(f"N(0, {sigma}^2): 1/2 log(2 pi e sigma^2) = {h_formula:+.4f}, Normal.entropy() = "
           f"{normal.entropy().item():+.4f}, Monte Carlo {h_mc:+.4f} ± {h_se:.4f}")
     assert abs(normal.entropy().item() - h_formula) < 1e-12 and abs(h_mc - h_formula) < 4 * h_se
+
+# %% tags=["hide-input"]
 glue("e12_h_narrow", h_rows[0][1], display=False)
+
 
 # %% [markdown]
 # The differential entropy of $\mathcal N(0, 0.1^2)$ is {glue:text}`e12_h_narrow:.3f` nats: negative, yet
@@ -296,6 +361,8 @@ kl_backward = gaussian_kl(*map(torch.tensor, (1.0, 2.0, 0.0, 1.0))).item()
 print(f"KL(N(0,1) || N(1,2^2)) = {kl_forward:.5f}; Monte Carlo {kl_mc:.5f} ± {kl_se:.5f}")
 print(f"KL(N(1,2^2) || N(0,1)) = {kl_backward:.5f}: the arguments matter")
 assert abs(kl_mc - kl_forward) < 4 * kl_se and kl_backward > 2 * kl_forward
+
+# %% tags=["hide-input"]
 glue("e12_kl_fwd", kl_forward, display=False)
 glue("e12_kl_bwd", kl_backward, display=False)
 
@@ -387,11 +454,6 @@ for name, (fwd, rev) in table.items():
 (f_at_f, r_at_f), (f_at_r, r_at_r) = table.values()
 assert f_at_f < f_at_r and r_at_r < r_at_f
 assert abs(r_at_r - math.log(2)) < 0.01  # q = one component: missing half of p costs log 2
-glue("e12_fwd_at_fwd", f_at_f, display=False)
-glue("e12_fwd_at_rev", f_at_r, display=False)
-glue("e12_rev_at_fwd", r_at_f, display=False)
-glue("e12_rev_at_rev", r_at_r, display=False)
-glue("e12_sigma_fwd", sigma_f, display=False)
 
 fig, axes = plt.subplots(1, 3, figsize=(14, 4), layout="constrained")
 axes[0].fill_between(x_grid, p_x, color="0.8", label="$p$: two modes")
@@ -412,6 +474,14 @@ axes[1].plot(*q_fwd, "w*", ms=12)
 axes[2].plot([left_mode[0], right_mode[0]], [left_mode[1], right_mode[1]], "w*", ms=12)
 fig.suptitle("Fitting one Gaussian to a bimodal p: the direction of the KL decides")
 plt.show()
+
+# %% tags=["hide-input"]
+glue("e12_fwd_at_fwd", f_at_f, display=False)
+glue("e12_fwd_at_rev", f_at_r, display=False)
+glue("e12_rev_at_fwd", r_at_f, display=False)
+glue("e12_rev_at_rev", r_at_r, display=False)
+glue("e12_sigma_fwd", sigma_f, display=False)
+
 
 # %% [markdown]
 # The forward fit, $\sigma$ = {glue:text}`e12_sigma_fwd:.2f`, spreads over both modes and peaks in the
@@ -475,6 +545,8 @@ torch.testing.assert_close(jsd, scipy_jsd, atol=1e-12, rtol=0)
 torch.testing.assert_close(jsd, js_divergence(qq, pp), atol=1e-14, rtol=0)
 assert jsd.min() >= 0 and jsd.max() <= math.log(2) and abs(disjoint - math.log(2)) < 1e-15
 assert torch.isinf(kl_disjoint)
+
+# %% tags=["hide-input"]
 glue("e12_n_js_pairs", n_pairs, display=False)
 
 # %% [markdown]
@@ -520,9 +592,6 @@ print(f"slope of log(spread) against log(n): {slope:.3f} (theory: -0.5)")
 assert abs(slope + 0.5) < 0.05
 assert np.all(np.abs(spread / np.array([r[2] for r in rows]) - 1) < 0.2)  # 300 repeats: ±4 errors
 assert 0.92 < coverage_large < 0.98
-glue("e12_mc_slope", float(slope), display=False)
-glue("e12_repeats", repeats, display=False)
-glue("e12_mc_cover", float(coverage_large), display=False)
 
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
 ax1.loglog(sizes, spread, "o", label=f"spread of {repeats} estimates")
@@ -542,6 +611,12 @@ ax2.set_xlabel("number of samples $n$")
 ax2.set_title(r"8 estimates of $\mathbb{E}[X^2] = 1$ per $n$, with 95% error bars")
 plt.show()
 
+# %% tags=["hide-input"]
+glue("e12_mc_slope", float(slope), display=False)
+glue("e12_repeats", repeats, display=False)
+glue("e12_mc_cover", float(coverage_large), display=False)
+
+
 # %% [markdown]
 # The fitted slope is {glue:text}`e12_mc_slope:.3f`, and for $n \ge 1000$ the 95% intervals contain the true
 # value {glue:text}`e12_mc_cover:.1%` of the time. For small $n$ the interval is less reliable: the sample
@@ -550,7 +625,12 @@ plt.show()
 #
 # ## Exercises
 #
-# **Exercise 1.2a: the Gaussian KL.** Write `gaussian_kl(mu1, sigma1, mu2, sigma2)`, the divergence
+# The warm-ups (1.2a–c) practise the formulas of this page; 1.2d and 1.2e apply them where the page does
+# not. Each checker names the common mistake your answer matches; `ch1.q12a.hint()` gives a hint.
+#
+# ### 1.2a Warm-up: the Gaussian KL
+#
+# Write `gaussian_kl(mu1, sigma1, mu2, sigma2)`, the divergence
 # $\mathrm{KL}(\mathcal N(\mu_1, \sigma_1^2) \,\|\, \mathcal N(\mu_2, \sigma_2^2))$ in nats, elementwise
 # for tensors. The `sigma`s are standard deviations.
 
@@ -580,7 +660,9 @@ def reference_gaussian_kl(mu1, sigma1, mu2, sigma2):
 assert ch1.q12a.check(reference_gaussian_kl, quiet=True)
 
 # %% [markdown]
-# **Exercise 1.2b: the Jensen–Shannon divergence.** Write `my_js_divergence(p, q)` for discrete
+# ### 1.2b Warm-up: the Jensen–Shannon divergence
+#
+# Write `my_js_divergence(p, q)` for discrete
 # distributions given as probability tensors over the last axis. They may contain zeros; the result is in
 # nats.
 
@@ -611,7 +693,9 @@ def reference_js_divergence(p, q):
 assert ch1.q12b.check(reference_js_divergence, quiet=True)
 
 # %% [markdown]
-# **Exercise 1.2c: an estimate with its error bar.** Write `mc_estimate(values)`: given the values
+# ### 1.2c Warm-up: an estimate with its error bar
+#
+# Write `mc_estimate(values)`: given the values
 # $f(x_1), \dots, f(x_n)$ at independent samples, return the pair (Monte Carlo estimate of
 # $\mathbb E[f(X)]$, its standard error).
 
@@ -638,6 +722,93 @@ def reference_mc_estimate(values):
 
 
 assert ch1.q12c.check(reference_mc_estimate, quiet=True)
+
+# %% [markdown]
+# ### 1.2d Apply: the KL divergence between full-covariance Gaussians
+#
+# VAEs (Part III) need the KL divergence between Gaussians in many dimensions. Write
+# `gaussian_kl_full(mu1, cov1, mu2, cov2)`: $\mathrm{KL}(\mathcal N(\mu_1, \Sigma_1) \,\|\,
+# \mathcal N(\mu_2, \Sigma_2))$ in nats, for $d$-dimensional means (shape $(d,)$) and symmetric
+# positive-definite covariance matrices (shape $(d, d)$). Derive it the way the page derives the 1-D case:
+# $\mathbb E_p[\log p(x) - \log q(x)]$ with the two log-densities written out.
+
+# %%
+def gaussian_kl_full(mu1, cov1, mu2, cov2):
+    ...  # your code
+
+
+ch1.q12d.check(gaussian_kl_full);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# With $\log \mathcal N(x; \mu, \Sigma) = -\tfrac12 (x - \mu)^\top \Sigma^{-1} (x - \mu)
+# - \tfrac12 \log\det(2\pi\Sigma)$ and, for $x \sim p$, $\mathbb E[(x - m)^\top A (x - m)] =
+# \operatorname{tr}(A\Sigma_1) + (\mu_1 - m)^\top A (\mu_1 - m)$:
+#
+# $$
+# \mathrm{KL} = \tfrac12\Big[\operatorname{tr}(\Sigma_2^{-1}\Sigma_1) + (\mu_2 - \mu_1)^\top \Sigma_2^{-1}
+# (\mu_2 - \mu_1) - d + \log\frac{\det\Sigma_2}{\det\Sigma_1}\Big].
+# $$
+#
+# ```python
+# def gaussian_kl_full(mu1, cov1, mu2, cov2):
+#     d = mu1.shape[0]
+#     diff = mu2 - mu1
+#     trace = torch.trace(torch.linalg.solve(cov2, cov1))          # tr(cov2^-1 cov1)
+#     mahalanobis = diff @ torch.linalg.solve(cov2, diff)          # (mu2 - mu1)^T cov2^-1 (mu2 - mu1)
+#     return 0.5 * (trace + mahalanobis - d + torch.logdet(cov2) - torch.logdet(cov1))
+# ```
+# The constant is $-d/2$, one $-\tfrac12$ per dimension: in one dimension the formula is the page's. With
+# diagonal matrices it is a sum of 1-D KLs; with correlated coordinates, using only the diagonals is wrong.
+# :::
+
+# %% tags=["hide-cell"]
+def gaussian_kl_full_solution(mu1, cov1, mu2, cov2):
+    diff = mu2 - mu1
+    trace = torch.trace(torch.linalg.solve(cov2, cov1))
+    return 0.5 * (trace + diff @ torch.linalg.solve(cov2, diff) - mu1.shape[0]
+                  + torch.logdet(cov2) - torch.logdet(cov1))
+
+
+assert ch1.q12d.check(gaussian_kl_full_solution, quiet=True)
+
+# %% [markdown]
+# ### 1.2e Apply: the density of a generator's output
+#
+# A one-dimensional "generator" maps noise $z \sim \mathcal N(0, 1)$ to $x = G(z) = z^3$. Write
+# `cube_log_density(x)`: the log-density $\log p_X(x)$ of its outputs, for a tensor of points $x \neq 0$ of
+# either sign. Use the change of variables formula of this page. (Before you write it: is $p_X$ larger or
+# smaller than $p_Z$ near 0, and why?)
+
+# %%
+def cube_log_density(x):
+    ...  # your code
+
+
+ch1.q12e.check(cube_log_density);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# $G$ is increasing, with inverse $G^{-1}(x) = x^{1/3}$ (the real cube root) and $|dG^{-1}/dx| =
+# 1/(3z^2)$ at $z = x^{1/3}$, so $p_X(x) = \mathcal N(x^{1/3}; 0, 1)/(3 x^{2/3})$:
+# ```python
+# def cube_log_density(x):
+#     z = x.sign() * x.abs() ** (1 / 3)                 # G^-1(x), the real cube root
+#     log_jacobian = -math.log(3) - 2 * z.abs().log()   # log |dG^-1/dx| = -log(3 z^2)
+#     return torch.distributions.Normal(0.0, 1.0).log_prob(z) + log_jacobian
+# ```
+# Near 0 the cube flattens the noise ($dG/dz = 3z^2 \to 0$): a whole interval of $z$ lands on a tiny
+# interval of $x$, so the density of $x$ grows without bound there (it is still integrable). `x ** (1/3)`
+# of a negative float is `nan` in PyTorch, hence the sign trick (or `torch.where`).
+# :::
+
+# %% tags=["hide-cell"]
+def cube_log_density_solution(x):
+    z = torch.where(x < 0, -(-x) ** (1 / 3), x ** (1 / 3))
+    return Normal(0.0, 1.0).log_prob(z) - torch.log(3 * z**2)
+
+
+assert ch1.q12e.check(cube_log_density_solution, quiet=True)
 
 # %% [markdown]
 # ## Summary

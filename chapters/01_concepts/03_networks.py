@@ -145,6 +145,56 @@ assert abs(lhs - rhs) < 1e-10 * abs(lhs)
 assert all(abs(value - lhs) > 0.01 * abs(lhs) for value in wrong.values())
 
 # %% [markdown]
+# **Which pixels feed which.** The same fact seen as wiring, in one dimension: with kernel 4, stride 2 and
+# padding 1, list for every output which inputs it reads. The convolution (8 inputs, 4 outputs) and its
+# transpose (4 inputs, 8 outputs) must have the same wires, reversed: the transpose's connection matrix is
+# the convolution's, transposed. We read both off the layers by feeding one-hot inputs. The padding cuts
+# the border wires, which is why the first and last outputs of the transpose get one stamp instead of two.
+
+# %%
+def wiring(layer_fn, n_in):
+    """(n_out, n_in) matrix, True where input i reaches output o (one-hot inputs, ones kernel)."""
+    columns = [layer_fn(torch.eye(n_in)[i].view(1, 1, n_in))[0, 0] != 0 for i in range(n_in)]
+    return torch.stack(columns, dim=1)
+
+
+kernel_1d = torch.ones(1, 1, 4)
+conv_wires = wiring(lambda t: F.conv1d(t, kernel_1d, stride=2, padding=1), 8)              # (4, 8)
+deconv_wires = wiring(lambda t: F.conv_transpose1d(t, kernel_1d, stride=2, padding=1), 4)  # (8, 4)
+print("inputs read by each convolution output:",
+      [r.nonzero().flatten().tolist() for r in conv_wires])
+print("inputs stamped on each transposed output:",
+      [r.nonzero().flatten().tolist() for r in deconv_wires])
+assert torch.equal(deconv_wires, conv_wires.T)                  # the same wires, reversed
+stamps = deconv_wires.sum(1)
+assert (stamps[1:-1] == 2).all() and stamps[0] == stamps[-1] == 1  # two stamps, one at the border
+
+# %% tags=["hide-input"]
+fig, axes = plt.subplots(1, 2, figsize=(9, 2.8))
+panels = [(axes[0], conv_wires, "convolution: 8 → 4 (each output reads a window of 4)"),
+          (axes[1], deconv_wires, "transposed: 4 → 8 (each input stamps up to 4 outputs)")]
+for ax, wires, title in panels:
+    n_out, n_in = wires.shape
+    x_in = np.linspace(0, 7, n_in) if n_in < 8 else np.arange(8.0)
+    x_out = np.linspace(0, 7, n_out) if n_out < 8 else np.arange(8.0)
+    for o, i in wires.nonzero().tolist():
+        ax.plot([x_in[i], x_out[o]], [0, 1], color="tab:blue", lw=1, alpha=0.7)
+    ax.scatter(x_in, np.zeros(n_in), s=170, marker="s", c="tab:orange", zorder=3, label="input")
+    ax.scatter(x_out, np.ones(n_out), s=170, marker="s", c="tab:green", zorder=3, label="output")
+    for pad_x in (-1, 8) if n_in == 8 else ():
+        ax.scatter([pad_x], [0], s=170, marker="s", facecolors="none", edgecolors="0.5",
+                   linestyle="--", zorder=3)
+    ax.set_title(title, fontsize=9)
+    ax.set_ylim(-0.4, 1.4)
+    ax.set_xlim(-1.6, 8.6)
+    ax.axis("off")
+axes[0].text(-1, -0.3, "padding", fontsize=7, ha="center", color="0.4")
+axes[1].legend(fontsize=7, loc="center right", bbox_to_anchor=(1.12, 0.5))
+fig.suptitle("Kernel 4, stride 2, padding 1: the same wires, in opposite directions", fontsize=10)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
 # The stamping picture explains a defect of generators. With stride 2 each output pixel is covered by
 # $k/2$ stamps per direction when $s$ divides $k$, but by alternately more and fewer stamps when it does not.
 # Counting the stamps (a transposed convolution of an all-ones input with an all-ones kernel) shows it; the
@@ -241,9 +291,12 @@ for name, count in deconv_mismatch.items():
 assert mismatch["formula"] == 0 and deconv_mismatch["formula"] == 0
 assert all(mismatch[name] > 0 for name in WRONG) and refused > 0
 assert deconv_mismatch["without output_padding"] > 0 and deconv_mismatch["the conv formula"] > 0
+
+# %% tags=["hide-input"]
 glue("e13_n_conv", n_conv, display=False)
 glue("e13_n_deconv", len(deconv_grid), display=False)
 glue("e13_wrong_plus1", mismatch["conv without the +1"], display=False)
+
 
 # %% [markdown]
 # The two formulas agree with PyTorch on all {glue:text}`e13_n_conv` convolution and
@@ -503,7 +556,10 @@ sigmoid_max = activations["sigmoid"][1](torch.tensor(0.0, dtype=torch.float64)).
 print(f"largest sigmoid derivative: {sigmoid_max} (at 0); the derivatives of 10 sigmoids multiply "
       f"to at most {sigmoid_max ** 10:.1e}")
 assert sigmoid_max == 0.25
+
+# %% tags=["hide-input"]
 glue("e13_sig10", sigmoid_max**10, display=False)
+
 
 # %% [markdown]
 # The sigmoid's derivative never exceeds $\tfrac14$. The gradient through a stack of layers is a product
@@ -680,7 +736,12 @@ print("gradcheck accepts the right backward and a whole MLP")
 # %% [markdown]
 # ## Exercises
 #
-# **Exercise 1.3a: the size of a convolution.** Write `my_conv_out(n, kernel, stride, padding, dilation=1)`,
+# The warm-ups (1.3a–c) practise the formulas of this page; 1.3d and 1.3e ask what it does not show. Each
+# checker names the common mistake your answer matches; `ch1.q13a.hint()` gives a hint.
+#
+# ### 1.3a Warm-up: the size of a convolution
+#
+# Write `my_conv_out(n, kernel, stride, padding, dilation=1)`,
 # the output side of `nn.Conv2d(..., kernel, stride, padding, dilation=dilation)` for an $n \times n$ input.
 # (4.2 asks for the transposed convolution.)
 
@@ -710,7 +771,9 @@ def reference_conv_out(n, kernel, stride, padding, dilation=1):
 assert ch1.q13a.check(reference_conv_out, quiet=True)
 
 # %% [markdown]
-# **Exercise 1.3b: batch norm by hand.** Write `my_batch_norm(x, eps)`: what `nn.BatchNorm2d(C, eps=eps,
+# ### 1.3b Warm-up: batch norm by hand
+#
+# Write `my_batch_norm(x, eps)`: what `nn.BatchNorm2d(C, eps=eps,
 # affine=False)` returns in training mode for `x` of shape $(B, C, H, W)$.
 
 # %%
@@ -742,7 +805,9 @@ def reference_batch_norm(x, eps=1e-5):
 assert ch1.q13b.check(reference_batch_norm, quiet=True)
 
 # %% [markdown]
-# **Exercise 1.3c: the sigmoid's derivative.** Write `my_sigmoid_grad(x)`, the derivative of
+# ### 1.3c Warm-up: the sigmoid's derivative
+#
+# Write `my_sigmoid_grad(x)`, the derivative of
 # $\sigma(x) = 1/(1 + e^{-x})$, by hand (the checker switches autograd off). It must be finite for every
 # float64 $x$, including $x = \pm 800$.
 
@@ -771,6 +836,83 @@ def reference_sigmoid_grad(x):
 
 
 assert ch1.q13c.check(reference_sigmoid_grad, quiet=True)
+
+# %% [markdown]
+# ### 1.3d Predict: how far does one latent pixel reach?
+#
+# The last three layers of a DCGAN-style generator are transposed convolutions with kernel 4, stride 2 and
+# padding 1: $4 \times 4 \to 8 \times 8 \to 16 \times 16 \to 32 \times 32$ (take one channel and no
+# activations). Change **one** pixel of the $4 \times 4$ input, at row 2, column 2. How many of the
+# $32 \times 32 = 1024$ output pixels change? Write down a number before computing anything; the checker
+# measures it with random positive kernels.
+
+# %%
+answer = ...  # your prediction: a number of output pixels
+
+ch1.q13d.check(answer);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# Work along one side. A transposed convolution stamps input pixel $i$ onto outputs $2i - 1, \dots, 2i + 2$,
+# so a run of $m$ neighbouring input pixels reaches $2(m - 1) + 4$ outputs. From one pixel: $1 \to 4 \to 10
+# \to 22$ per side, nothing clipped by the border here, so
+# ```python
+# answer = 22 ** 2   # 484
+# ```
+# Neither the product of the kernels ($64^2$, larger than the image: neighbouring stamps overlap) nor the
+# product of the strides ($8^2$): the footprint roughly doubles at every layer *and* gains the kernel's
+# width. One pixel of the $4 \times 4$ map shapes almost half the image, and neighbouring pixels share most
+# of their footprints: this is how a generator's early layers decide the global layout.
+# :::
+
+# %% tags=["hide-cell"]
+assert ch1.q13d.check(484, quiet=True)
+
+# %% [markdown]
+# ### 1.3e Apply: a generator for 32×32 colour images
+#
+# The 28-pixel trap above sized a network for Fashion-MNIST. Now size one for CIFAR-10-like images: write
+# `make_generator_32(z_dim)` returning an `nn.Module` that maps noise of shape $(B, z_{\text{dim}}, 1, 1)$ to
+# images of shape $(B, 3, 32, 32)$ with values in $[-1, 1]$, upsampling with `nn.ConvTranspose2d` only (no
+# `nn.Upsample`, no `nn.Linear`). Plan the sizes with the transposed-convolution formula first.
+
+# %%
+def make_generator_32(z_dim):
+    ...  # your code: return an nn.Module
+
+
+ch1.q13e.check(make_generator_32);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# $1 \to 4$ with kernel 4, stride 1, padding 0, then three doublings with kernel 4, stride 2, padding 1
+# ($(n - 1) \cdot 2 - 2 + 4 = 2n$): $4 \to 8 \to 16 \to 32$. The last layer has 3 channels and a Tanh.
+# ```python
+# def make_generator_32(z_dim, width=64):
+#     def up(c_in, c_out):                       # doubles the side
+#         return [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
+#     return nn.Sequential(
+#         nn.ConvTranspose2d(z_dim, 4 * width, 4, 1, 0, bias=False), nn.BatchNorm2d(4 * width), nn.ReLU(),
+#         *up(4 * width, 2 * width),                                   # 8x8
+#         *up(2 * width, width),                                       # 16x16
+#         nn.ConvTranspose2d(width, 3, 4, 2, 1), nn.Tanh(),            # 32x32
+#     )
+# ```
+# Other answers pass too (kernel 3 with `output_padding=1`, other widths): the checker tests the sizes, the
+# range and that the image depends on $z$. A generator for 28×28 starts from 7×7 instead; one for 64×64
+# (the PyTorch DCGAN tutorial) adds a fourth doubling.
+# :::
+
+# %% tags=["hide-cell"]
+def make_generator_32_solution(z_dim):
+    layers, c = [nn.ConvTranspose2d(z_dim, 128, 4), nn.ReLU()], 128
+    for _ in range(2):
+        layers += [nn.ConvTranspose2d(c, c // 2, 4, stride=2, padding=1), nn.ReLU()]
+        c //= 2
+    return nn.Sequential(*layers, nn.ConvTranspose2d(c, 3, 4, stride=2, padding=1), nn.Tanh())
+
+
+assert ch1.q13e.check(make_generator_32_solution, quiet=True)
 
 # %% [markdown]
 # ## Summary

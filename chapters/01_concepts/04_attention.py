@@ -45,6 +45,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 from matplotlib import font_manager
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -124,7 +125,7 @@ assert (by_d - ref).abs().max() > 0.01 and (wrong_axis - ref).abs().max() > 0.01
 # The formula matches PyTorch to rounding error, with and without the mask; dividing by $d$ instead of
 # $\sqrt d$, or normalising over the wrong axis, does not. (One of the source articles prints the attention
 # formula as $QK^\top/\sqrt{d_k}$ alone, without the softmax and without $V$: entry E85 of the
-# [errata](../appendix/errata.ipynb), which records the mistakes of the five blog articles this course was
+# [errata](../appendix/errata_e.ipynb), which records the mistakes of the five blog articles this course was
 # commissioned from.)
 #
 # ## Why divide by $\sqrt d$?
@@ -159,10 +160,6 @@ scaled_ent, raw_ent = np.array([r[3] for r in rows]), np.array([r[2] for r in ro
 assert np.all(np.abs(ratios - 1) < 0.05)                   # Var(q.k) = d, to 5% (SE about 1.5%)
 assert scaled_ent.max() - scaled_ent.min() < 0.05          # scaled: the same softmax for every d
 assert raw_ent[-1] < 0.25 * math.log(n_keys) and np.all(np.diff(raw_ent) < 0)
-glue("e14_raw_ent", float(raw_ent[-1]), display=False)
-glue("e14_scaled_ent", float(scaled_ent[-1]), display=False)
-glue("e14_log_t", math.log(n_keys), display=False)
-glue("e14_n_keys", n_keys, display=False)
 
 fig, ax = plt.subplots(figsize=(6.5, 3.6))
 ax.semilogx(dims, raw_ent, "o-", label=r"softmax$(q \cdot k)$")
@@ -173,6 +170,13 @@ ax.set_ylabel("entropy of the attention weights (nats)")
 ax.set_title(r"Without $1/\sqrt{d}$ the attention collapses onto one key as $d$ grows")
 ax.legend(fontsize=8)
 plt.show()
+
+# %% tags=["hide-input"]
+glue("e14_raw_ent", float(raw_ent[-1]), display=False)
+glue("e14_scaled_ent", float(scaled_ent[-1]), display=False)
+glue("e14_log_t", math.log(n_keys), display=False)
+glue("e14_n_keys", n_keys, display=False)
+
 
 # %% [markdown]
 # With $d = 1024$ the unscaled weights have an entropy of only {glue:text}`e14_raw_ent:.2f` nats: nearly
@@ -361,8 +365,69 @@ V, T, D, L = cfg.vocab_size, cfg.block_size, cfg.d_model, cfg.n_layer
 n_formula = V * D + T * D + L * (12 * D**2 + 13 * D) + 2 * D
 print(f"parameters: formula {n_formula:,}, count_parameters {count_parameters(fresh):,}")
 assert n_formula == count_parameters(fresh)
+
+# %% tags=["hide-input"]
 glue("e14_params", count_parameters(fresh), display=False)
 glue("e14_table_size", V, display=False)
+
+# %% [markdown]
+# The block's two residual steps, checked on the freshly built model: the package's `Block` must compute
+# exactly $x' = x + \mathrm{Attn}(\mathrm{LN}_1(x))$, then $x' + \mathrm{MLP}(\mathrm{LN}_2(x'))$ (pre-norm),
+# and must differ from the original Transformer's post-norm order, $\mathrm{LN}(x + f(x))$
+# {cite}`vaswani2017attention`. The diagram below draws the same computation.
+
+# %%
+block = fresh.blocks[0]
+was_training = block.training
+block.eval()                                                   # no dropout in the comparison
+x_block = torch.randn(2, 5, D, generator=torch.Generator().manual_seed(4))
+with torch.no_grad():
+    mid = x_block + block.attn(block.ln1(x_block))             # residual 1: x + Attn(LN(x))
+    pre_norm = mid + block.mlp(block.ln2(mid))                 # residual 2: + MLP(LN(x'))
+    post_mid = block.ln1(x_block + block.attn(x_block))        # post-norm: LN(x + Attn(x)) ...
+    post_norm = block.ln2(post_mid + block.mlp(post_mid))      # ... then LN(x' + MLP(x'))
+    torch.testing.assert_close(block(x_block), pre_norm)
+    post_gap = (block(x_block) - post_norm).abs().max().item()
+block.train(was_training)
+print(f"Block(x) = pre-norm residual steps; the post-norm order differs by up to {post_gap:.2f}")
+assert post_gap > 0.1
+
+# %% tags=["hide-input"]
+def draw_block(ax):
+    """A pre-norm Transformer block: the residual stream on the left, two sublayers off it."""
+    boxes = {"LN₁": 1.2, "causal multi-head\nattention": 2.4, "LN₂": 4.2,
+             "MLP\n(D → 4D → D, GELU)": 5.4}
+    for name, y in boxes.items():
+        ax.add_patch(FancyBboxPatch((1.6, y - 0.35), 2.6, 0.7, boxstyle="round,pad=0.05",
+                                    fc="#dbe9f6" if "LN" in name else "#fde2c8", ec="k"))
+        ax.text(2.9, y, name, ha="center", va="center", fontsize=9)
+    for y in (3.4, 6.4):                                       # the two additions
+        ax.add_patch(plt.Circle((0.5, y), 0.22, fc="w", ec="k"))
+        ax.text(0.5, y, "+", ha="center", va="center", fontsize=13)
+
+    def arrow(a, b, **kw):
+        ax.add_patch(FancyArrowPatch(a, b, arrowstyle="-|>", mutation_scale=12, lw=1.2, **kw))
+
+    arrow((0.5, -0.2), (0.5, 3.18))                            # the residual stream (identity)
+    arrow((0.5, 3.62), (0.5, 6.18))
+    arrow((0.5, 6.62), (0.5, 7.5))
+    for y_from, y_box, y_sum in ((0.3, 1.2, 3.4), (3.9, 4.2, 6.4)):
+        arrow((0.5, y_from), (1.55, y_box), connectionstyle="angle,angleA=0,angleB=90")
+        arrow((2.9, y_box + 0.4), (2.9, y_box + 0.85))
+        arrow((2.9, y_box + 1.6), (0.75, y_sum), connectionstyle="angle,angleA=90,angleB=0")
+    ax.text(0.35, -0.45, "x (B, T, D)", fontsize=9)
+    ax.text(0.35, 7.65, "to the next block", fontsize=9)
+    ax.text(-0.1, 1.9, "residual stream", rotation=90, fontsize=8, color="0.35", va="center")
+    ax.set_xlim(-0.4, 4.6)
+    ax.set_ylim(-0.7, 8.0)
+    ax.set_aspect("equal")
+    ax.axis("off")
+
+
+fig, ax = plt.subplots(figsize=(4.2, 6.2))
+draw_block(ax)
+ax.set_title(f"One of the {L} blocks (pre-norm)", fontsize=10)
+plt.show()
 
 # %% [markdown]
 # ## Training, live
@@ -441,7 +506,87 @@ elif QUICK:
 else:
     source = f"the full recipe ({recipe.full.steps:,} steps, trained just now)"
 print("model:", source)
+
+# %% tags=["hide-input"]
 glue("e14_source", source, display=False)
+
+# %% [markdown]
+# **Where the trained model looks.** The page's `attention` function returns the weights as well as the
+# output, so we can recompute one block's attention from the trained weights, check that it reproduces the
+# package's output, and draw the weights of every head on the first line of 《静夜思》. Beside them, the
+# plain average of the past (equal weights on $j \le i$) from above. How far each head is from that average
+# is measured by the total variation distance of each row, $\tfrac12 \sum_j |a_{ij} - 1/(i + 1)|$ (0: the
+# same weights; 1: no overlap), averaged over the rows $i \ge 1$.
+
+# %%
+line = "床前明月光，疑是地上霜。"
+line_ids = vocab.encode(line).to(dev)
+t_line, n_head = len(line_ids), model.cfg.n_head
+tril_line = torch.ones(t_line, t_line).tril()
+uniform_past = tril_line / tril_line.sum(1, keepdim=True)        # the average of the past
+head_weights, head_tv = [], []
+model.eval()
+with torch.no_grad():
+    h = model.tok(line_ids)[None] + model.pos(torch.arange(t_line, device=dev))   # (1, T, D)
+    for blk in model.blocks:
+        hn = blk.ln1(h)
+        q_l, k_l, v_l = (m.view(1, t_line, n_head, D // n_head).transpose(1, 2)
+                         for m in blk.attn.qkv(hn).split(D, dim=-1))           # (1, H, T, D/H)
+        y_l, w_l = attention(q_l, k_l, v_l, causal=True)
+        out_l = blk.attn.proj(y_l.transpose(1, 2).reshape(1, t_line, D))
+        torch.testing.assert_close(out_l, blk.attn(hn), atol=1e-5, rtol=1e-4)  # same attention
+        w_l = w_l[0].cpu()                                                      # (H, T, T)
+        head_weights.append(w_l)
+        head_tv.append(0.5 * (w_l - uniform_past).abs().sum(-1)[:, 1:].mean(-1))  # (H,)
+        h = blk(h)
+for i, tv in enumerate(head_tv):
+    print(f"block {i + 1}: distance of each head from the average of the past",
+          " ".join(f"{v:.2f}" for v in tv.tolist()))
+
+# %% tags=["hide-input"]
+shown_block = int(torch.stack([tv.max() for tv in head_tv]).argmax())  # furthest from uniform
+cjk_fonts = [f.name for f in font_manager.fontManager.ttflist if "CJK SC" in f.name]
+fig, axes = plt.subplots(1, n_head + 1, figsize=(2.3 * (n_head + 1), 2.9))
+panels = [("average of the past", uniform_past)] + [
+    (f"block {shown_block + 1}, head {j + 1}", head_weights[shown_block][j])
+    for j in range(n_head)]
+for ax, (title, weights) in zip(axes, panels):
+    ax.imshow(weights.numpy(), cmap="viridis", vmin=0, vmax=1)
+    ax.set_title(title, fontsize=8)
+    if cjk_fonts:
+        family = [cjk_fonts[0], "sans-serif"]
+        ax.set_xticks(range(t_line), list(line), fontfamily=family, fontsize=7)
+        ax.set_yticks(range(t_line), list(line), fontfamily=family, fontsize=7)
+    else:  # no Chinese font: positions instead of characters
+        ax.set_xticks(range(0, t_line, 2))
+        ax.set_yticks(range(0, t_line, 2))
+axes[0].set_ylabel("query (position i)")
+axes[0].set_xlabel("key (position j)")
+title = ("Attention weights on the first line of 《静夜思》" if cjk_fonts
+         else "Attention weights on the first line of the poem (positions 0-11)")
+fig.suptitle(title + ": rows sum to 1, nothing above the diagonal", fontsize=9,
+             fontfamily=[cjk_fonts[0], "sans-serif"] if cjk_fonts else "sans-serif")
+fig.tight_layout()
+plt.show()
+if not cjk_fonts:
+    print("positions:", "  ".join(f"{i}={c}" for i, c in enumerate(line)))
+
+for w_l in head_weights:                                  # what the figure shows, checked
+    torch.testing.assert_close(w_l.sum(-1), torch.ones(n_head, t_line))
+    assert (w_l[:, tril_line == 0] == 0).all()
+tv_all = torch.stack(head_tv)                              # (L, H)
+assert tv_all.max() > 0.2                                  # some head is far from a plain average
+glue("e14_tv_first_max", tv_all[0].max().item(), display=False)
+glue("e14_tv_max", tv_all.max().item(), display=False)
+glue("e14_tv_block", shown_block + 1, display=False)
+
+# %% [markdown]
+# Every row sums to 1 and nothing lies above the diagonal. The heads of the first block are at most
+# {glue:text}`e14_tv_first_max:.2f` from the average of the past; those of block
+# {glue:text}`e14_tv_block` (drawn) up to {glue:text}`e14_tv_max:.2f`: their weights depend on the
+# content of the line, the step from the average of the past to attention. (One line and one model: what
+# these weights are worth in prediction is measured next, on all the validation poems.)
+
 
 # %% [markdown]
 # **Bits per character.** We score models by their average cross-entropy on the held-out poems, in
@@ -706,9 +851,12 @@ print(f"distinct characters among the {n_new} new ones:",
       ", ".join(f"τ={t}{'' if k is None else f' top-{k}'}: {n}"
                 for (t, k), n in distinct.items()))
 assert distinct[0.5, None] < distinct[1.3, None]
+
+# %% tags=["hide-input"]
 glue("e14_distinct_cold", distinct[0.5, None], display=False)
 glue("e14_distinct_hot", distinct[1.3, None], display=False)
 glue("e14_n_new", n_new, display=False)
+
 
 # %% [markdown]
 # At a glance the samples look like verse: common poetic characters, commas and line breaks. The next
@@ -862,7 +1010,12 @@ glue("e14_more_minutes", more["seconds"] / 60, display=False)
 # %% [markdown]
 # ## Exercises
 #
-# **Exercise 1.4a: attention.** Write `my_attention(q, k, v, causal=False)`: scaled dot-product attention
+# The warm-ups (1.4a–c) practise the formulas of this page; 1.4d and 1.4e ask what it does not show. Each
+# checker names the common mistake your answer matches; `ch1.q14a.hint()` gives a hint.
+#
+# ### 1.4a Warm-up: attention
+#
+# Write `my_attention(q, k, v, causal=False)`: scaled dot-product attention
 # for tensors of shape $(\dots, T, d)$, returning only the output. With `causal=True`, position $i$ may
 # attend only to positions $j \le i$.
 
@@ -896,7 +1049,9 @@ def reference_attention(q, k, v, causal=False):
 assert ch1.q14a.check(reference_attention, quiet=True)
 
 # %% [markdown]
-# **Exercise 1.4b: temperature and top-$k$.** Write `my_next_char_probs(logits, temperature=1.0,
+# ### 1.4b Warm-up: temperature and top-$k$
+#
+# Write `my_next_char_probs(logits, temperature=1.0,
 # top_k=None)`: the sampling distribution over the last axis of `logits` (shape $(\dots, V)$), as defined
 # above.
 
@@ -925,7 +1080,9 @@ ch1.q14b.check(my_next_char_probs);
 assert ch1.q14b.check(next_char_probs, quiet=True)
 
 # %% [markdown]
-# **Exercise 1.4c: the causal mask.** Write `my_causal_mask(T)`: the $(T, T)$ boolean mask that is True
+# ### 1.4c Warm-up: the causal mask
+#
+# Write `my_causal_mask(T)`: the $(T, T)$ boolean mask that is True
 # where query $i$ may attend to key $j$, as `F.scaled_dot_product_attention(..., attn_mask=...)` expects.
 
 # %%
@@ -951,6 +1108,79 @@ def reference_causal_mask(T):
 
 
 assert ch1.q14c.check(reference_causal_mask, quiet=True)
+
+# %% [markdown]
+# ### 1.4d Predict: attention when the queries are the keys
+#
+# Why does attention need *separate* learned maps $W^Q$ and $W^K$? Take the simplest self-attention without
+# them: $Q = K = X$, where $X$ holds $T = 32$ random vectors with independent $\mathcal N(0, 1)$ entries
+# in $d = 64$ dimensions, scores $QK^\top/\sqrt d$, no mask. On average, what weight does a token give
+# **itself**? Write down a number before computing anything; the checker measures it.
+
+# %%
+answer = ...  # your prediction: a weight between 0 and 1
+
+ch1.q14d.check(answer);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# A token's score with itself is $|x|^2/\sqrt d \approx d/\sqrt d = \sqrt d = 8$; its score with another
+# random vector has mean 0 and variance 1 (the page's $\sqrt d$ argument). After the softmax:
+# ```python
+# answer = math.exp(8) / (math.exp(8) + 31 * math.exp(0.5))   # about 0.98 (E[e^N(0,1)] = e^0.5)
+# ```
+# Almost all the weight stays on the token itself, so such a layer passes on almost nothing from the other
+# positions. With learned $W^Q \neq W^K$, $q_i \cdot k_i$ need not be the largest score, and a position
+# can look elsewhere: at the previous character, the start of the line, a rhyme.
+# :::
+
+# %% tags=["hide-cell"]
+assert ch1.q14d.check(math.exp(8) / (math.exp(8) + 31 * math.exp(0.5)), quiet=True)
+
+# %% [markdown]
+# ### 1.4e Debug: heads that mix positions
+#
+# The function below should split `q`, `k` and `v` of shape $(B, T, D)$ (already projected) into `n_head`
+# heads of $D/H$ features, run causal attention in each head, and put the heads back side by side as
+# $(B, T, D)$: the multi-head formula of the page (see errata E86 for the per-head notation). It runs
+# without an error and returns the right shape, but it is wrong in two places. Find and repair them.
+
+# %%
+def multi_head(q, k, v, n_head):
+    b, t, d = q.shape
+    q, k, v = (m.view(b, n_head, t, d // n_head) for m in (q, k, v))   # (B, H, T, D/H)
+    y = F.scaled_dot_product_attention(q, k, v, is_causal=True)        # (B, H, T, D/H)
+    return y.reshape(b, t, d)                                          # (B, T, D)
+
+
+ch1.q14e.check(multi_head);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# ```python
+# def multi_head(q, k, v, n_head):
+#     b, t, d = q.shape
+#     q, k, v = (m.view(b, t, n_head, d // n_head).transpose(1, 2) for m in (q, k, v))  # (B, H, T, D/H)
+#     y = F.scaled_dot_product_attention(q, k, v, is_causal=True)                     # (B, H, T, D/H)
+#     return y.transpose(1, 2).reshape(b, t, d)                                       # (B, T, D)
+# ```
+# `view` never moves data: it reads the same memory with a new shape. A $(B, T, D)$ tensor is stored
+# position after position, so `view(b, n_head, t, d // n_head)` fills "head 0" with the first few
+# *positions*, not with the first $D/H$ features of every position, and the causal mask then runs over the
+# wrong axis. Split the last axis, $(B, T, H, D/H)$, and move the head axis forward with `transpose`; at the
+# end, move it back before `reshape`. Shapes cannot catch this bug: only a comparison with a per-head loop
+# (what the checker does) or with a reference implementation can.
+# :::
+
+# %% tags=["hide-cell"]
+def multi_head_solution(q, k, v, n_head):
+    h = q.shape[-1] // n_head                            # one slice of features per head
+    heads = [F.scaled_dot_product_attention(*(m[..., i * h:(i + 1) * h] for m in (q, k, v)),
+                                            is_causal=True) for i in range(n_head)]
+    return torch.cat(heads, dim=-1)
+
+
+assert ch1.q14e.check(multi_head_solution, quiet=True)
 
 # %% [markdown]
 # ## Summary

@@ -228,6 +228,8 @@ assert gap.min() >= 0
 torch.testing.assert_close(gap, kl_post, atol=1e-8, rtol=0)
 assert gap_at_posterior.abs().max() < 1e-8
 assert wrong_share > 0.25
+
+# %% tags=["hide-input"]
 glue("e31_gap_err", (gap - kl_post).abs().max().item(), display=False)
 glue("e31_wrong_share", wrong_share, display=False)
 
@@ -346,12 +348,52 @@ glue("e31_wide_loss", (elbo_star - wide_elbo).mean().item(), display=False)
 # coordinates have correlation {glue:text}`e31_rho:.2f`, and the best diagonal Gaussian's variances are
 # {glue:text}`e31_narrowing:.2f` times the posterior's marginal variances ($1 - \rho^2$): far too narrow.
 # This comes from the direction of the KL that the ELBO minimises, $\mathrm{KL}(q \,\|\, p)$: it is
-# large wherever $q$ puts mass that $p$ lacks, so $q$ stays inside the posterior and under-covers it
-# (Bishop {cite}`bishop2006pattern`, §10.1.2). The diagonal $q$ with the true marginal variances, which
+# large wherever $q$ puts mass that $p$ lacks, so $q$ avoids the posterior's thin regions and
+# under-covers it (Bishop {cite}`bishop2006pattern`, §10.1.2). The diagonal $q$ with the true marginal variances, which
 # minimises the other direction $\mathrm{KL}(p \,\|\, q)$, has an ELBO lower by
-# {glue:text}`e31_wide_loss:.2f` nats. Now the amortised version: a linear encoder trained on minibatches
-# of 64 training points with one reparameterised sample each, as in a VAE. We measure its amortisation
-# gap on the 500 held-out points at several moments of training.
+# {glue:text}`e31_wide_loss:.2f` nats. The figure shows the three Gaussians for one held-out data point:
+# the posterior, the best diagonal $q$ found by L-BFGS above, and the diagonal $q$ with the posterior's
+# marginal variances.
+
+# %% tags=["hide-input"]
+def ellipse(mean, cov, k=2.0, n=200):
+    """Points of the k-standard-deviation contour of N(mean, cov), (n, 2)."""
+    t = torch.linspace(0, 2 * math.pi, n)
+    circle = torch.stack([t.cos(), t.sin()], dim=1)
+    return mean + k * circle @ torch.linalg.cholesky(cov).T
+
+
+var_star = logvar_star.detach()[0].exp()               # the fitted q's variances for test point 0
+shapes = {r"posterior $p(z \mid x)$": (m_test[0], S, "0.2", "-"),
+          r"best diagonal $q$, $\min\ \mathrm{KL}(q \,\|\, p)$":
+              (mu_star.detach()[0], torch.diag(var_star), "tab:blue", "-"),
+          r"diagonal $q$ with the true marginals, $\min\ \mathrm{KL}(p \,\|\, q)$":
+              (m_test[0], torch.diag(S_var), "tab:orange", "--")}
+# the reverse-KL fit has the conditional variances 1/Lambda_jj, smaller than the marginal ones S_jj
+torch.testing.assert_close(var_star, 1 / Lam.diagonal(), atol=1e-4, rtol=0)
+assert (var_star < S_var).all()
+fig, ax = plt.subplots(figsize=(5.2, 5.6), layout="constrained")
+for label, (mean, cov, colour, style) in shapes.items():
+    pts = ellipse(mean, cov)
+    ax.plot(pts[:, 0], pts[:, 1], color=colour, ls=style, label=label)
+ax.plot(*m_test[0], "k+", ms=10)
+ax.set_aspect("equal")
+ax.set_xlabel("$z_1$")
+ax.set_ylabel("$z_2$")
+ax.set_title("Two-standard-deviation ellipses for one data point")
+ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12))
+plt.show()
+
+# %% [markdown]
+# The reverse-KL $q$ covers only the middle of the posterior's long axis: its variances are the
+# conditional variances $1/\Lambda_{jj}$, the spread of one coordinate with the other held fixed. Across
+# the ellipse it is even a little wider than the posterior, because it cannot tilt. The forward-KL $q$
+# has the marginal variances and covers the whole ellipse, spilling over where the posterior has little
+# mass. Neither expresses the correlation, which a diagonal family cannot.
+#
+# Now the amortised version: a linear encoder trained on minibatches of 64 training points with one
+# reparameterised sample each, as in a VAE. We measure its amortisation gap on the 500 held-out points at
+# several moments of training.
 
 # %%
 torch.manual_seed(0)
@@ -377,11 +419,14 @@ print(" steps   amortisation gap (nats)   approximation gap (nats)")
 for step, g in zip(checkpoints, amort_gaps):
     print(f"{step:6d}   {g:22.5f}   {approx_gap:22.5f}")
 assert amort_gaps[-1] < amort_gaps[1] / 3
+
+# %% tags=["hide-input"]
 glue("e31_approx_gap", approx_gap, display=False)
 glue("e31_amort_gap_early", amort_gaps[1], display=False)
 glue("e31_amort_gap", amort_gaps[-1], display=False)
 glue("e31_amort_steps", checkpoints[-1], display=False)
 glue("e31_amort_steps_early", checkpoints[1], display=False)
+
 
 # %% [markdown]
 # The approximation gap is {glue:text}`e31_approx_gap:.3f` nats per data point, whatever the encoder. The
@@ -399,9 +444,13 @@ glue("e31_amort_steps_early", checkpoints[1], display=False)
 # ## Exercises
 #
 # Each checker runs your function on its own random inputs and names the common mistake your answer
-# matches, if any. `ch3.q31a.hint()` gives a hint; the solution is in the collapsed block.
+# matches, if any. `ch3.q31a.hint()` gives a hint; the solution is in the collapsed block. The two
+# warm-ups put the page's formulas into code; the exercises after them ask for what the page does not
+# compute.
 #
-# **Exercise 3.1a: a Monte Carlo ELBO.** Write `elbo_estimate(log_px_z, log_pz, log_qz)`. Each input has
+# ### 3.1a Warm-up: a Monte Carlo ELBO
+#
+# Write `elbo_estimate(log_px_z, log_pz, log_qz)`. Each input has
 # shape (S, B): for each of B data points, S samples $z_s \sim q(z \mid x_b)$ with $\log p(x_b \mid z_s)$,
 # $\log p(z_s)$ and $\log q(z_s \mid x_b)$. Return the ELBO estimate of each data point, shape (B,).
 
@@ -431,7 +480,9 @@ def elbo_estimate_reference(log_px_z, log_pz, log_qz):
 assert ch3.q31a.check(elbo_estimate_reference, quiet=True)
 
 # %% [markdown]
-# **Exercise 3.1b: the exact evidence.** Write `log_marginal_lg(x, W, b, sigma)`: the exact
+# ### 3.1b Warm-up: the exact evidence
+#
+# Write `log_marginal_lg(x, W, b, sigma)`: the exact
 # $\log p(x)$ of the linear-Gaussian model $z \sim \mathcal N(0, I_d)$, $x = W z + b + \sigma\varepsilon$,
 # for each row of `x` (shape (N, D)), without using the page's `log_marginal`.
 
@@ -464,6 +515,101 @@ assert ch3.q31b.check(log_marginal_reference, quiet=True)
 torch.testing.assert_close(log_marginal_reference(x, W, b, sigma), log_marginal(x))
 
 # %% [markdown]
+# ### 3.1c Apply: the ELBO of a coin
+#
+# A second model where the posterior is known, and not Gaussian. A coin's bias $z$ (its probability of
+# heads) has the prior $\mathrm{Beta}(a, b)$, and $x = (x_1, \dots, x_n)$ are $n$ tosses with $k$ heads, so
+# $p(x \mid z) = z^k (1 - z)^{n - k}$. Write `coin_elbo(x, a, b, alpha, beta)`: the exact ELBO
+# $\mathcal L(x; q)$ of the approximation $q(z) = \mathrm{Beta}(\alpha, \beta)$ (`x` a float tensor of 0s
+# and 1s; `a`, `b`, `alpha`, `beta` 0-d tensors). Either form of the ELBO on this page works; what is the
+# posterior here, and what is $\mathbb E_q[\log z]$?
+
+# %%
+def coin_elbo(x, a, b, alpha, beta):
+    ...  # your code
+
+
+ch3.q31c.check(coin_elbo);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# Reconstruction minus the KL to the prior, with $\mathbb E_q[\log z] = \psi(\alpha) - \psi(\alpha + \beta)$
+# ($\psi$ the digamma function) and $\mathbb E_q[\log(1 - z)] = \psi(\beta) - \psi(\alpha + \beta)$:
+# ```python
+# def coin_elbo(x, a, b, alpha, beta):
+#     n, k = len(x), x.sum()
+#     e_log_z = torch.digamma(alpha) - torch.digamma(alpha + beta)       # E_q[log z]
+#     e_log_1mz = torch.digamma(beta) - torch.digamma(alpha + beta)      # E_q[log(1 - z)]
+#     Beta = torch.distributions.Beta
+#     kl_prior = torch.distributions.kl_divergence(Beta(alpha, beta), Beta(a, b))
+#     return k * e_log_z + (n - k) * e_log_1mz - kl_prior
+# ```
+# The other form gives the same number: the Beta prior is **conjugate** (共轭) to the Bernoulli likelihood,
+# so the posterior is $\mathrm{Beta}(a + k, b + n - k)$, the evidence is
+# $\log p(x) = \log B(a + k, b + n - k) - \log B(a, b)$, and $\mathcal L = \log p(x) -
+# \mathrm{KL}(q \,\|\, p(z \mid x))$. The data are a *sequence* of tosses: the binomial coefficient
+# $\binom nk$ belongs to the probability of the count $k$, not of the sequence.
+# :::
+
+# %% tags=["hide-cell"]
+def coin_elbo_reference(x, a, b, alpha, beta):
+    n, k = len(x), x.sum()
+    e_log_z = torch.digamma(alpha) - torch.digamma(alpha + beta)
+    e_log_1mz = torch.digamma(beta) - torch.digamma(alpha + beta)
+    Beta = torch.distributions.Beta
+    kl_prior = torch.distributions.kl_divergence(Beta(alpha, beta), Beta(a, b))
+    return k * e_log_z + (n - k) * e_log_1mz - kl_prior
+
+
+assert ch3.q31c.check(coin_elbo_reference, quiet=True)
+# the page's identity in the new model: the ELBO is log p(x) at q = posterior, and a Monte Carlo
+# ELBO from q's samples agrees with the closed form
+tosses = torch.tensor([1.0, 0.0, 1.0, 1.0, 1.0, 0.0, 1.0])
+a_c, b_c = torch.tensor(2.0), torch.tensor(2.0)
+n_c, k_c = len(tosses), tosses.sum()
+post_a, post_b = a_c + k_c, b_c + n_c - k_c                         # the conjugate posterior
+log_evidence = (torch.lgamma(post_a) + torch.lgamma(post_b) - torch.lgamma(a_c + b_c + n_c)
+                - torch.lgamma(a_c) - torch.lgamma(b_c) + torch.lgamma(a_c + b_c))
+torch.testing.assert_close(coin_elbo_reference(tosses, a_c, b_c, post_a, post_b), log_evidence)
+q_coin = torch.distributions.Beta(torch.tensor(3.0), torch.tensor(2.0))
+z_coin = q_coin.sample((200_000,))
+log_w_coin = (k_c * z_coin.log() + (n_c - k_c) * (1 - z_coin).log()
+              + torch.distributions.Beta(a_c, b_c).log_prob(z_coin) - q_coin.log_prob(z_coin))
+coin_se = log_w_coin.std() / math.sqrt(len(z_coin))
+assert abs(log_w_coin.mean() - coin_elbo_reference(tosses, a_c, b_c, q_coin.concentration1,
+                                                   q_coin.concentration0)) < 4 * coin_se
+
+# %% [markdown]
+# ### 3.1d Predict: how much does a diagonal $q$ lose?
+#
+# A posterior $\mathcal N(m, \Sigma)$ in two dimensions has unit variances and correlation $\rho = 0.9$.
+# The best *diagonal* Gaussian $q^*$ (the mean-field family, 平均场) leaves an approximation gap
+# $\log p(x) - \mathcal L(x; q^*) = \mathrm{KL}(q^* \,\|\, p(z \mid x))$. Before computing anything,
+# write down how many nats you expect. The checker fits $q^*$ numerically and shows both numbers.
+
+# %%
+answer = ...  # your prediction, in nats
+
+ch3.q31d.check(answer);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# The best diagonal $q$ keeps the mean and takes the variances $1/\Lambda_{jj}$, where
+# $\Lambda = \Sigma^{-1}$; for unit variances $\Lambda_{jj} = 1/(1 - \rho^2)$ and
+# $\det\Lambda = 1/(1 - \rho^2)$, so the gap $\tfrac12\big(\sum_j \log\Lambda_{jj} - \log\det\Lambda\big)$
+# is
+# ```python
+# answer = -0.5 * math.log(1 - 0.9**2)
+# ```
+# It does not depend on the mean or on $x$, and it grows without bound as $|\rho| \to 1$: a diagonal $q$
+# is cheap only when the posterior's coordinates are nearly independent.
+# :::
+
+# %% tags=["hide-cell"]
+answer_solution = -0.5 * math.log(1 - 0.9**2)
+assert ch3.q31d.check(answer_solution, quiet=True)
+
+# %% [markdown]
 # ## Summary
 #
 # * A latent-variable model $p(x) = \int p(x \mid z)\,p(z)\,dz$ has an intractable evidence and
@@ -475,5 +621,7 @@ torch.testing.assert_close(log_marginal_reference(x, W, b, sigma), log_marginal(
 # * The VAE writes the ELBO as reconstruction minus $\mathrm{KL}(q(z \mid x) \,\|\, p(z))$, the KL to the
 #   *prior*; a sign error there gives a "bound" above $\log p(x)$.
 # * With a restricted family and one encoder for all $x$, the inference gap is the approximation gap
-#   (the family) plus the amortisation gap (the encoder). The next section shows how to get gradients of
+#   (the family) plus the amortisation gap (the encoder). The best diagonal $q$ minimises
+#   $\mathrm{KL}(q \,\|\, p)$ and is too narrow: its variances are the posterior's conditional ones.
+#   The next section shows how to get gradients of
 #   the ELBO when $z$ is sampled.

@@ -150,15 +150,17 @@ for name, (f, sigma0, exact_mu, exact_sigma) in problems.items():
 assert (table["(z-2)^2", "pathwise"] < table["(z-2)^2", "score + baseline"]
         < table["(z-2)^2", "score"])
 assert table["sin(5z)", "score + baseline"] < table["sin(5z)", "pathwise"]
+baseline_change = table["sin(5z)", "score + baseline"] / table["sin(5z)", "score"] - 1
+
+
+# %% tags=["hide-input"]
 glue("e32_ratio_f1", table["(z-2)^2", "score"] / table["(z-2)^2", "pathwise"], display=False)
 glue("e32_ratio_f1_b", table["(z-2)^2", "score + baseline"] / table["(z-2)^2", "pathwise"],
      display=False)
 glue("e32_ratio_f2", table["sin(5z)", "pathwise"] / table["sin(5z)", "score + baseline"],
      display=False)
-baseline_change = table["sin(5z)", "score + baseline"] / table["sin(5z)", "score"] - 1
 glue("e32_f2_baseline_change", abs(baseline_change), display=False)
 glue("e32_f2_baseline_effect", "raises" if baseline_change > 0 else "lowers", display=False)
-
 
 # %% tags=["hide-input"]
 # the check can fail: wrong formulas for f_2's gradient lie outside four standard errors
@@ -281,8 +283,11 @@ se_st = (st_per_sample.std() / math.sqrt(len(u))).item()
 se_sf = (sf_per_sample.std() / math.sqrt(len(u))).item()
 assert abs(sf_per_sample.mean().item() - exact) < 4 * se_sf
 assert abs(st_per_sample.mean().item() - exact) > 50 * se_st
+
+# %% tags=["hide-input"]
 glue("e32_bern_exact", exact, display=False)
 glue("e32_bern_st", st_per_sample.mean().item(), display=False)
+
 
 # %% [markdown]
 # The straight-through estimate converges to {glue:text}`e32_bern_st:.3f`, not to the true
@@ -297,7 +302,11 @@ glue("e32_bern_st", st_per_sample.mean().item(), display=False)
 #
 # ## Exercises
 #
-# **Exercise 3.2a: the trick itself.** Write `reparameterise(mu, logvar, eps)`: a sample of
+# Two warm-ups put the page's formulas into code; 3.2c and 3.2d ask for what the page does not show.
+#
+# ### 3.2a Warm-up: the trick itself
+#
+# Write `reparameterise(mu, logvar, eps)`: a sample of
 # $\mathcal N(\mu, \operatorname{diag} e^{\text{logvar}})$ built from standard-normal noise `eps`, through
 # which gradients reach `mu` and `logvar` (the checker tests the gradient too).
 
@@ -334,7 +343,9 @@ eps_check = torch.randn_like(out.mu)
 torch.testing.assert_close(out.z, reparameterise_reference(out.mu, out.logvar, eps_check))
 
 # %% [markdown]
-# **Exercise 3.2b: REINFORCE with a baseline.** Write `score_grad_mu(f_z, z, mu, sigma)`: the
+# ### 3.2b Warm-up: REINFORCE with a baseline
+#
+# Write `score_grad_mu(f_z, z, mu, sigma)`: the
 # score-function estimate of $\partial_\mu \mathbb E_{z \sim \mathcal N(\mu, \sigma^2)}[f(z)]$ from $n$
 # samples `z` and their values `f_z`, with the leave-one-out baseline
 # $b_i = \frac{1}{n-1}\sum_{j \ne i} f(z_j)$. Write the score by hand (no autograd).
@@ -368,6 +379,97 @@ def score_grad_mu_reference(f_z, z, mu, sigma):
 assert ch3.q32b.check(score_grad_mu_reference, quiet=True)
 
 # %% [markdown]
+# ### 3.2c Apply: a full-covariance Gaussian
+#
+# A VAE's $q$ is a diagonal Gaussian. Some models use $q = \mathcal N(\mu, \Sigma)$ with a full covariance
+# matrix $\Sigma$, which can express correlations between the latent dimensions (3.1 showed what a
+# diagonal $q$ loses). Write `reparameterise_full(mu, cov, eps)`: samples of $\mathcal N(\mu, \Sigma)$
+# built from standard-normal noise `eps` of shape (n, d), one sample per row, through which gradients
+# reach `mu` and `cov`. What plays the role of $\sigma$? The checker accepts any correct construction.
+
+# %%
+def reparameterise_full(mu, cov, eps):
+    ...  # your code
+
+
+ch3.q32c.check(reparameterise_full);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# If $\varepsilon \sim \mathcal N(0, I)$ then $A\varepsilon \sim \mathcal N(0, AA^\top)$, so any $A$ with
+# $AA^\top = \Sigma$ works; the **Cholesky factor** (楚列斯基分解) $L$, lower triangular, is the usual
+# choice, and `torch.linalg.cholesky` is differentiable:
+# ```python
+# def reparameterise_full(mu, cov, eps):
+#     L = torch.linalg.cholesky(cov)               # lower triangular, L L^T = cov
+#     return mu + eps @ L.T                        # each row: mu + L eps_i
+# ```
+# With samples as rows, $z_i^\top = \mu^\top + \varepsilon_i^\top L^\top$; `eps @ L` would give the
+# covariance $L^\top L \ne \Sigma$. In practice the encoder outputs $L$ itself (a positive diagonal and a
+# free lower triangle), so no factorisation is needed.
+# :::
+
+# %% tags=["hide-cell"]
+def reparameterise_full_reference(mu, cov, eps):
+    L = torch.linalg.cholesky(cov)
+    return mu + eps @ L.T
+
+
+assert ch3.q32c.check(reparameterise_full_reference, quiet=True)
+# the sample covariance of 200 000 such draws is the covariance asked for
+cov_check = torch.tensor([[1.0, 0.8], [0.8, 2.0]])
+eps_full = torch.randn(200_000, 2, generator=gen)
+z_full = reparameterise_full_reference(torch.zeros(2), cov_check, eps_full)
+torch.testing.assert_close(torch.cov(z_full.T), cov_check, atol=0.03, rtol=0)
+
+# %% [markdown]
+# ### 3.2d Debug: a sampler with three bugs
+#
+# This sampler should return one reparameterised code $z \sim \mathcal N(\mu, \operatorname{diag}
+# e^{\text{logvar}})$ per row of `mu` and `logvar` (shape (B, Z)), drawing its noise from the generator
+# `gen`, so that gradients reach the encoder. It runs without an error. Its three bugs are found in the
+# source articles: one reads $\log\sigma^2$ as the standard deviation (errata E31); one cuts the path from
+# $z$ back to the encoder, like Article B's split loss (errata E30); and one has nothing to do with the
+# formula. Repair it.
+
+# %%
+def sample_z(mu, logvar, gen):
+    std = logvar                                                  # the standard deviation
+    eps = torch.randn(mu.shape[-1], generator=gen, dtype=mu.dtype)  # standard-normal noise
+    return (mu + std * eps).detach()                              # a sample is just a number
+
+
+ch3.q32d.check(sample_z);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# ```python
+# def sample_z(mu, logvar, gen):
+#     std = torch.exp(0.5 * logvar)                                  # logvar is log sigma^2
+#     eps = torch.randn(mu.shape, generator=gen, dtype=mu.dtype)     # one eps per code
+#     return mu + std * eps                                          # no detach: gradients flow
+# ```
+# * `logvar` is $\log\sigma^2$: read as $\sigma$, most of its values would be negative "standard
+#   deviations", and the spread is $|\log\sigma^2|$ instead of $\sigma$ (errata E31).
+# * `torch.randn(mu.shape[-1])` draws one vector $\varepsilon$ of length Z, and broadcasting adds the *same*
+#   noise to every image of the batch: the batch's codes are then correlated, and the gradient estimate
+#   averages B copies of one draw instead of B independent ones.
+# * `.detach()` stops the gradient at $z$: the reconstruction term can no longer train $\mu$ and $\sigma$,
+#   and only the KL does, which pulls every code to the prior (errata E30). "A sample is just a number" is
+#   exactly what the reparameterisation trick refutes: $z = \mu + \sigma\varepsilon$ is a differentiable
+#   function of $\mu$ and $\sigma$.
+# :::
+
+# %% tags=["hide-cell"]
+def sample_z_reference(mu, logvar, gen):
+    std = torch.exp(0.5 * logvar)
+    eps = torch.randn(mu.shape, generator=gen, dtype=mu.dtype)
+    return mu + std * eps
+
+
+assert ch3.q32d.check(sample_z_reference, quiet=True)
+
+# %% [markdown]
 # ## Summary
 #
 # * $\nabla_\phi \mathbb E_{q_\phi}[f]$ cannot be read off a sample. The score-function estimator
@@ -377,4 +479,5 @@ assert ch3.q32b.check(score_grad_mu_reference, quiet=True)
 #   smooth $f$ its variance was far lower; on an oscillating $f$ the score function won. Both variances
 #   fall like $1/n$.
 # * A Bernoulli (any discrete) latent has no pathwise gradient: autograd finds none, and straight-through
-#   is biased. The VAE's Gaussian $q$ is chosen to be continuous and reparameterisable.
+#   is biased. The VAE's Gaussian $q$ is chosen to be continuous and reparameterisable; a full covariance
+#   is reparameterised with a Cholesky factor, $z = \mu + L\varepsilon$.

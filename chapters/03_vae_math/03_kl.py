@@ -104,6 +104,8 @@ for i in range(len(kl)):
 assert ((kl - kl_mc).abs() < 4 * kl_se).all()
 for name, w in wrong.items():
     assert ((w - kl_mc).abs() > 4 * kl_se).all(), name
+
+# %% tags=["hide-input"]
 glue("e33_mc_se", kl_se.max().item(), display=False)
 
 # %% [markdown]
@@ -225,6 +227,8 @@ for j in order.tolist():
 print(f"active units (A_j > {THRESHOLD}): {n_active} / {vae.z_dim};  "
       f"rate = {kl_dim.sum():.2f} nats;  Spearman(KL_j, drop) = {rho:.3f}")
 assert drop.min() > 0.1 and rho > 0.8
+
+# %% tags=["hide-input"]
 glue("e33_active", n_active, display=False)
 glue("e33_zdim", vae.z_dim, display=False)
 glue("e33_rate", kl_dim.sum().item(), display=False)
@@ -261,7 +265,11 @@ plt.show()
 #
 # ## Exercises
 #
-# **Exercise 3.3a: the closed form.** Write `gaussian_kl(mu, logvar)`: $\mathrm{KL}(\mathcal N(\mu,
+# Two warm-ups put the page's formulas into code; 3.3c and 3.3d ask for what the page does not show.
+#
+# ### 3.3a Warm-up: the closed form
+#
+# Write `gaussian_kl(mu, logvar)`: $\mathrm{KL}(\mathcal N(\mu,
 # \operatorname{diag} e^{\text{logvar}}) \,\|\, \mathcal N(0, I))$ for each row of the (B, Z) tensors,
 # shape (B,). The checker tries negative log-variances too.
 
@@ -292,7 +300,9 @@ torch.testing.assert_close(gaussian_kl_reference(mu_x, logvar_x),
                            losses.gaussian_kl(mu_x, logvar_x))
 
 # %% [markdown]
-# **Exercise 3.3b: the whole loss.** Write `negative_elbo(x, logits, mu, logvar)`: the one-sample negative
+# ### 3.3b Warm-up: the whole loss
+#
+# Write `negative_elbo(x, logits, mu, logvar)`: the one-sample negative
 # ELBO of each image for a Bernoulli decoder on binary images `x` (B, 1, H, W), where `logits` is the
 # decoder's output for one $z \sim q(z \mid x)$ and `mu`, `logvar` (B, Z) are the encoder's outputs.
 
@@ -331,11 +341,112 @@ torch.testing.assert_close(negative_elbo_reference(x_bin, logits_chk, mu_chk, lv
                                         losses.gaussian_kl(mu_chk, lv_chk)))
 
 # %% [markdown]
+# ### 3.3c Apply: two full-covariance Gaussians
+#
+# 3.1 compared a full-covariance $q$ with the posterior using `torch.distributions`. Derive the formula
+# yourself, the way this page derived the diagonal case: write `kl_full(mu_q, cov_q, mu_p, cov_p)`,
+# $\mathrm{KL}\big(\mathcal N(\mu_q, \Sigma_q) \,\|\, \mathcal N(\mu_p, \Sigma_p)\big)$ for means of shape
+# (d,) and covariances (d, d). You will need $\mathbb E_q[(z - m)^\top M (z - m)]$ for a fixed vector $m$
+# and matrix $M$.
+
+# %%
+def kl_full(mu_q, cov_q, mu_p, cov_p):
+    ...  # your code
+
+
+ch3.q33c.check(kl_full);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# With $\mathbb E_q[(z - m)^\top M (z - m)] = \operatorname{tr}(M\Sigma_q) + (\mu_q - m)^\top M (\mu_q - m)$:
+# $\mathbb E_q[\log q] = -\tfrac12\log\det(2\pi\Sigma_q) - \tfrac d2$ and
+# $\mathbb E_q[\log p] = -\tfrac12\log\det(2\pi\Sigma_p) - \tfrac12\big(\operatorname{tr}(\Sigma_p^{-1}\Sigma_q)
+# + (\mu_p - \mu_q)^\top\Sigma_p^{-1}(\mu_p - \mu_q)\big)$, so
+#
+# $$
+# \mathrm{KL}(q \,\|\, p) = \tfrac12\Big(\operatorname{tr}(\Sigma_p^{-1}\Sigma_q)
+# + (\mu_p - \mu_q)^\top \Sigma_p^{-1} (\mu_p - \mu_q) - d + \log\det\Sigma_p - \log\det\Sigma_q\Big).
+# $$
+#
+# ```python
+# def kl_full(mu_q, cov_q, mu_p, cov_p):
+#     d = len(mu_q)
+#     prec_p = torch.linalg.inv(cov_p)
+#     diff = mu_p - mu_q
+#     return 0.5 * (torch.trace(prec_p @ cov_q) + diff @ prec_p @ diff - d
+#                   + torch.logdet(cov_p) - torch.logdet(cov_q))
+# ```
+# With $\Sigma_p = I$, $\mu_p = 0$ and a diagonal $\Sigma_q$ it is the closed form of this page. In
+# production code, solve with a Cholesky factor instead of inverting $\Sigma_p$.
+# :::
+
+# %% tags=["hide-cell"]
+def kl_full_reference(mu_q, cov_q, mu_p, cov_p):
+    d = len(mu_q)
+    prec_p = torch.linalg.inv(cov_p)
+    diff = mu_p - mu_q
+    return 0.5 * (torch.trace(prec_p @ cov_q) + diff @ prec_p @ diff - d
+                  + torch.logdet(cov_p) - torch.logdet(cov_q))
+
+
+assert ch3.q33c.check(kl_full_reference, quiet=True)
+# against torch.distributions, and against this page's closed form for a diagonal q and the prior
+A_chk = torch.randn(3, 3, generator=gen, dtype=torch.float64)
+cov_a, cov_b = A_chk @ A_chk.T + torch.eye(3, dtype=torch.float64), torch.diag(var[0, :3])
+q_a, q_b = MultivariateNormal(mu[0, :3], cov_a), MultivariateNormal(mu[1, :3], cov_b)
+torch.testing.assert_close(kl_full_reference(mu[0, :3], cov_a, mu[1, :3], cov_b),
+                           kl_divergence(q_a, q_b))
+prior_16 = (torch.zeros(16, dtype=torch.float64), torch.eye(16, dtype=torch.float64))
+torch.testing.assert_close(kl_full_reference(mu[0], torch.diag(var[0]), *prior_16), kl[0])
+
+# %% [markdown]
+# ### 3.3d Debug: Article E's loss
+#
+# Article E (errata E87) prints this loss for a VAE with a Gaussian decoder of unit variance, where `x` and
+# its reconstruction `x_hat` have shape (B, D) and the encoder's `mu` and `logvar` have shape (B, J). It
+# runs, but its KL term is wrong in more than one way. Repair it so that it returns the batch average of
+# $\tfrac12\|x - \hat x\|^2 + \mathrm{KL}(q(z \mid x) \,\|\, \mathcal N(0, I))$.
+
+# %%
+def vae_loss(x, x_hat, mu, logvar):
+    recon = 0.5 * ((x - x_hat) ** 2).sum(dim=1)                                   # (B,)
+    kl = 0.5 * ((logvar + logvar.exp() - 1).sum(dim=1) - (x**2).sum(dim=1))      # (B,)
+    return (recon + kl).mean()
+
+
+ch3.q33d.check(vae_loss);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# ```python
+# def vae_loss(x, x_hat, mu, logvar):
+#     recon = 0.5 * ((x - x_hat) ** 2).sum(dim=1)                       # (B,)
+#     kl = 0.5 * (mu**2 + logvar.exp() - 1 - logvar).sum(dim=1)         # over the J latent dims, (B,)
+#     return (recon + kl).mean()
+# ```
+# Two errors. The sign of $\log\sigma^2$: the KL contains $-\log\sigma^2$, which grows as $\sigma \to 0$;
+# the article's $+\log\sigma^2$ instead *rewards* a posterior that shrinks to a point, and goes to
+# $-\infty$ there. And the data: the KL compares $q(z \mid x)$ with $p(z)$, so it is a function of
+# $\mu(x)$ and $\sigma(x)$ only, with $+\mu_j^2$ from $\mathbb E_q[z_j^2] = \mu_j^2 + \sigma_j^2$; the
+# article's $-x^2$ makes the "KL" negative at $q = p$ (check it: $\mu = 0$, $\log\sigma^2 = 0$).
+# :::
+
+# %% tags=["hide-cell"]
+def vae_loss_reference(x, x_hat, mu, logvar):
+    recon = 0.5 * ((x - x_hat) ** 2).sum(dim=1)
+    kl = 0.5 * (mu**2 + logvar.exp() - 1 - logvar).sum(dim=1)
+    return (recon + kl).mean()
+
+
+assert ch3.q33d.check(vae_loss_reference, quiet=True)
+
+# %% [markdown]
 # ## Summary
 #
 # * $\mathrm{KL}(\mathcal N(\mu, \operatorname{diag}\sigma^2) \,\|\, \mathcal N(0, I)) = \tfrac12\sum_j
 #   (\mu_j^2 + \sigma_j^2 - 1 - \log\sigma_j^2)$, summed over the latent dimensions: checked against
-#   `torch.distributions` and Monte Carlo; the printed wrong variants fail the Monte Carlo check.
+#   `torch.distributions` and Monte Carlo; the printed wrong variants fail the Monte Carlo check. With
+#   full covariances it gains a trace, a Mahalanobis term and two log-determinants (exercise 3.3c).
 # * Encoders output $\log\sigma^2$: any real number is valid, the KL's gradient stays bounded as
 #   $\sigma \to 0$, and no logarithm of an underflowed variance is ever taken.
 # * Per dimension, the KL bounds the information a latent dimension carries: zero KL, no information.

@@ -118,6 +118,8 @@ print(f"floor for a perfect decoder (sum of binary entropies): {entropy.mean():.
 # cross-entropy = entropy + KL(Bern(x_i) || Bern(lambda_i)) per pixel (Gibbs): the excess is a KL
 excess_kl = kl_divergence(Bernoulli(probs=grey), Bernoulli(logits=logits_rec.double()))
 torch.testing.assert_close(recon_ce, entropy + excess_kl.flatten(1).sum(1), rtol=1e-5, atol=0.01)
+
+# %% tags=["hide-input"]
 glue("e34_ce", recon_ce.mean().item(), display=False)
 glue("e34_floor", entropy.mean().item(), display=False)
 
@@ -192,6 +194,8 @@ share_black = (test_images == 0).double().mean().item()
 print(f"share of Fashion-MNIST test pixels that are exactly 0: {share_black:.1%}")
 values = list(cb_at_black.values())
 assert values[0] < values[1] < values[2] and values[2] > 6  # no bound: above 0 nats per pixel
+
+# %% tags=["hide-input"]
 glue("e34_cb_black", cb_at_black[-500.0], display=False)
 glue("e34_share_black", share_black, display=False)
 
@@ -394,6 +398,8 @@ for beta, e in excess.items():
 assert excess[0.5] > 0.1 and abs(excess[1.0]) < 1e-8
 assert all(e <= 1e-8 for beta, e in excess.items() if beta >= 1)
 assert all(e > 0 for beta, e in excess.items() if beta < 1)
+
+# %% tags=["hide-input"]
 glue("e34_excess_half", excess[0.5], display=False)
 glue("e34_excess_quarter", excess[0.25], display=False)
 
@@ -514,14 +520,16 @@ for beta, r in sweep.items():
 rates = [r["rate"] for r in sweep.values()]
 dists = [r["distortion"] for r in sweep.values()]
 assert rates == sorted(rates, reverse=True) and dists == sorted(dists)
+nelbo = {beta: r["rate"] + r["distortion"] for beta, r in sweep.items()}
+
+
+# %% tags=["hide-input"]
 glue("e34_rate_b1", sweep[1.0]["rate"], display=False)
 glue("e34_rate_b4", sweep[4.0]["rate"], display=False)
 glue("e34_info_b4", sweep[4.0]["informative"], display=False)
 glue("e34_zdim", Z_DIM, display=False)
-nelbo = {beta: r["rate"] + r["distortion"] for beta, r in sweep.items()}
 glue("e34_nelbo_gap", abs(nelbo[0.5] - nelbo[1.0]), display=False)
 glue("e34_nelbo_lower", "β = 0.5" if nelbo[0.5] < nelbo[1.0] else "β = 1", display=False)
-
 
 # %% tags=["hide-input"]
 # the page's loss is the package's negative ELBO (beta = 1, no warm-up, no free bits) on one batch
@@ -614,6 +622,8 @@ assert plain["rate"] + plain["distortion"] < mlp["rate"] + mlp["distortion"]
 assert plain["active"] > plain["informative"]
 for r in collapse.values():
     assert (r["info_dim"] <= r["kl_dim"] + 4 * r["info_se"]).all()
+
+# %% tags=["hide-input"]
 for key, value in [("mlp_rate", mlp["rate"]), ("ar_rate", plain["rate"]),
                    ("ar_active", plain["active"]), ("ar_rate_dims", plain["rate_dims"]),
                    ("ar_info", plain["informative"]), ("mlp_info", mlp["informative"]),
@@ -751,6 +761,8 @@ print(f"draws of L_1 above a draw of L_5 (same image): {reversals:.1%};  "
 print(f"on-page model, K = 500, 200 images: NLL <= {-table[500]['mean']:.1f} ± "
       f"{table[500]['se']:.1f} nats per image = {nll_bits:.2f} ± {nll_bits_se:.2f} bits per "
       "(binary) pixel")
+
+# %% tags=["hide-input"]
 glue("e34_L1", table[1]["mean"], display=False)
 glue("e34_L500", table[500]["mean"], display=False)
 glue("e34_spread1", table[1]["spread"], display=False)
@@ -823,6 +835,8 @@ print(f"L_5000 - L_1000 on {ladder['images']} test images: {last_rung['mean']:+.
       f"{ladder['ess_median']:.0f}")
 assert ladder["model"] == "vae-binarized-fashion"
 assert 0 < last_rung["mean"] < nll["nll_stderr"]        # still rising, but well inside the s.e.
+
+# %% tags=["hide-input"]
 for key, value in [("hidden", config["hidden"]), ("zdim", config["z_dim"]), ("epochs", epochs),
                    ("burda_epochs", BURDA_EPOCHS), ("gain", gain_mean), ("gain_se", gain_se),
                    ("nll", nll["nll_iwae"]), ("nll_se", nll["nll_stderr"]), ("k", nll["iwae_k"]),
@@ -831,6 +845,7 @@ for key, value in [("hidden", config["hidden"]), ("zdim", config["z_dim"]), ("ep
                    ("ladder_gain", last_rung["mean"]), ("ladder_gain_se", last_rung["se"]),
                    ("ladder_ess", ladder["ess_median"])]:
     glue(f"e34_ship_{key}", value, display=False)
+
 
 # %% [markdown]
 # On the same 200 images the shipped model's $\mathcal L_{50}$ is higher by {glue:text}`e34_ship_gain:.1f` ±
@@ -858,7 +873,11 @@ for key, value in [("hidden", config["hidden"]), ("zdim", config["z_dim"]), ("ep
 #
 # ## Exercises
 #
-# **Exercise 3.4a: the IWAE bound.** Write `iwae(log_w)`: $\mathcal L_K$ of each image from the log-weights
+# Two warm-ups put the page's formulas into code; 3.4c and 3.4d ask for what the page does not show.
+#
+# ### 3.4a Warm-up: the IWAE bound
+#
+# Write `iwae(log_w)`: $\mathcal L_K$ of each image from the log-weights
 # of shape (K, B), stable for very negative log-weights ($e^{-800}$ underflows to 0 even in float64; a real
 # binarised image's are near {glue:text}`e34_L1:.0f` nats here, and larger images go far lower).
 
@@ -888,7 +907,9 @@ assert ch3.q34a.check(iwae_reference, quiet=True)
 torch.testing.assert_close(iwae_reference(log_w[:50]), losses.iwae_bound(log_w[:50]))
 
 # %% [markdown]
-# **Exercise 3.4b: free bits.** Write `free_bits_kl(kl_per_dim, lam)`: from the KL of each image and
+# ### 3.4b Warm-up: free bits
+#
+# Write `free_bits_kl(kl_per_dim, lam)`: from the KL of each image and
 # dimension, shape (B, Z), the free-bits term $\sum_j \max(\lambda, \overline{\mathrm{KL}}_j)$ with
 # $\overline{\mathrm{KL}}_j$ the batch average of dimension $j$.
 
@@ -919,6 +940,94 @@ assert ch3.q34b.check(free_bits_kl_reference, quiet=True)
 kl_example = torch.rand(64, Z_DIM, generator=gen) * 0.5          # dimensions below and above λ
 torch.testing.assert_close(free_bits_kl_reference(kl_example, FREE_BITS),
                            kl_term(kl_example, FREE_BITS))      # the line train_on_page uses
+
+# %% [markdown]
+# ### 3.4c Predict: the rate at β = 4
+#
+# Take the smallest linear-Gaussian model: $z \sim \mathcal N(0, 1)$ and $x = 2z + 0.5\,\varepsilon$, one
+# observed dimension. At β = 1 the best encoder is the exact posterior, and its rate equals the mutual
+# information $I(x; z) = \tfrac12\log(1 + w^2/\sigma^2) = \tfrac12 \log 17$ nats. Now let the encoder
+# $q(z \mid x) = \mathcal N(a x + c, s^2)$ maximise the β-VAE objective $\mathcal L_\beta$ with β = 4. Before
+# computing anything, write down its rate $R = \mathbb E_x\,\mathrm{KL}(q(z \mid x) \,\|\, p(z))$ in nats.
+# The checker finds the best encoder numerically and shows both numbers; within 20% counts.
+
+# %%
+answer = ...  # your prediction, in nats
+
+ch3.q34c.check(answer);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# The best $q$ for $\mathcal L_\beta$ is the tempered posterior $q \propto p(z)\,p(x \mid z)^{1/\beta}$
+# (section "The β-weighted objective"): the posterior of the same model with the noise variance $\sigma^2$
+# replaced by $\beta\sigma^2 = 1$. Its precision is $1 + w^2/(\beta\sigma^2) = 5$, so $s^2 = 1/5$, and its
+# mean is $a x$ with $a = \tfrac{w/(\beta\sigma^2)}{5} = \tfrac25$. Averaging the KL over
+# $x \sim \mathcal N(0, w^2 + \sigma^2)$:
+# ```python
+# answer = 0.5 * (1 / 5 + (2 / 5) ** 2 * (2.0**2 + 0.5**2) - 1 + math.log(5))
+# ```
+# A quick estimate, $\tfrac12\log(1 + w^2/(\beta\sigma^2)) = \tfrac12\log 5$, is already within 20%.
+# Quadrupling β does not divide the rate by four: β acts like a noisier channel, and a Gaussian channel's
+# information is logarithmic in its signal-to-noise ratio. Nor does the rate reach 0 at any finite β in
+# this fixed linear model; the trained models above, whose decoders are learned along with the encoder,
+# put information into fewer dimensions at β = 4.
+# :::
+
+# %% tags=["hide-cell"]
+answer_solution = 0.5 * (1 / 5 + (2 / 5) ** 2 * (2.0**2 + 0.5**2) - 1 + math.log(5))
+assert ch3.q34c.check(answer_solution, quiet=True)
+
+# %% [markdown]
+# ### 3.4d Debug: a β-VAE loss
+#
+# This loss is meant to be the batch average of the β-VAE objective $-\log p(x \mid z) + \beta\,
+# \mathrm{KL}(q(z \mid x) \,\|\, p(z))$ of a Bernoulli decoder, with `x` binary images flattened to (B, D),
+# `logits` the decoder's output for one $z \sim q(z \mid x)$, and `mu`, `logvar` of shape (B, Z). It runs,
+# and at β = 1 it even trains something. It has two bugs; one of them is Article D's (errata E64). Repair it.
+
+# %%
+def beta_vae_loss(x, logits, mu, logvar, beta):
+    recon = F.binary_cross_entropy_with_logits(logits, x)                   # -log p(x | z)
+    kl = 0.5 * (mu**2 + logvar.exp() - 1 - logvar).sum(dim=1).mean()       # KL(q(z|x) || p(z))
+    return beta * recon + kl
+
+
+ch3.q34d.check(beta_vae_loss);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# ```python
+# def beta_vae_loss(x, logits, mu, logvar, beta):
+#     bce = torch.nn.functional.binary_cross_entropy_with_logits(logits, x, reduction="none")
+#     recon = bce.sum(dim=1)                                            # -log p(x | z) per image
+#     kl = 0.5 * (mu**2 + logvar.exp() - 1 - logvar).sum(dim=1)         # KL per image
+#     return (recon + beta * kl).mean()
+# ```
+# * β weighs the **KL** (Higgins et al. {cite}`higgins2017betavae`): the loss is $D + \beta R$. Article D
+#   puts it on the reconstruction; $\beta D + R = \beta(D + R/\beta)$ is the objective for $1/\beta$,
+#   so β = 4 asks for *more* rate, not less.
+# * `F.binary_cross_entropy_with_logits` averages over every element by default, pixels included. The
+#   reconstruction term must be the log-probability of the whole image, summed over its D pixels. The
+#   mean divides it by D and so weighs the KL D times too much: a β of 784 on Fashion-MNIST, which
+#   collapses the posterior. Only the per-image sum gives a negative ELBO that bounds an NLL at β = 1.
+# :::
+
+# %% tags=["hide-cell"]
+def beta_vae_loss_reference(x, logits, mu, logvar, beta):
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(logits, x, reduction="none")
+    recon = bce.sum(dim=1)
+    kl = 0.5 * (mu**2 + logvar.exp() - 1 - logvar).sum(dim=1)
+    return (recon + beta * kl).mean()
+
+
+assert ch3.q34d.check(beta_vae_loss_reference, quiet=True)
+# it is the page's training loss (the line train_on_page minimises), for one batch and β = 2
+with torch.no_grad():
+    mu_c, logvar_c = m_check.encode(x_check)
+    logits_c = m_check.decode(mu_c + torch.exp(0.5 * logvar_c) * eps_check).flatten(1)
+    x01 = (x_check.flatten(1) + 1) / 2                                   # the images as 0/1
+    torch.testing.assert_close(beta_vae_loss_reference(x01, logits_c, mu_c, logvar_c, 2.0),
+                               page_loss(m_check, x_check, eps_check, weight=2.0))
 
 # %% [markdown]
 # ## Summary

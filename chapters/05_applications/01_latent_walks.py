@@ -100,11 +100,14 @@ share_mid_low = (norm_mid < r_low).float().mean().item()
 print(f"share of linear midpoints with a norm below the prior's 0.1% quantile {r_low:.2f}: "
       f"{share_mid_low:.1%}")
 assert share_mid_low > 0.5
+
+# %% tags=["hide-input"]
 glue("w51_n_norm", n_norm, display=False)
 glue("w51_norm_end", norm_end.mean().item(), display=False)
 glue("w51_norm_mid", norm_mid.mean().item(), display=False)
 glue("w51_r_low", float(r_low), display=False)
 glue("w51_share_mid_low", 100 * share_mid_low, display=False)
+
 
 # %% [markdown]
 # Prior samples have norm {glue:text}`w51_norm_end:.2f` on average, linear midpoints
@@ -210,6 +213,8 @@ assert rare[2] > 0.25 and rare[64] < 1e-3
 # the closed form against the samples at d = 64
 mc = (norm_end < norm_mid.median()).float().mean().item()
 assert abs(mc - rare[64]) < 5 * math.sqrt(rare[64] / n_norm) + 1e-4
+
+# %% tags=["hide-input"]
 glue("w51_n_pairs", N_PAIRS, display=False)
 glue("w51_angle_sd", angles.std().item(), display=False)
 glue("w51_rare2", rare[2], display=False)
@@ -280,6 +285,8 @@ assert origin.std() < 0.5 * contrast["endpoints"].mean()
 assert by_scale == sorted(by_scale), "shorter codes, fainter pictures"
 # the text describes the shipped weights, which the quick profile loads
 assert not QUICK or fid["lerp midpoints"] > fid["slerp midpoints"]
+
+# %% tags=["hide-input"]
 glue("w51_contrast_lerp", contrast["lerp midpoints"].mean().item(), display=False)
 glue("w51_contrast_slerp", contrast["slerp midpoints"].mean().item(), display=False)
 glue("w51_contrast_end", contrast["endpoints"].mean().item(), display=False)
@@ -346,10 +353,12 @@ random_change = (clips[0] - clips[0].roll(1, dims=0)).abs().mean().item()   # di
 print(f"GIF of {len(video) / 1024:.0f} KiB, {n_frames} frames; mean pixel change per frame "
       f"{step_change:.3f}, between unrelated samples {random_change:.3f}")
 assert step_change < 0.25 * random_change
+display(GifImage(data=video, format="gif", width=2 * frames[0].shape[1]))  # shown twice as large
+
+# %% tags=["hide-input"]
 glue("w51_n_frames", n_frames, display=False)
 glue("w51_step_change", step_change, display=False)
 glue("w51_random_change", random_change, display=False)
-display(GifImage(data=video, format="gif", width=2 * frames[0].shape[1]))  # shown twice as large
 
 # %% [markdown]
 # Consecutive frames differ by {glue:text}`w51_step_change:.3f` per pixel on average (grey levels in
@@ -414,6 +423,8 @@ for p, (c0, c1) in enumerate(pairs):
     print(f"{names[c0]:>12} → {names[c1]:<10} p(target) {probs[p, 0, c1]:.2f} → "
           f"{probs[p, -1, c1]:.2f}; target ahead from t = {crossing[p]:.1f}")
     assert probs[p, -1, c1] - probs[p, 0, c1] > 0.5 and probs[p, 0, c0] > probs[p, 0, c1]
+
+# %% tags=["hide-input"]
 glue("w51_morph_from", max(probs[p, 0, c1].item() for p, (c0, c1) in enumerate(pairs)),
      display=False)
 glue("w51_morph_to_min", min(probs[p, -1, c1].item() for p, (c0, c1) in enumerate(pairs)),
@@ -455,7 +466,6 @@ agreement = (tile_class == neighbour_class).float().mean().item()
 print(f"tile class = majority class of the 10 nearest encoded test images: {agreement:.1%} "
       f"of the tiles (chance about 10%)")
 assert agreement > 0.5
-glue("w51_agreement", 100 * agreement, display=False)
 
 fig, ax = plt.subplots(figsize=(7, 7))
 ax.imshow(plotting.make_grid(tiles, nrow=n_side, padding=0), cmap="gray")
@@ -466,6 +476,10 @@ ax.set_xlabel("$z_1$ (Gaussian quantiles: equal prior mass per tile)")
 ax.set_ylabel("$z_2$")
 ax.set_title("vae2d-fashion: the whole latent plane, 400 equally likely tiles")
 plt.show()
+
+# %% tags=["hide-input"]
+glue("w51_agreement", 100 * agreement, display=False)
+
 
 # %% [markdown]
 # On {glue:text}`w51_agreement:.0f`% of the tiles the decoded garment is of the class that dominates among
@@ -516,13 +530,18 @@ widgets.interact(explore, **sliders);
 from aigc_course import export
 from aigc_course.demos import live_demo
 
-glue("w51_onnx_kb", export.shipped_onnx("vae2d-fashion").stat().st_size / 1e3, display=False)
 live_demo("vae2d-fashion", "latent2d", points=9, lim=3.0)
+
+# %% tags=["hide-input"]
+glue("w51_onnx_kb", export.shipped_onnx("vae2d-fashion").stat().st_size / 1e3, display=False)
+
 
 # %% [markdown]
 # ## Exercises
 #
-# **Exercise 5.1a: slerp.** Write `slerp(z0, z1, t)` for rows of (B, d) tensors and a number $t$, with the
+# ### 5.1a Warm-up: slerp
+#
+# Write `slerp(z0, z1, t)` for rows of (B, d) tensors and a number $t$, with the
 # formula above. Where two rows are parallel ($\Omega = 0$) return the linear interpolation. The checker
 # uses endpoints of different norms, and a pair of identical rows.
 
@@ -552,7 +571,9 @@ assert ch5a.q51a.check(slerp, quiet=True)   # the page's slerp passes the checke
 assert not ch5a.q51a.check(lerp, quiet=True)
 
 # %% [markdown]
-# **Exercise 5.1b: how rare is a norm?** Write `prob_norm_below(r, d)`: the probability that a sample of
+# ### 5.1b Warm-up: how rare is a norm?
+#
+# Write `prob_norm_below(r, d)`: the probability that a sample of
 # $\mathcal N(0, I_d)$ has norm at most `r`, for a tensor of radii `r` and a whole number `d`. (It is what
 # the right panel of the norm figure plots.)
 
@@ -582,6 +603,72 @@ def prob_norm_below_reference(r, d):
 assert ch5a.q51b.check(prob_norm_below_reference, quiet=True)
 r_mid = torch.tensor(math.sqrt(stats.chi2.median(d) / 2), dtype=torch.float64)
 torch.testing.assert_close(prob_norm_below_reference(r_mid, d).item(), rare[64], rtol=1e-6, atol=0)
+
+# %% [markdown]
+# ### 5.1c Predict: how much longer is the arc?
+#
+# Slerp walks round an arc where lerp takes the straight line. For two independent codes $z_0, z_1$ of
+# $\mathcal N(0, I_{64})$, how much longer is the slerp path than the straight one? Write down the ratio
+# of their mean lengths before computing anything; the checker measures it on 1 000 pairs.
+
+# %%
+answer = ...  # your prediction: mean slerp path length / mean straight path length
+
+ch5a.q51c.check(answer);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# Two independent codes are nearly orthogonal ($\Omega \approx 90°$, measured above) and of nearly the
+# same norm $r \approx \sqrt d$. The straight path is the hypotenuse of a right isosceles triangle,
+# $r\sqrt 2$; slerp is a quarter of a circle, $r\pi/2$:
+# ```python
+# answer = (math.pi / 2) / math.sqrt(2)     # about 1.11
+# ```
+# Only 11% longer, in any dimension: slerp costs almost no extra distance, yet keeps every point on the
+# shell.
+# :::
+
+# %% tags=["hide-cell"]
+answer_solution = (math.pi / 2) / math.sqrt(2)
+assert ch5a.q51c.check(answer_solution, quiet=True)
+
+# %% [markdown]
+# ### 5.1d Apply: a straight path that stays on the prior
+#
+# The straight line sags because $(1-t)\,z_0 + t\,z_1$ has variance $(1-t)^2 + t^2$ per coordinate. Keep
+# the straight line but rescale it: write `prior_lerp(z0, z1, t)`, the point $(1-t)\,z_0 + t\,z_1$
+# multiplied by the one number (depending on $t$ only, not on the codes) that makes it *exactly* a sample
+# of $\mathcal N(0, I_d)$ when $z_0$ and $z_1$ are independent prior samples. Then, if you like, decode
+# its midpoints with `G` and compare their contrast with the lerp and slerp midpoints above.
+
+# %%
+def prior_lerp(z0, z1, t):
+    ...  # your code
+
+
+ch5a.q51d.check(prior_lerp);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# ```python
+# def prior_lerp(z0, z1, t):
+#     sd = math.sqrt((1 - t) ** 2 + t**2)          # standard deviation of (1 - t) z0 + t z1
+#     return ((1 - t) * z0 + t * z1) / sd
+# ```
+# A sum of independent Gaussians is Gaussian, so dividing by its standard deviation gives
+# $\mathcal N(0, I)$ at every $t$: the same argument that makes $\cos\theta\,z_0 + \sin\theta\,z_1$ a
+# prior sample. Rescaling each point to norm $\sqrt d$, or to the interpolated norm, also stays near the
+# shell but is not an exact prior sample: it looks at the codes, and a fixed norm is not $\chi_d$.
+# :::
+
+# %% tags=["hide-cell"]
+def prior_lerp_solution(z0, z1, t):
+    return ((1 - t) * z0 + t * z1) / math.sqrt((1 - t) ** 2 + t**2)
+
+
+assert ch5a.q51d.check(prior_lerp_solution, quiet=True)
+mid_norm = prior_lerp_solution(pz0, pz1, 0.5).norm(dim=1)
+assert abs(mid_norm.mean() - chi.mean()) < 4 * mid_norm.std() / math.sqrt(len(mid_norm))
 
 # %% [markdown]
 # ## Summary

@@ -100,13 +100,15 @@ binary = data.binarize(grey, seed=1)                                          # 
 print({name: len(i) for name, i in groups.items()}, "test images;",
       f"{len(normal_train)} normal training images")
 assert len(normal_train) == 48_000 and len(groups["Sandal"]) == len(groups["Bag"]) == 1000
-glue("e53_n_normal", N_NORMAL, display=False)
 
 fig, axes = plt.subplots(1, 3, figsize=(12, 3))
 for ax, name in zip(axes, groups):
     shown = binary[group_of == list(groups).index(name)][:16]
     plotting.show_grid(data.to_model_space(shown), nrow=8, ax=ax, title=f"{name} (binarised)")
 plt.show()
+
+# %% tags=["hide-input"]
+glue("e53_n_normal", N_NORMAL, display=False)
 
 # %% [markdown]
 # ## A VAE of normal images
@@ -133,7 +135,10 @@ plotting.plot_history(result.history, names=["loss"], smooth=4, ylabel="negative
 plt.show()
 first, last = result.history.as_arrays("loss")[1][[0, -1]]
 print(f"negative ELBO per training batch: {first:.1f} nats at the start, {last:.1f} at the end")
+
+# %% tags=["hide-input"]
 glue("e53_steps", STEPS, display=False)
+
 
 # %% [markdown]
 # ## The scores
@@ -213,13 +218,16 @@ normal = group_of == 0
 print(f"normal test images: -log p(x) <= {neg_iwae[normal].mean():.1f} nats (VAE, IWAE bound), "
       f"{nll_pixels[normal].mean():.1f} nats (independent pixels)")
 assert neg_iwae[normal].mean() < nll_pixels[normal].mean() - 50
-glue("e53_nll_vae", neg_iwae[normal].mean().item(), display=False)
-glue("e53_nll_pixels", nll_pixels[normal].mean().item(), display=False)
 gap = neg_elbo - neg_iwae
 print(f"IWAE bound tighter than the ELBO estimate by {gap.mean():.2f} nats on average (K = {K})")
 assert gap.mean() > 0.1
+
+# %% tags=["hide-input"]
+glue("e53_nll_vae", neg_iwae[normal].mean().item(), display=False)
+glue("e53_nll_pixels", nll_pixels[normal].mean().item(), display=False)
 glue("e53_n_ref", N_REF, display=False)
 glue("e53_iwae_gap", gap.mean().item(), display=False)
+
 
 # %% [markdown]
 # The IWAE bound lies above the ELBO estimate by {glue:text}`e53_iwae_gap:.1f` nats on average (for the
@@ -321,16 +329,13 @@ for ax, cls in zip(axes, HELD_OUT):
     ax.set_title(f"ROC: normal test images vs held-out {cls.lower()}s")
     ax.legend(fontsize=8, loc="lower right")
 plt.show()
-for (name, cls), value in auc.items():
-    glue(f"e53_auc_{SHORT[name]}_{cls.lower()}", value, display=False)
-    glue(f"e53_sens_{SHORT[name]}_{cls.lower()}", sens[name, cls], display=False)
 # the claims of the text below
 by_short = {SHORT[name]: name for name in scores}
 vae_score_names = [by_short[k] for k in ("elbo", "iwae", "recon")]
 assert all(auc[name, "Bag"] > 0.8 for name in scores)                          # bags: every score
 assert all(auc[name, "Sandal"] < 0.5 for name in vae_score_names)            # sandals: missed
 # 95% intervals over the test images (one VAE training run): the differences the text names
-names_all, pix_gap = list(scores), {}
+names_all, pix_gap, half_max = list(scores), {}, {}
 for cls in HELD_OUT:
     boot = bootstrap_aucs([s[keep_of[cls]] for s in scores.values()], y_of[cls])   # (B, 5)
     best = max(vae_score_names, key=lambda n: auc[n, cls])
@@ -338,13 +343,22 @@ for cls in HELD_OUT:
         d = boot[:, names_all.index(by_short[short])] - boot[:, names_all.index(best)]
         pix_gap[short, cls] = d.quantile(torch.tensor([0.025, 0.975], dtype=torch.float64))
     half = (boot.quantile(0.975, dim=0) - boot.quantile(0.025, dim=0)) / 2
-    glue(f"e53_hw_max_{cls.lower()}", half.max().item(), display=False)
+    half_max[cls] = half.max().item()
     print(f"{cls}: 95% intervals of the AUCs are +-{half.min():.3f} to +-{half.max():.3f}; "
           f"pixel baseline minus best VAE score: binarised [{pix_gap['pixbin', cls][0]:+.3f}, "
           f"{pix_gap['pixbin', cls][1]:+.3f}], grey [{pix_gap['pixgrey', cls][0]:+.3f}, "
           f"{pix_gap['pixgrey', cls][1]:+.3f}]")
     assert pix_gap["pixbin", cls][0] < 0      # binarised pixels: not resolved above the VAE
     assert pix_gap["pixgrey", cls][0] > 0     # grey levels: resolved above every VAE score
+
+
+# %% tags=["hide-input"]
+for cls, value in half_max.items():
+    glue(f"e53_hw_max_{cls.lower()}", value, display=False)
+# %% tags=["hide-input"]
+for (name, cls), value in auc.items():
+    glue(f"e53_auc_{SHORT[name]}_{cls.lower()}", value, display=False)
+    glue(f"e53_sens_{SHORT[name]}_{cls.lower()}", sens[name, cls], display=False)
 
 # %% [markdown]
 # Read the table by class. Each AUC is one VAE training run ({glue:text}`e53_steps` steps) on one
@@ -408,6 +422,8 @@ print(f"black image: log p(x) >= {black_log_p:.1f} nats; the most probable norma
 print(f"sandals above the median normal image: {share_above:.0%}")
 assert sandal_log_p.mean() > normal_log_p.mean() and share_above > 0.5
 assert black_log_p > normal_log_p.max()
+
+# %% tags=["hide-input"]
 glue("e53_sandal_logp", sandal_log_p.mean().item(), display=False)
 glue("e53_normal_logp", normal_log_p.mean().item(), display=False)
 glue("e53_share_above", share_above, display=False)
@@ -451,6 +467,10 @@ share_floor = floor["normal"] / nll["normal"]
 gap_nll, gap_floor = nll["normal"] - nll["Sandal"], floor["normal"] - floor["Sandal"]
 print(f"the floor is {share_floor:.0%} of the normal images' NLL, and {gap_floor / gap_nll:.0%} "
       "of the NLL gap between normal images and sandals")
+assert share_floor > 0.6 and gap_floor > gap_nll > 0      # the floor explains the whole gap
+assert nll["Sandal"] - floor["Sandal"] > nll["normal"] - floor["normal"]
+
+# %% tags=["hide-input"]
 for name in groups:
     glue(f"e53_floor_{name.lower()}", floor[name], display=False)
     glue(f"e53_excess_{name.lower()}", nll[name] - floor[name], display=False)
@@ -458,8 +478,7 @@ glue("e53_share_floor", share_floor, display=False)
 glue("e53_gap_nll", gap_nll, display=False)
 glue("e53_gap_floor", gap_floor, display=False)
 glue("e53_gap_share", gap_floor / gap_nll, display=False)
-assert share_floor > 0.6 and gap_floor > gap_nll > 0      # the floor explains the whole gap
-assert nll["Sandal"] - floor["Sandal"] > nll["normal"] - floor["normal"]
+
 
 # %% [markdown]
 # The floor is {glue:text}`e53_share_floor:.0%` of a normal image's NLL: most of the nats the model
@@ -498,19 +517,14 @@ L_x = zlib_bits(binary)
 stored = 8 * len(zlib.compress(np.random.default_rng(0).bytes(98), 9))  # 98 incompressible bytes
 at_cap = (L_x[group_of == 0] >= stored).double().mean().item()
 assert L_x.max() == stored
-glue("e53_stored", stored, display=False)
-glue("e53_at_cap", at_cap, display=False)
 rho = {name: stats.spearmanr(log_p[group_of == g], L_x[group_of == g]).statistic
        for g, name in enumerate(groups)} | {"all": stats.spearmanr(log_p, L_x).statistic}
 print("Spearman correlation of log p(x) with L(x):",
       ", ".join(f"{name} {r:.2f}" for name, r in rho.items()))
 assert rho["all"] < -0.5 and rho["normal"] < -0.6 and rho["Sandal"] < -0.8
-for name, r in rho.items():
-    glue(f"e53_rho_{name.lower()}", float(r), display=False)
 rho_floor = stats.spearmanr(h_bin, L_x).statistic
 print(f"Spearman correlation of the binarisation floor H_bin with L(x): {rho_floor:.2f}")
 assert rho_floor > 0.5
-glue("e53_rho_floor", float(rho_floor), display=False)
 
 fig, ax = plt.subplots(figsize=(6.5, 4.5))
 for g, name in enumerate(groups):
@@ -521,6 +535,13 @@ ax.set_ylabel("IWAE lower bound on log p(x) (nats)")
 ax.set_title("simple images are probable images")
 ax.legend(markerscale=4)
 plt.show()
+
+# %% tags=["hide-input"]
+glue("e53_stored", stored, display=False)
+glue("e53_at_cap", at_cap, display=False)
+for name, r in rho.items():
+    glue(f"e53_rho_{name.lower()}", float(r), display=False)
+glue("e53_rho_floor", float(rho_floor), display=False)
 
 # %% [markdown]
 # The likelihood falls as the complexity grows: Spearman correlation {glue:text}`e53_rho_all:.2f` over
@@ -568,9 +589,6 @@ for k, name in enumerate(complexity):
         for c in HELD_OUT))
     for cls in HELD_OUT:
         auc[name, cls] = auc_by_ranks(complexity[name][keep_of[cls]], y_of[cls])
-        glue(f"e53_cauc_{CSHORT[name]}_{cls.lower()}", auc[name, cls], display=False)
-        lo, hi = boot_c[cls][:, k].quantile(torch.tensor([0.025, 0.975], dtype=torch.float64))
-        glue(f"e53_chw_{CSHORT[name]}_{cls.lower()}", ((hi - lo) / 2).item(), display=False)
 names_c = list(complexity)
 
 
@@ -585,16 +603,26 @@ cc_vs_ink = diff_interval("Sandal", "S(x) = -log2 p(x) - L(x)", "ink: -(lit pixe
 excess_vs_nll = diff_interval("Sandal", "excess: -log p(x) - H_bin(g)", "-log p(x) (IWAE bound)")
 print("S(x) minus -L(x) alone, sandals:", [f"{v:+.3f}" for v in cc_vs_zlib],
       "; S(x) minus ink:", [f"{v:+.3f}" for v in cc_vs_ink])
+assert auc[names_c[0], "Sandal"] > 0.8 and auc[names_c[0], "Bag"] < 0.5      # ink: sandals only
+assert excess_vs_nll[0] > 0.3                        # the floor correction fixes the inversion
+assert cc_vs_zlib[0] > 0                             # S(x) beats its own complexity term alone
+assert auc[names_c[5], "Bag"] > max(auc[n, "Bag"] for n in names_c[:5])   # excess: best on bags
+
+
+# %% tags=["hide-input"]
+for k, name in enumerate(complexity):
+    for cls in HELD_OUT:
+        glue(f"e53_cauc_{CSHORT[name]}_{cls.lower()}", auc[name, cls], display=False)
+        lo, hi = boot_c[cls][:, k].quantile(torch.tensor([0.025, 0.975], dtype=torch.float64))
+        glue(f"e53_chw_{CSHORT[name]}_{cls.lower()}", ((hi - lo) / 2).item(), display=False)
+# %% tags=["hide-input"]
 glue("e53_auc_cc_sandal", auc[names_c[4], "Sandal"], display=False)
 glue("e53_auc_cc_bag", auc[names_c[4], "Bag"], display=False)
 glue("e53_cc_vs_zlib_lo", cc_vs_zlib[0], display=False)
 glue("e53_cc_vs_zlib_hi", cc_vs_zlib[1], display=False)
 glue("e53_cc_vs_ink_lo", cc_vs_ink[0], display=False)
 glue("e53_cc_vs_ink_hi", cc_vs_ink[1], display=False)
-assert auc[names_c[0], "Sandal"] > 0.8 and auc[names_c[0], "Bag"] < 0.5      # ink: sandals only
-assert excess_vs_nll[0] > 0.3                        # the floor correction fixes the inversion
-assert cc_vs_zlib[0] > 0                             # S(x) beats its own complexity term alone
-assert auc[names_c[5], "Bag"] > max(auc[n, "Bag"] for n in names_c[:5])   # excess: best on bags
+
 
 # %% [markdown]
 # The corrected score turns the sandals from below chance into a detectable class (AUC
@@ -620,7 +648,9 @@ assert auc[names_c[5], "Bag"] > max(auc[n, "Bag"] for n in names_c[:5])   # exce
 #
 # ## Exercises
 #
-# **Exercise 5.3a: ROC-AUC.** Write `roc_auc(scores, labels)`: the area under the ROC curve for 1-D
+# ### 5.3a Warm-up: ROC-AUC
+#
+# Write `roc_auc(scores, labels)`: the area under the ROC curve for 1-D
 # tensors `scores` (large = abnormal) and `labels` (1 = abnormal, 0 = normal). Tied scores count one half.
 # The checker uses scores with ties.
 
@@ -659,7 +689,9 @@ y_bag = (group_of[keep] > 0).long()
 assert abs(roc_auc_reference(neg_iwae[keep], y_bag) - auc[names[1], "Bag"]) < 1e-12
 
 # %% [markdown]
-# **Exercise 5.3b: sensitivity at a fixed specificity.** Write `sensitivity_at_specificity(scores, labels,
+# ### 5.3b Warm-up: sensitivity at a fixed specificity
+#
+# Write `sensitivity_at_specificity(scores, labels,
 # specificity)`: choose the threshold $t$ so that a share `specificity` of the *normal* images score at or
 # below it (the `specificity`-quantile of the normal scores), flag the images with $s(x) > t$, and return
 # the share of abnormal images flagged.
@@ -690,6 +722,78 @@ def sensitivity_reference(scores, labels, specificity):
 
 assert ch5b.q53b.check(sensitivity_reference, quiet=True)
 assert abs(sensitivity_reference(neg_iwae[keep], y_bag, 0.95) - sens[names[1], "Bag"]) < 1e-12
+
+# %% [markdown]
+# ### 5.3c Predict: the noise floor of a grey square
+#
+# An image whose 784 pixels all have grey level 128 is binarised as the test images were (each pixel 1
+# with probability 128/255). What is its noise floor $H_{\text{bin}}$, in nats: the least negative
+# log-likelihood that *any* model can expect on it? Write your number before computing; compare it with
+# the NLL of the normal images in the table above.
+
+# %%
+answer = ...  # your prediction, in nats
+
+ch5b.q53c.check(answer);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# With $g = 128/255 \approx \tfrac12$ every pixel is a fair coin, $\log 2 \approx 0.693$ nats:
+# ```python
+# answer = -784 * sum(p * math.log(p) for p in (128 / 255, 127 / 255))   # about 784 log 2 = 543
+# ```
+# More than twice what the VAE pays for a normal garment. An image with nothing on it would be ranked as
+# the least probable input of all, for the same reason the sandals were ranked as probable: the floor, not
+# the content.
+# :::
+
+# %% tags=["hide-cell"]
+answer_solution = -784 * sum(q * math.log(q) for q in (128 / 255, 127 / 255))
+assert ch5b.q53c.check(answer_solution, quiet=True)
+
+# %% [markdown]
+# ### 5.3d Investigate: does a two-sided ink count catch the bags?
+#
+# The ink count flags sandals (little ink) and misses bags. A **two-sided** version flags images whose
+# ink is unusual in either direction. Write `two_sided_ink(lit, normal_lit)`: the score $|\text{lit} - m|$
+# of each image, with lit its number of lit pixels after binarisation and $m$ the median of `normal_lit`,
+# the lit counts of the binarised *normal training* images. Before running anything: which class do you
+# expect it to catch? Then compute its ROC-AUC for sandals and for bags on the page's test images (`lit`,
+# `keep_of`, `y_of`, `auc_by_ranks`); the checker repeats the experiment on the whole test set.
+
+# %%
+def two_sided_ink(lit, normal_lit):
+    ...  # your code
+
+
+normal_lit = (data.binarize(normal_train, seed=3) > 0).flatten(1).sum(1)    # (48000,)
+ch5b.q53d.check(two_sided_ink);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# ```python
+# def two_sided_ink(lit, normal_lit):
+#     m = normal_lit.double().median()           # the typical ink of a normal image
+#     return (lit.double() - m).abs()            # far from it, in either direction = abnormal
+#
+# score = two_sided_ink(lit, normal_lit)
+# print({c: auc_by_ranks(score[keep_of[c]], y_of[c]) for c in HELD_OUT})
+# ```
+# The bags stay at about chance: they carry an ordinary amount of ink, between trousers and pullovers,
+# and differ from normal images in *shape*. The sandals lose much of their AUC, because the normal
+# classes now count as abnormal at both ends of their own spread. A one-number summary catches an
+# anomaly only if the anomaly is extreme in that number.
+# :::
+
+# %% tags=["hide-cell"]
+def two_sided_ink_solution(lit, normal_lit):
+    return (lit.double() - normal_lit.double().median()).abs()
+
+
+assert ch5b.q53d.check(two_sided_ink_solution, quiet=True)
+two_sided = two_sided_ink_solution(lit, normal_lit)
+auc_two = {c: auc_by_ranks(two_sided[keep_of[c]], y_of[c]) for c in HELD_OUT}
+assert abs(auc_two["Bag"] - 0.5) < 0.1 and auc_two["Sandal"] < auc[names_c[0], "Sandal"]
 
 # %% [markdown]
 # ## Summary

@@ -123,8 +123,11 @@ def small_cnn() -> nn.Sequential:
 
 n_params = sum(p.numel() for p in small_cnn().parameters())
 print(f"{n_params:,} parameters")
-glue("a54_params", n_params, display=False)
 assert small_cnn()(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+
+# %% tags=["hide-input"]
+glue("a54_params", n_params, display=False)
+
 
 # %% [markdown]
 # ## Classical augmentation
@@ -173,8 +176,6 @@ for name, a in zip(train.classes, asymmetry):
 footwear = [train.classes.index(n) for n in ("Sandal", "Sneaker", "Ankle boot")]
 clothes = [c for c in range(10) if c not in footwear]
 assert asymmetry[footwear].min() > 2 * asymmetry[clothes].max()
-glue("a54_asym_foot", asymmetry[footwear].min().item(), display=False)
-glue("a54_asym_clothes", asymmetry[clothes].max().item(), display=False)
 
 gen = torch.Generator().manual_seed(0)
 fig, axes = plt.subplots(1, 2, figsize=(13, 3.6), width_ratios=[2.6, 1])
@@ -185,6 +186,10 @@ foot_means = torch.cat([means[footwear], means[footwear].flip(3)]).round().to(to
 plotting.show_grid(foot_means, nrow=3, ax=axes[1], row_labels=["class mean", "mirrored"],
                    title="Footwear: sandal, sneaker, ankle boot")
 plt.show()
+
+# %% tags=["hide-input"]
+glue("a54_asym_foot", asymmetry[footwear].min().item(), display=False)
+glue("a54_asym_clothes", asymmetry[clothes].max().item(), display=False)
 
 # %% [markdown]
 # For footwear the mirror image differs from the class mean by at least
@@ -207,19 +212,8 @@ G = recipes.load_or_train("cgan-fashion", device=dev)
 feature_net = recipes.classifier(device=dev)
 shipped = checkpoint.read_manifest()["weights"]
 clf_acc = shipped["classifier-fashion"]["metrics"]["test_accuracy"]
-glue("a54_clf_acc", clf_acc, display=False)
-for name in ("cgan", "dcgan"):
-    for metric in ("precision", "recall"):
-        glue(f"a54_{name}_{metric}", shipped[f"{name}-fashion"]["metrics"][metric], display=False)
-glue("a54_pr_samples", shipped["cgan-fashion"]["metrics"]["n_samples"], display=False)
-glue("a54_n_train", len(train.labels), display=False)
-glue("a54_cgan_steps", shipped["cgan-fashion"]["steps"], display=False)
-glue("a54_cgan_batch", shipped["cgan-fashion"]["train_config"]["batch_size"], display=False)
 assert shipped["cgan-fashion"]["recipe"] == "cgan-fashion"
 assert recipes.get_recipe("cgan-fashion").data == "fashion-mnist"       # all 60 000, labelled
-glue("a54_pool", POOL, display=False)
-glue("a54_added", ADDED, display=False)
-glue("a54_seen", STEPS * ADDED, display=False)
 pool_labels = torch.arange(10).repeat_interleave(POOL)                                # (10 POOL,)
 
 
@@ -239,9 +233,6 @@ with torch.no_grad():
 for name, a in zip(train.classes, agree):
     print(f"{name:>12}: {a:6.1%} of the samples are recognised as this class")
 worst = int(agree.argmin())
-glue("a54_agree_mean", agree.mean().item(), display=False)
-glue("a54_agree_worst", agree[worst].item(), display=False)
-glue("a54_worst_class", train.classes[worst], display=False)
 
 fig, axes = plt.subplots(1, 2, figsize=(12, 6))
 plotting.show_grid(metrics.to_model_space(train.images[idx.view(10, -1)[:, :8].flatten()]), nrow=8,
@@ -249,6 +240,22 @@ plotting.show_grid(metrics.to_model_space(train.images[idx.view(10, -1)[:, :8].f
 plotting.show_grid(pool.view(10, POOL, 1, 28, 28)[:, :8].flatten(0, 1), nrow=8, ax=axes[1],
                    row_labels=train.classes, title="cgan-fashion samples, the same classes")
 plt.show()
+
+# %% tags=["hide-input"]
+glue("a54_clf_acc", clf_acc, display=False)
+for name in ("cgan", "dcgan"):
+    for metric in ("precision", "recall"):
+        glue(f"a54_{name}_{metric}", shipped[f"{name}-fashion"]["metrics"][metric], display=False)
+glue("a54_pr_samples", shipped["cgan-fashion"]["metrics"]["n_samples"], display=False)
+glue("a54_n_train", len(train.labels), display=False)
+glue("a54_cgan_steps", shipped["cgan-fashion"]["steps"], display=False)
+glue("a54_cgan_batch", shipped["cgan-fashion"]["train_config"]["batch_size"], display=False)
+glue("a54_pool", POOL, display=False)
+glue("a54_added", ADDED, display=False)
+glue("a54_seen", STEPS * ADDED, display=False)
+glue("a54_agree_mean", agree.mean().item(), display=False)
+glue("a54_agree_worst", agree[worst].item(), display=False)
+glue("a54_worst_class", train.classes[worst], display=False)
 
 # %% [markdown]
 # On average the classifier recognises {glue:text}`a54_agree_mean:.1%` of the samples as the class they were
@@ -294,10 +301,13 @@ with torch.no_grad():
 agree_g = agree_g.view(10, -1).mean(1)
 print(f"class-conditional Gaussian (seed 0's subset only): {agree_g.mean():.1%} recognised "
       f"as the class drawn, worst class {agree_g.min():.1%}")
-glue("a54_gauss_agree", agree_g.mean().item(), display=False)
 plotting.show_grid(gauss.view(10, POOL, 1, 28, 28)[:, :8].flatten(0, 1), nrow=8, figsize=5,
                    row_labels=train.classes, title="class-conditional Gaussian of the subset")
 plt.show()
+
+# %% tags=["hide-input"]
+glue("a54_gauss_agree", agree_g.mean().item(), display=False)
+
 
 # %% [markdown]
 # Blurry garments with speckle, recognised as the right class {glue:text}`a54_gauss_agree:.0%` of the
@@ -398,6 +408,8 @@ for seed in range(SEEDS):
     print(f"seed {seed}: " + "  ".join(f"{a:.3f}" for a in acc[seed]))
 elapsed = time.perf_counter() - t0
 print(f"{SEEDS * len(CONDITIONS)} runs of {STEPS} steps in {elapsed:.0f} s")
+
+# %% tags=["hide-input"]
 glue("a54_runs", SEEDS * len(CONDITIONS), display=False)
 glue("a54_seeds", SEEDS, display=False)
 glue("a54_steps", STEPS, display=False)
@@ -416,9 +428,6 @@ print(f"test accuracy on {n_test} test images, {SEEDS} seeds, {STEPS} steps per 
       f"(last column: accuracy on the run's own real training images)")
 for name, c in col.items():
     print(f"{name:<26}{mean[c]:8.2%} ± {sd[c]:.2%}{fit_acc[:, c].mean():10.2%}")
-    glue(f"a54_mean_{KEY[name]}", mean[c].item(), display=False)
-    glue(f"a54_sd_{KEY[name]}", sd[c].item(), display=False)
-    glue(f"a54_fit_{KEY[name]}", fit_acc[:, c].mean().item(), display=False)
 
 fig, ax = plt.subplots(figsize=(11, 4.2))
 xs = np.arange(len(CONDITIONS))
@@ -434,6 +443,12 @@ ax.set_title(f"Small CNN on {PER_CLASS} labelled images per class: test accuracy
 ax.legend(loc="lower left")
 plt.show()
 
+
+# %% tags=["hide-input"]
+for name, c in col.items():
+    glue(f"a54_mean_{KEY[name]}", mean[c].item(), display=False)
+    glue(f"a54_sd_{KEY[name]}", sd[c].item(), display=False)
+    glue(f"a54_fit_{KEY[name]}", fit_acc[:, c].mean().item(), display=False)
 # %% [markdown]
 # ## Paired differences (配对比较): is a change real?
 #
@@ -460,18 +475,22 @@ def verdict(d: torch.Tensor) -> str:
 base = acc[:, col["real only"]]
 diff = acc - base[:, None]                                                           # (S, C)
 t975 = stats.t.ppf(0.975, len(base) - 1)                  # two-sided 95% point, S - 1 d.o.f.
-glue("a54_t975", float(t975), display=False)
-glue("a54_p_two_se", float(2 * stats.t.sf(2.0, len(base) - 1)), display=False)
 d_mean, d_sd, d_se = diff.mean(0), diff.std(0), diff.std(0) / math.sqrt(SEEDS)
 print(f"{'condition':<26}{'mean d':>9}{'sd(d)':>8}{'se(d)':>8}   verdict")
 for name, c in col.items():
     if name == "real only":
         continue
     print(f"{name:<26}{d_mean[c]:+9.2%}{d_sd[c]:8.2%}{d_se[c]:8.2%}   {verdict(diff[:, c])}")
-    glue(f"a54_d_{KEY[name]}", d_mean[c].item(), display=False)
-    glue(f"a54_dse_{KEY[name]}", d_se[c].item(), display=False)
-    glue(f"a54_v_{KEY[name]}", verdict(diff[:, c]), display=False)
 print(f"(the spread of single runs, sd(acc), is {sd.min():.2%} to {sd.max():.2%})")
+
+# %% tags=["hide-input"]
+glue("a54_t975", float(t975), display=False)
+for name, c in col.items():
+    if name != "real only":
+        glue(f"a54_d_{KEY[name]}", d_mean[c].item(), display=False)
+        glue(f"a54_dse_{KEY[name]}", d_se[c].item(), display=False)
+        glue(f"a54_v_{KEY[name]}", verdict(diff[:, c]), display=False)
+glue("a54_p_two_se", float(2 * stats.t.sf(2.0, len(base) - 1)), display=False)
 
 # %% [markdown]
 # What this run found, in the terms the numbers allow ({glue:text}`a54_seeds` seeds,
@@ -527,6 +546,8 @@ axes[1].set_xticks(range(10), train.classes, rotation=30, ha="right")
 axes[1].set_ylabel("per-class accuracy change")
 axes[1].set_title("Real + cGAN (1:1) minus real only, per class (± 1 s.e.)")
 plt.show()
+
+# %% tags=["hide-input"]
 glue("a54_worst_class_change", dpc.mean(0)[worst].item(), display=False)
 glue("a54_worst_class_se", (dpc.std(0)[worst] / math.sqrt(SEEDS)).item(), display=False)
 glue("a54_class_n", int((y_test == worst).sum()), display=False)
@@ -548,9 +569,11 @@ helped = [name for name in generated if d_mean[col[name]] > 2 * d_se[col[name]]]
 gen_verdict = ("none of the ways of using generated images gave a resolved improvement (each was "
                "within two standard errors of zero, or lower)" if not helped else
                "generated images gave a resolved improvement in: " + ", ".join(helped))
-glue("a54_gen_verdict", gen_verdict, display=False)
 print(gen_verdict)
 assert mean[col["cGAN f = 1.0"]] < mean[col["real only"]] - 0.05, "samples alone are worse"
+# %% tags=["hide-input"]
+glue("a54_gen_verdict", gen_verdict, display=False)
+
 # %%
 if QUICK:
     for f in FRACTIONS:  # no mix ratio helps by more than two standard errors
@@ -584,7 +607,9 @@ if QUICK:
 #
 # ## Exercises
 #
-# **Exercise 5.4a: error bars for a mean.** Write `standard_error(acc)`: for accuracies of shape (S, C), S
+# ### 5.4a Warm-up: error bars for a mean
+#
+# Write `standard_error(acc)`: for accuracies of shape (S, C), S
 # seeds as rows and C conditions as columns, the standard error of each condition's mean accuracy.
 
 # %%
@@ -613,7 +638,9 @@ assert ch5c.q54a.check(standard_error, quiet=True)
 torch.testing.assert_close(standard_error(diff), d_se)
 
 # %% [markdown]
-# **Exercise 5.4b: a paired comparison.** Write `paired_difference(acc_method, acc_base)` for two
+# ### 5.4b Warm-up: a paired comparison
+#
+# Write `paired_difference(acc_method, acc_base)` for two
 # tensors of shape (S,) whose entry s comes from seed s in both: return the mean difference (method − base)
 # and its standard error. Compare your answer on `acc[:, col["cGAN f = 0.5"]]` with the table above, and
 # with the standard error you would get by treating the two sets of runs as independent.
@@ -663,13 +690,15 @@ for name, c in col.items():
     ratios.append(d_se[c].item() / unpaired)
     print(f"{name:<26}{d_se[c]:>10.2%}{unpaired:>13.2%}")
 ratio = float(np.median(ratios))
-glue("a54_pair_ratio", ratio, display=False)
 if ratio < 0.7:
     words = "pairing removed a large part of the noise: a seed makes both runs easy or hard"
 else:
     words = ("the seed's shared effect is small here, so pairing changed little: most of the "
              "spread comes from the training itself (the batch order), not from a seed making "
              "both runs easy or hard together")
+
+# %% tags=["hide-input"]
+glue("a54_pair_ratio", ratio, display=False)
 glue("a54_pair_words", words, display=False)
 
 # %% [markdown]
@@ -678,6 +707,75 @@ glue("a54_pair_words", words, display=False)
 # instead of $2S - 2$), and when conditions share a strong source of
 # variation (subsets of very different difficulty, different test sets) it is what makes a small difference
 # visible.
+
+# %% [markdown]
+# ### 5.4c Predict: a false "resolved" with three seeds
+#
+# A study with only 3 seeds compares, with the page's screen, a method that has **no effect at all** with
+# the baseline: the difference counts as resolved when its mean is more than two standard errors
+# ($\operatorname{sd}(d)/\sqrt 3$) from zero. How often does that happen? Write down a probability before
+# computing; the checker simulates 200 000 such studies.
+
+# %%
+answer = ...  # your prediction: a probability
+
+ch5c.q54c.check(answer);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# With no effect, $\bar d / (\operatorname{sd}(d)/\sqrt S)$ follows Student's $t$ with $S - 1 = 2$ degrees
+# of freedom, whose tail has a closed form, $P(|t_2| > x) = 1 - x/\sqrt{2 + x^2}$:
+# ```python
+# answer = 1 - 2 / math.sqrt(2 + 2**2)      # = 2 * scipy.stats.t.sf(2, 2), about 0.18
+# ```
+# Almost one comparison in five: "two standard errors" means 95% only when the standard error is known,
+# or estimated from many seeds. The page's own rate for its number of seeds is in the text above.
+# :::
+
+# %% tags=["hide-cell"]
+answer_solution = float(2 * stats.t.sf(2.0, 2))
+assert ch5c.q54c.check(answer_solution, quiet=True)
+
+# %% [markdown]
+# ### 5.4d Apply: a confidence interval instead of a screen
+#
+# The two-standard-error screen gives a verdict; a **confidence interval** (置信区间) gives the range of
+# effects the seeds are compatible with. Write `paired_interval(acc_method, acc_base, level)`: for runs
+# paired by seed, return (lower, upper), the two-sided interval at `level` (e.g. 0.95) for the mean
+# difference method − base, from Student's $t$. Then apply it to the table's rows, e.g.
+# `paired_interval(acc[:, col["+ shifts"]], base, 0.95)`: which intervals exclude zero?
+
+# %%
+def paired_interval(acc_method, acc_base, level):
+    ...  # your code
+
+
+ch5c.q54d.check(paired_interval);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# ```python
+# def paired_interval(acc_method, acc_base, level):
+#     from scipy import stats
+#     d = acc_method - acc_base                                   # one difference per seed
+#     half = stats.t.ppf((1 + level) / 2, len(d) - 1) * d.std() / math.sqrt(len(d))
+#     return d.mean() - half, d.mean() + half
+# ```
+# The quantile is two-sided, $t_{(1+\text{level})/2}$, with $S - 1$ degrees of freedom (one is spent on
+# the mean); the normal 1.96 would make the interval too narrow with a handful of seeds. With few seeds
+# the 95% interval is wider than the page's $\pm 2$ standard errors.
+# :::
+
+# %% tags=["hide-cell"]
+def paired_interval_solution(acc_method, acc_base, level):
+    d = acc_method - acc_base
+    half = stats.t.ppf(0.5 + level / 2, len(d) - 1) * d.std() / math.sqrt(len(d))
+    return d.mean() - half, d.mean() + half
+
+
+assert ch5c.q54d.check(paired_interval_solution, quiet=True)
+lo, hi = paired_interval_solution(acc[:, c_half], base, 0.95)
+assert abs((hi - lo) - 2 * t975 * d_se[c_half]).item() < 1e-9
 
 # %% [markdown]
 # ## Summary

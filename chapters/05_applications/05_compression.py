@@ -67,6 +67,8 @@ HAS_WEBP = PIL.features.check("webp")
 print("WebP support in Pillow:", HAS_WEBP)
 train, test = data.fashion_mnist("train"), data.fashion_mnist("test")
 originals = test.images[:N_TEST]                                   # (N_TEST, 1, 28, 28) uint8
+
+# %% tags=["hide-input"]
 glue("e55_n_test", N_TEST, display=False)
 
 # %% [markdown]
@@ -133,7 +135,6 @@ torch.testing.assert_close(psnr(fine, originals).mean(),
                            metrics.psnr(fine, originals, data_range=2.0).double(),
                            rtol=1e-5, atol=1e-4)
 ceiling = psnr(reference, originals).mean().item()      # no quantisation at all
-glue("e55_ceiling", ceiling, display=False)
 
 shown = [2, 1, 0.25]
 rows = [originals[:12]] + [decode_symbols(quantise(mu_test[:12], d)[0], d) for d in shown]
@@ -141,6 +142,10 @@ plotting.show_grid(data.to_model_space(torch.cat(rows)), nrow=12, figsize=9,
                    row_labels=["original"] + [f"Δ = {d}" for d in shown],
                    title="vae-fashion reconstructions from quantised codes")
 plt.show()
+
+# %% tags=["hide-input"]
+glue("e55_ceiling", ceiling, display=False)
+
 
 # %% [markdown]
 # With $\Delta = 2$, {glue:text}`e55_bits_per_dim_2:.2f` bits per dimension (the table below), most
@@ -208,6 +213,8 @@ per_halving = [rd[s / 2]["ideal"].mean().item() - rd[s]["ideal"].mean().item()
                for s in fine_steps[:-1]]
 print("bits added by each halving of a fine step:", ", ".join(f"{b:.1f}" for b in per_halving))
 assert overhead < 1.1 and psnrs == sorted(psnrs) and all(14 < b < 18 for b in per_halving)
+
+# %% tags=["hide-input"]
 glue("e55_n_table", N_TABLE, display=False)
 glue("e55_bits_per_dim_2", rd[2]["ideal"].mean().item() / mu_test.shape[1], display=False)
 glue("e55_overhead", overhead - 1, display=False)
@@ -306,14 +313,17 @@ for step, r in rd.items():
           f"   {r['zlib']:23.2f} x ideal   {r['lzma']:.2f} x ideal")
 assert all(r["excess"] <= 2 for r in rd.values())
 assert all(r["zlib"] > 1.2 for r in rd.values())
-glue("e55_excess", max(r["excess"] for r in rd.values()), display=False)
 mean_excess = np.mean([r["bits"] - r["ideal"].mean().item() for r in rd.values()])
+assert all(r["lzma"] > 1.0 for r in rd.values())
+
+# %% tags=["hide-input"]
+glue("e55_excess", max(r["excess"] for r in rd.values()), display=False)
 glue("e55_mean_excess", float(mean_excess), display=False)
 glue("e55_zlib_min", min(r["zlib"] for r in rd.values()), display=False)
 glue("e55_zlib_max", max(r["zlib"] for r in rd.values()), display=False)
 glue("e55_lzma_min", min(r["lzma"] for r in rd.values()), display=False)
 glue("e55_lzma_max", max(r["lzma"] for r in rd.values()), display=False)
-assert all(r["lzma"] > 1.0 for r in rd.values())
+
 
 # %% [markdown]
 # Every image decodes exactly, and the coded length is never more than
@@ -385,9 +395,6 @@ jpeg_header = {round((file_bits - payload_bits) / 8, 6) for file_bits, payload_b
 assert len(jpeg_header) == 1, "with the standard tables, the same headers at every quality"
 assert all(torch.equal(standard[q][2], codecs["JPEG", q]["decoded"]) for q in standard)
 assert codecs["JPEG", 1]["payload"] < 0.9 * standard[1][1]                 # optimising pays
-glue("e55_jpeg_header", float(jpeg_header.pop()), display=False)
-glue("e55_jpeg_std_min", standard[1][1], display=False)
-glue("e55_jpeg_std_min_file", standard[1][0], display=False)
 print(f"JPEG quality 1, standard Huffman tables: file {standard[1][0]:.0f} bits, "
       f"payload {standard[1][1]:.0f} bits (the same decoded images)")
 for (fmt, q), c in codecs.items():
@@ -412,6 +419,11 @@ ax.set_title(f"rate–distortion on {N_TEST} Fashion-MNIST test images")
 ax.legend(fontsize=8)
 plt.show()
 
+# %% tags=["hide-input"]
+glue("e55_jpeg_header", float(jpeg_header.pop()), display=False)
+glue("e55_jpeg_std_min", standard[1][1], display=False)
+glue("e55_jpeg_std_min_file", standard[1][0], display=False)
+
 # %% [markdown]
 # The curves do not even overlap in rate. The VAE lives between {glue:text}`e55_vae_min_bits:.1f` and
 # {glue:text}`e55_vae_max_bits:.0f` bits per image; the smallest JPEG payload, at quality 1, is
@@ -423,7 +435,7 @@ plt.show()
 
 # %%
 vae_bits, vae_psnr = np.array([r["bits"] for r in rd.values()]), np.array(psnrs)
-matched = {}
+matched, summary = {}, {}
 for fmt in qualities:
     points = sorted((codecs[fmt, q]["psnr"], codecs[fmt, q]["payload"]) for q in qualities[fmt])
     c_psnr, c_bits = np.array(points).T
@@ -438,28 +450,35 @@ for fmt in qualities:
           + (f"it passes the VAE's ceiling of {ceiling:.2f} dB at {at_ceiling:.0f} bits"
              if ceiling > c_psnr[0]
              else f"above the VAE's ceiling ({ceiling:.2f} dB) at all rates"))
-    glue(f"e55_{fmt.lower()}_min", float(c_bits.min()), display=False)
-    glue(f"e55_{fmt.lower()}_best", float(c_psnr.max()), display=False)
-    glue(f"e55_{fmt.lower()}_ratio_min", float(matched[fmt].min()) if ok.any() else math.nan,
+    summary[fmt] = dict(min=float(c_bits.min()), best=float(c_psnr.max()), at_ceiling=at_ceiling,
+                        steps_ok=np.array(STEPS)[ok])
+assert vae_bits.max() < min(codecs[k]["payload"] for k in codecs)
+assert len(matched["JPEG"]) >= 3 and matched["JPEG"].min() > 2 and matched["JPEG"].max() > 5
+assert all(max(codecs[fmt, q]["psnr"] for q in qualities[fmt]) > ceiling + 15 for fmt in qualities)
+assert not HAS_WEBP or codecs["WEBP", 0]["psnr"] > ceiling
+
+
+# %% tags=["hide-input"]
+for fmt, row in summary.items():
+    has = len(matched[fmt]) > 0
+    glue(f"e55_{fmt.lower()}_min", row["min"], display=False)
+    glue(f"e55_{fmt.lower()}_best", row["best"], display=False)
+    glue(f"e55_{fmt.lower()}_ratio_min", float(matched[fmt].min()) if has else math.nan,
          display=False)
-    glue(f"e55_{fmt.lower()}_ratio_max", float(matched[fmt].max()) if ok.any() else math.nan,
+    glue(f"e55_{fmt.lower()}_ratio_max", float(matched[fmt].max()) if has else math.nan,
          display=False)
-    glue(f"e55_{fmt.lower()}_at_ceiling", at_ceiling, display=False)
-    steps_ok = np.array(STEPS)[ok]
+    glue(f"e55_{fmt.lower()}_at_ceiling", row["at_ceiling"], display=False)
     for end, pick in (("min", np.argmin), ("max", np.argmax)):
         glue(f"e55_{fmt.lower()}_ratio_{end}_step",
-             float(steps_ok[pick(matched[fmt])]) if ok.any() else math.nan, display=False)
+             float(row["steps_ok"][pick(matched[fmt])]) if has else math.nan, display=False)
+# %% tags=["hide-input"]
 glue("e55_jpeg_min_file", min(codecs["JPEG", q]["file"] for q in qualities["JPEG"]), display=False)
 glue("e55_vae_max_bits", float(vae_bits.max()), display=False)
 if not HAS_WEBP:  # keep the page's numbers defined
     for key in ("min", "best", "ratio_min", "ratio_max", "at_ceiling", "ratio_min_step",
                 "ratio_max_step"):
         glue(f"e55_webp_{key}", math.nan, display=False)
-assert vae_bits.max() < min(codecs[k]["payload"] for k in codecs)
-assert len(matched["JPEG"]) >= 3 and matched["JPEG"].min() > 2 and matched["JPEG"].max() > 5
 glue("e55_vae_min_bits", float(vae_bits.min()), display=False)
-assert all(max(codecs[fmt, q]["psnr"] for q in qualities[fmt]) > ceiling + 15 for fmt in qualities)
-assert not HAS_WEBP or codecs["WEBP", 0]["psnr"] > ceiling
 
 # %% [markdown]
 # At the PSNRs the VAE reaches, JPEG's payload alone needs {glue:text}`e55_jpeg_ratio_min:.1f` times as
@@ -541,6 +560,8 @@ assert pca_ratio[1] > 1.5 and pca_ratio[0.25] > 1.5          # the VAE's lead at
 assert pca_ratio[max(STEPS)] < 1.3                            # none at the coarsest step
 assert front_psnr.max() > ceiling + 1                         # PCA passes the VAE's ceiling
 assert pca_at_jpeg_q1 < jpeg_q1["payload"] / 2                # and beats JPEG by far
+
+# %% tags=["hide-input"]
 glue("e55_pca_ratio_coarse", pca_ratio[max(STEPS)], display=False)
 glue("e55_pca_coarse_step", float(max(STEPS)), display=False)
 glue("e55_pca_ratio_1", pca_ratio[1], display=False)
@@ -605,6 +626,8 @@ vae_at_1 = kept[f"VAE, Δ = 1 ({rd[1]['bits']:.0f} bits)"]
 jpeg_at_1 = kept[f"JPEG quality 1 ({codecs['JPEG', 1]['payload']:.0f} payload bits)"]
 bits_ratio = codecs["JPEG", 1]["payload"] / rd[1]["bits"]
 assert abs(vae_at_1 - jpeg_at_1) < 0.03 and bits_ratio > 5
+
+# %% tags=["hide-input"]
 glue("e55_bits_ratio", bits_ratio, display=False)
 glue("e55_acc_orig", kept["original"], display=False)
 glue("e55_acc_vae1", vae_at_1, display=False)
@@ -635,7 +658,9 @@ plt.show()
 #
 # ## Exercises
 #
-# **Exercise 5.5a: entropy.** Write `entropy_bits(symbols)`: the empirical entropy, in bits per symbol,
+# ### 5.5a Warm-up: entropy
+#
+# Write `entropy_bits(symbols)`: the empirical entropy, in bits per symbol,
 # of a 1-D tensor of integer symbols. Quantised latents are negative as often as positive.
 
 # %%
@@ -671,7 +696,9 @@ assert abs(entropy_reference(column) - stats.entropy(np.unique(column, return_co
                                                      base=2)) < 1e-12
 
 # %% [markdown]
-# **Exercise 5.5b: PSNR.** Write `psnr_uint8(a, b)`: the PSNR in dB of each pair of uint8 images of shape
+# ### 5.5b Warm-up: PSNR
+#
+# Write `psnr_uint8(a, b)`: the PSNR in dB of each pair of uint8 images of shape
 # (B, C, H, W), $10 \log_{10}(255^2 / \text{MSE})$ with the MSE over the pixels of one image; shape (B,).
 
 # %%
@@ -702,6 +729,75 @@ def psnr_reference(a, b):
 assert ch5b.q55b.check(psnr_reference, quiet=True)
 torch.testing.assert_close(psnr_reference(codecs["JPEG", 50]["decoded"], originals),
                            psnr(codecs["JPEG", 50]["decoded"], originals))
+
+# %% [markdown]
+# ### 5.5c Predict: the bits of a quantised Gaussian
+#
+# Suppose a latent coordinate were exactly $\mathcal N(0, 1)$ and were quantised as on the page with step
+# $\Delta = 0.25$ (ignore the clipping). How many bits per symbol would an ideal entropy coder need? Write
+# down a number before computing; the checker measures the entropy of 200 000 quantised draws.
+
+# %%
+answer = ...  # your prediction, bits per symbol
+
+ch5b.q55c.check(answer);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# A bin of width $\Delta$ has probability about $\Delta\, p(s\Delta)$, so
+# $H(s) \approx -\sum_s \Delta\, p \log_2(\Delta\, p) = h(z) - \log_2 \Delta$, the differential entropy
+# plus the resolution:
+# ```python
+# answer = 0.5 * math.log2(2 * math.pi * math.e) + math.log2(1 / 0.25)   # 2.05 + 2 bits
+# ```
+# The same law gave the page's "one more bit per dimension per halving of $\Delta$". The VAE's codes need
+# fewer bits than this at the same step: the table above shows how far their distribution is from
+# $\mathcal N(0, 1)$.
+# :::
+
+# %% tags=["hide-cell"]
+answer_solution = entropy_reference(torch.round(torch.randn(100_000, generator=torch.Generator()
+                                                            .manual_seed(5)) / 0.25).long())
+assert ch5b.q55c.check(answer_solution, quiet=True)
+
+# %% [markdown]
+# ### 5.5d Debug: a codec that miscounts its bits
+#
+# This function should return the ideal code length in bits, $-\sum \log_2 P(s)$, of a message (a 1-D
+# tensor of symbols in $-M..M$), with $P$ estimated from the training symbols with one added to every
+# count, as the page's tables are. It reports the wrong unit, and for some messages it reports infinitely
+# many bits. Repair it.
+
+# %%
+def code_length(message, train_symbols, M):
+    counts = torch.zeros(2 * M + 1).scatter_add_(0, train_symbols + M,
+                                                 torch.ones(len(train_symbols)))
+    p = counts / counts.sum()
+    return -torch.log(p[message + M]).sum()
+
+
+ch5b.q55d.check(code_length);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# ```python
+# def code_length(message, train_symbols, M):
+#     counts = torch.ones(2 * M + 1, dtype=torch.float64)          # one added to every count
+#     counts.scatter_add_(0, train_symbols + M, torch.ones(len(train_symbols), dtype=torch.float64))
+#     return -torch.log2(counts[message + M] / counts.sum()).sum()   # bits
+# ```
+# Two bugs: `torch.log` counts nats (1 nat = 1.44 bits), and a symbol that never occurred in training gets
+# probability 0, so $-\log_2 0 = \infty$: an arithmetic coder could not code that message at all. The
+# added one gives every symbol a little probability, at a small cost to the frequent ones.
+# :::
+
+# %% tags=["hide-cell"]
+def code_length_solution(message, train_symbols, M):
+    counts = frequency_tables(train_symbols[:, None], M)[0]
+    return ideal_bits(message[:, None], counts[None], M).sum()
+
+
+assert ch5b.q55d.check(code_length_solution, quiet=True)
 
 # %% [markdown]
 # ## Summary

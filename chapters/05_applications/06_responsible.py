@@ -116,13 +116,16 @@ def samples(name: str, n: int, seed: int) -> torch.Tensor:
 fake_train = {name: samples(name, N_FAKE, seed=1) for name in GENERATORS}
 fake_test = {name: samples(name, N_FAKE, seed=2) for name in GENERATORS}
 real_train, real_test = train.images, test.images[:N_FAKE]
-glue("r56_n_fake", N_FAKE, display=False)
 
 fig, ax = plt.subplots(figsize=(7, 6))
 rows = torch.cat([real_test[:8]] + [fake_test[name][:8] for name in GENERATORS])
 plotting.show_grid(rows, nrow=8, ax=ax, row_labels=["real (test)"] + GENERATORS,
                    title="Real test images and samples of the five shipped generators")
 plt.show()
+
+# %% {"tags": ["hide-input"]}
+glue("r56_n_fake", N_FAKE, display=False)
+
 
 # %% [markdown]
 # ### The detector
@@ -193,14 +196,16 @@ acc_seen = balanced_accuracy(1 - false_alarm, [caught[n] for n in SEEN])
 acc_unseen = balanced_accuracy(1 - false_alarm, [caught[n] for n in UNSEEN])
 print(f"balanced accuracy: seen generators {acc_seen:.1%}, unseen {acc_unseen:.1%}, "
       f"gap {acc_seen - acc_unseen:+.1%}")
+hardest = min(GENERATORS, key=caught.get)
+role = "one of the two it was trained on" if hardest in SEEN else "one it never saw"
+
+# %% {"tags": ["hide-input"]}
 for key, value in [("false_alarm", false_alarm), ("acc_seen", acc_seen),
                    ("acc_unseen", acc_unseen), ("gap", acc_seen - acc_unseen)]:
     glue(f"r56_{key}", value, display=False)
 for name in GENERATORS:
     glue(f"r56_caught_{name.split('-')[0]}", caught[name], display=False)
-hardest = min(GENERATORS, key=caught.get)
 glue("r56_hardest", hardest, display=False)
-role = "one of the two it was trained on" if hardest in SEEN else "one it never saw"
 glue("r56_hardest_role", role, display=False)
 
 # %% [markdown]
@@ -333,8 +338,11 @@ tpr_unseen = float(np.mean([caught[n] for n in UNSEEN]))
 precision = tpr_unseen * prior / (tpr_unseen * prior + false_alarm * (1 - prior))
 print(f"TPR {tpr_unseen:.1%} on unseen generators, FPR {false_alarm:.1%}: "
       f"{precision:.1%} of the flagged images are generated")
-glue("r56_precision", precision, display=False)
 assert precision < 0.5, "most alarms are false at a 1% base rate"
+
+# %% {"tags": ["hide-input"]}
+glue("r56_precision", precision, display=False)
+
 
 # %% [markdown]
 # Only {glue:text}`r56_precision:.1%` of its alarms would be right: most of the images it flags would be real
@@ -563,14 +571,6 @@ assert fpr_keys.mean() < 2 * ALPHA and tpr_sign > 0.95 and tpr_linear < 0.5
 other_key = (z_sign(marked, key_pattern(KEY + 1)) > THRESHOLD).float().mean().item()
 print(f"marked images tested with a different key: {other_key:.2%} flagged")
 assert other_key < 3 * ALPHA
-for k, v in [("alpha", ALPHA), ("clean_mean", z_clean["sign"].mean().item()),
-             ("clean_sd", z_clean["sign"].std().item()), ("threshold", THRESHOLD),
-             ("fpr", fpr_clean), ("tpr_sign", tpr_sign), ("tpr_linear", tpr_linear),
-             ("other_key", other_key), ("n_clean", len(clean)),
-             ("fpr_keys_mean", fpr_keys.mean().item()), ("fpr_keys_min", fpr_keys.min().item()),
-             ("fpr_keys_max", fpr_keys.max().item()),
-             ("psnr", psnr_db(marked, clean_gen)), ("eps", EPS)]:
-    glue(f"r56_wm_{k}", v, display=False)
 
 fig, ax = plt.subplots(figsize=(9, 3.6))
 bins = np.linspace(-5, 30, 141)
@@ -585,6 +585,17 @@ ax.set_xlabel("detection score z")
 ax.set_title(f"Watermark scores (eps = {EPS:g}): clean images close to N(0, 1), marked far above")
 ax.legend()
 plt.show()
+
+# %% {"tags": ["hide-input"]}
+for k, v in [("alpha", ALPHA), ("clean_mean", z_clean["sign"].mean().item()),
+             ("clean_sd", z_clean["sign"].std().item()), ("threshold", THRESHOLD),
+             ("fpr", fpr_clean), ("tpr_sign", tpr_sign), ("tpr_linear", tpr_linear),
+             ("other_key", other_key), ("n_clean", len(clean)),
+             ("fpr_keys_mean", fpr_keys.mean().item()), ("fpr_keys_min", fpr_keys.min().item()),
+             ("fpr_keys_max", fpr_keys.max().item()),
+             ("psnr", psnr_db(marked, clean_gen)), ("eps", EPS)]:
+    glue(f"r56_wm_{k}", v, display=False)
+
 
 # %% [markdown]
 # On {glue:text}`r56_wm_n_clean:,` clean images the sign score has mean
@@ -673,12 +684,15 @@ for ax, title in zip(axes, ["Watermark after JPEG compression", "Watermark after
     ax.legend(fontsize=8)
 plt.show()
 e3, q75 = EPSILONS.index(3.0), QUALITIES.index(75)
+
+# %% {"tags": ["hide-input"]}
 glue("r56_jpeg90_e3", jpeg_rate[e3, QUALITIES.index(90)].item(), display=False)
 glue("r56_jpeg75_e3", jpeg_rate[e3, q75].item(), display=False)
 glue("r56_jpeg50_e5", jpeg_rate[EPSILONS.index(5.0), QUALITIES.index(50)].item(), display=False)
 glue("r56_noise10_e3", noise_rate[e3, SIGMAS.index(10.0)].item(), display=False)
 glue("r56_psnr_e5", psnrs[EPSILONS.index(5.0)], display=False)
 glue("r56_psnr_e1", psnrs[0], display=False)
+
 
 # %% [markdown]
 # The trade-off is stark. At $\varepsilon = 3$, JPEG quality 90 leaves {glue:text}`r56_jpeg90_e3:.1%` of the
@@ -767,6 +781,8 @@ assert forged_rate > 0.9 and real_rate < 0.01
 assert agreement[10] < agreement[100]
 assert search_shifted > 0.9 and search_fpr < 5 * ALPHA
 background = (clean_gen == 0).float().mean().item()     # exact-zero pixels of the unmarked samples
+
+# %% {"tags": ["hide-input"]}
 glue("r56_att_background", background, display=False)
 for k, v in [("none", rates["none"]), ("shift", rates["1-pixel shift"]),
              ("regen", rates["regeneration by vae-fashion"]),
@@ -858,12 +874,15 @@ print(f"median distance to the nearest of {n_ref:,} training images: "
       f"DCGAN samples {d_gen.median():.0f}, real test images {d_test.median():.0f}; "
       f"closest sample {d_gen.min():.0f}, "
       f"closest test image {d_test.min():.0f}")
+assert d_gen.min() > 0.5 * d_test.min(), "no sample is a near-copy by this crude measure"
+
+# %% {"tags": ["hide-input"]}
 glue("r56_nn_gen", d_gen.median().item(), display=False)
 glue("r56_nn_test", d_test.median().item(), display=False)
 glue("r56_nn_gen_min", d_gen.min().item(), display=False)
 glue("r56_nn_test_min", d_test.min().item(), display=False)
 glue("r56_nn_ref", n_ref, display=False)
-assert d_gen.min() > 0.5 * d_test.min(), "no sample is a near-copy by this crude measure"
+
 
 # %% [markdown]
 # In Euclidean distance over the 784 grey levels, the DCGAN's samples lie at a median distance
@@ -885,7 +904,9 @@ assert d_gen.min() > 0.5 * d_test.min(), "no sample is a near-copy by this crude
 #
 # ## Exercises
 #
-# **Exercise 5.6a: a watermark detector.** Write `watermark_detect(residual, key, alpha)`: from high-pass
+# ### 5.6a Warm-up: a watermark detector
+#
+# Write `watermark_detect(residual, key, alpha)`: from high-pass
 # residuals (N, H, W) and a ±1 key (H, W), compute the sign score $z$ of each image and flag it at
 # false-positive rate `alpha`.
 
@@ -921,7 +942,9 @@ assert ch5c.q56a.check(watermark_detect, quiet=True)
 assert torch.equal(watermark_detect(highpass(marked), w, ALPHA), z_marked["sign"] > THRESHOLD)
 
 # %% [markdown]
-# **Exercise 5.6b: the green-list test for text.** Of $T$ tokens, $n_{\text{green}}$ are green; without a
+# ### 5.6b Warm-up: the green-list test for text
+#
+# Of $T$ tokens, $n_{\text{green}}$ are green; without a
 # watermark each
 # token is green with probability $\gamma$. Write `green_z(n_green, T, gamma)`, the $z$-score of the count.
 # Kirchenbauer et al. flag a text when $z > 4$.
@@ -955,7 +978,9 @@ n_signs, agree = (s != 0).sum(1).double(), (s == w.flatten()).sum(1).double()
 torch.testing.assert_close(green_z(agree, n_signs, 0.5), z_marked["sign"].double())
 
 # %% [markdown]
-# **Exercise 5.6c: judging a detector.** Write `detector_accuracy(predict, splits)`: `predict(images)`
+# ### 5.6c Warm-up: judging a detector
+#
+# Write `detector_accuracy(predict, splits)`: `predict(images)`
 # returns True for "generated"; `splits` holds training and held-out images of both kinds. Return the
 # balanced accuracy on the held-out images.
 
@@ -992,6 +1017,78 @@ splits = {"train_real": real_train[:N_FAKE], "train_fake": fake_train["dcgan-fas
 np.testing.assert_allclose(detector_accuracy(lambda x: flagged(detector, x), splits).item(),
                            balanced_accuracy(1 - false_alarm, [caught["dcgan-fashion"]]),
                            atol=1e-6)
+
+# %% [markdown]
+# ### 5.6d Predict: nine shifts at the threshold of one test
+#
+# The defence against a one-pixel shift searched the 9 shifts within a pixel and raised the threshold to
+# $\Phi^{-1}(1 - \alpha/9)$. Suppose it had kept the single-test threshold $\Phi^{-1}(1 - \alpha)$ for each
+# shifted test, with $\alpha = 1\%$, flagging an image when any of the nine passes. What false-positive
+# rate would it have on real, unmarked images? Write down a number; the checker measures it on 3 000 real
+# test images with the page's key.
+
+# %%
+answer = ...  # your prediction: a false-positive rate
+
+ch5c.q56d.check(answer);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# Nine tests, each passing an unmarked image with probability $\alpha$. If they were independent, at least
+# one would pass with probability $1 - (1 - \alpha)^9 \approx 9\alpha$:
+# ```python
+# answer = 1 - (1 - 0.01) ** 9      # about 0.086
+# ```
+# The scores of neighbouring shifts are correlated, and one fixed key has its own false-positive rate
+# (the page measured the spread over keys), so the measured rate is of this order, not exactly it.
+# Whoever searches over many variants (shifts, crops, keys) must pay for every test in the threshold.
+# :::
+
+# %% {"tags": ["hide-cell"]}
+answer_solution = 1 - (1 - 0.01) ** 9
+assert ch5c.q56d.check(answer_solution, quiet=True)
+
+# %% [markdown]
+# ### 5.6e Debug: a z-test with the wrong variance
+#
+# A variant of the watermark marks only some pixels: its key is $+1$ or $-1$ on a few of them and $0$
+# elsewhere. The detector below reuses the page's sign score. For unmarked images it should be close to
+# $\mathcal N(0, 1)$, so that the threshold $\Phi^{-1}(1 - \alpha)$ gives the false-positive rate $\alpha$;
+# it is not, and the detector misses marks it should find. Repair it.
+
+# %%
+def z_sparse(residual, key):
+    s = torch.sign(residual).flatten(1)                              # (N, H*W)
+    return (s @ key.flatten()) / (s != 0).sum(1).clamp_min(1).sqrt()
+
+
+ch5c.q56e.check(z_sparse);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# ```python
+# def z_sparse(residual, key):
+#     s, k = torch.sign(residual).flatten(1), key.flatten().to(residual.dtype)
+#     voters = (s != 0).to(s.dtype) @ (k != 0).to(s.dtype)         # pixels where both are nonzero
+#     return (s @ k) / voters.clamp_min(1).sqrt()
+# ```
+# Under the null the score is a sum of independent $\pm 1$ votes, one for each pixel where the residual
+# *and* the key are nonzero; its variance is their number. Dividing by all nonzero residuals makes the
+# standard deviation $\sqrt{\text{share of marked pixels}} < 1$: the threshold is then too high in units
+# of the real spread, the false-positive rate far below $\alpha$, and the detector loses power for
+# nothing.
+# :::
+
+# %% {"tags": ["hide-cell"]}
+def z_sparse_solution(residual, key):
+    s, k = torch.sign(residual).flatten(1), key.flatten().to(residual.dtype)
+    return (s @ k) / (s.abs() @ k.abs()).clamp_min(1).sqrt()
+
+
+assert ch5c.q56e.check(z_sparse_solution, quiet=True)
+sparse_key = w * (torch.rand(w.shape, generator=torch.Generator().manual_seed(5)) < 0.3)
+z_null = z_sparse_solution(highpass(test.images[:2000]), sparse_key)
+assert abs(z_null.std().item() - 1) < 0.15
 
 # %% [markdown]
 # ## Summary
