@@ -14,7 +14,13 @@
 
 # %% [markdown]
 # # 1.1 What AIGC is
-#
+
+# %% tags=["remove-input"]
+from aigc_course.plotting import page_info
+
+page_info("01_what_is_aigc")
+
+# %% [markdown]
 # **AIGC** stands for *AI-generated content* (人工智能生成内容): text, images, audio and video produced by
 # a model rather than written, drawn or recorded by a person. The field that builds such models is
 # **generative AI** (生成式人工智能). The word that matters is *generative*: every AIGC system, from a

@@ -14,7 +14,13 @@
 
 # %% [markdown]
 # # 1.2 Probability toolkit
-#
+
+# %% tags=["remove-input"]
+from aigc_course.plotting import page_info
+
+page_info("02_probability")
+
+# %% [markdown]
 # Every generative model is trained and judged with a handful of probabilistic tools: a **density**
 # (概率密度函数) to describe where data lie, **sampling** (采样) to produce new points, the **likelihood**
 # (似然) to fit parameters, **entropy** (熵) and the **KL divergence** (KL 散度) to measure information and

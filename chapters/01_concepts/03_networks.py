@@ -14,7 +14,13 @@
 
 # %% [markdown]
 # # 1.3 Network essentials for generators
-#
+
+# %% tags=["remove-input"]
+from aigc_course.plotting import page_info
+
+page_info("03_networks")
+
+# %% [markdown]
 # The generators and discriminators of this course are built from a few kinds of layers: fully connected
 # layers, **convolutions** (卷积) and **transposed convolutions** (转置卷积), **normalisation** layers
 # (归一化) and **activation functions** (激活函数). They are trained by gradients that PyTorch computes with

@@ -14,7 +14,13 @@
 
 # %% [markdown]
 # # 1.4 Attention and text generation
-#
+
+# %% tags=["remove-input"]
+from aigc_course.plotting import page_info
+
+page_info("04_attention")
+
+# %% [markdown]
 # Text generators such as GPT-3 {cite}`brown2020gpt3` and the chat assistants built on it
 # {cite}`ouyang2022instructgpt` are **language models** (语言模型): they give the probability of the next
 # **token** (词元: a character or a piece of a word) given the text so far, and generate by sampling one

@@ -14,7 +14,13 @@
 
 # %% [markdown]
 # # 3.1 Latent variables and the ELBO
-#
+
+# %% tags=["remove-input"]
+from aigc_course.plotting import page_info
+
+page_info("01_elbo")
+
+# %% [markdown]
 # A **latent-variable model** (潜变量模型) explains each observation $x$ by an unobserved cause $z$, the
 # **latent variable** (潜变量). It is defined in two steps: draw $z$ from a simple **prior** (先验分布)
 # $p(z)$, then draw $x$ from a **decoder** (解码器) $p_\theta(x \mid z)$ with parameters $\theta$. The

@@ -14,7 +14,13 @@
 
 # %% [markdown]
 # # 3.2 Gradients through sampling
-#
+
+# %% tags=["remove-input"]
+from aigc_course.plotting import page_info
+
+page_info("02_reparameterisation")
+
+# %% [markdown]
 # Training a VAE means following the gradient of the ELBO of 3.1,
 # $\mathcal L(x) = \mathbb E_{q_\phi(z \mid x)}[\log p_\theta(x \mid z)] - \mathrm{KL}(q_\phi(z \mid x)\,\|\,p(z))$.
 # The decoder's parameters $\theta$ are easy: draw $z$, and the gradient of $\log p_\theta(x \mid z)$ is an

@@ -14,7 +14,13 @@
 
 # %% [markdown]
 # # 3.3 The KL term
-#
+
+# %% tags=["remove-input"]
+from aigc_course.plotting import page_info
+
+page_info("03_kl")
+
+# %% [markdown]
 # The second term of the ELBO, $\mathrm{KL}(q_\phi(z \mid x)\,\|\,p(z))$, is the one part of a VAE's loss
 # that needs no sampling: for a Gaussian encoder and a standard-normal prior it has a closed form. This page
 # derives it, checks it against Monte Carlo and `torch.distributions`, explains why encoders output the

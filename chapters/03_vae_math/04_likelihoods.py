@@ -14,7 +14,13 @@
 
 # %% [markdown]
 # # 3.4 Likelihoods and variants
-#
+
+# %% tags=["remove-input"]
+from aigc_course.plotting import page_info
+
+page_info("04_likelihoods")
+
+# %% [markdown]
 # The ELBO of 3.1 is a bound on $\log p(x)$ only if $p(x \mid z)$ is a real probability model of the data:
 # a probability mass function for discrete pixels, a density for continuous ones. This page looks at what
 # the common decoders assume about pixels and which of them give a number that deserves the name

@@ -14,7 +14,13 @@
 
 # %% [markdown]
 # # 5.1 Latent walks and a short generated video
-#
+
+# %% tags=["remove-input"]
+from aigc_course.plotting import page_info
+
+page_info("01_latent_walks")
+
+# %% [markdown]
 # A generator turns a code $z$ into an image. Move $z$ a little and the image changes a little; move it
 # along a path and the images make a film. Such **latent walks** (潜在空间漫游) are the simplest application
 # of a trained model, and the DCGAN paper used them to show that its generator had learnt smooth structure

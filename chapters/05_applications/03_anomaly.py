@@ -14,7 +14,13 @@
 
 # %% [markdown]
 # # 5.3 Anomaly detection
-#
+
+# %% tags=["remove-input"]
+from aigc_course.plotting import page_info
+
+page_info("03_anomaly")
+
+# %% [markdown]
 # Screening is a search for the rare case. A clinic sees thousands of normal scans for every abnormal one,
 # and the abnormal ones differ from each other: a detector cannot be shown every disease it should catch.
 # **Anomaly detection** (异常检测) turns the problem around: learn what *normal* looks like, and flag what

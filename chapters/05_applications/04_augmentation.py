@@ -14,7 +14,13 @@
 
 # %% [markdown]
 # # 5.4 Data augmentation
-#
+
+# %% tags=["remove-input"]
+from aigc_course.plotting import page_info
+
+page_info("04_augmentation")
+
+# %% [markdown]
 # Labels are expensive. **Data augmentation** (数据增强) enlarges a small labelled training set with extra
 # examples whose labels we know without asking anyone. The classical way transforms the real images in ways
 # that cannot change their class: small shifts, crops, flips, elastic distortions

@@ -14,7 +14,13 @@
 
 # %% [markdown]
 # # 5.5 Compression
-#
+
+# %% tags=["remove-input"]
+from aigc_course.plotting import page_info
+
+page_info("05_compression")
+
+# %% [markdown]
 # Lossy **image compression** (图像压缩) has three steps. A **transform** maps the image to numbers that
 # are easier to code; **quantisation** (量化) rounds them to integers, which is where information is lost;
 # **entropy coding** (熵编码) writes the integers with as few bits as their probabilities allow. JPEG

@@ -15,7 +15,13 @@
 
 # %% [markdown]
 # # 5.6 Responsible AIGC
-#
+
+# %% {"tags": ["remove-input"]}
+from aigc_course.plotting import page_info
+
+page_info("06_responsible")
+
+# %% [markdown]
 # The models of this course draw clothes, but the same methods draw faces, voices and documents, and a
 # convincing fake can defraud, harass or mislead. Three technical tools answer different questions about an
 # image:

@@ -14,7 +14,13 @@
 
 # %% [markdown]
 # # 6.1 From noise to data
-#
+
+# %% tags=["remove-input"]
+from aigc_course.plotting import page_info
+
+page_info("01_noise_to_data")
+
+# %% [markdown]
 # Parts II and III built two generators. A GAN maps noise to data in one step and learns by playing a
 # game: its samples are sharp, but its training is a dynamical system, and 2.3 watched it drop modes. A
 # VAE maximises a bound on the likelihood: training is stable and covers the data, but its one-step

@@ -14,7 +14,13 @@
 
 # %% [markdown]
 # # 6.2 Diffusion as a deep VAE
-#
+
+# %% tags=["remove-input"]
+from aigc_course.plotting import page_info
+
+page_info("02_diffusion_vae")
+
+# %% [markdown]
 # A diffusion model is a **hierarchical VAE** (层次化变分自编码器) with $T$ layers of latent
 # variables $x_1, \dots, x_T$, each the size of the data {cite}`sohldickstein2015deep,ho2020ddpm`. Its
 # encoder, the **forward process** (前向过程) $q(x_{1:T} \mid x_0)$, is fixed: it adds a little Gaussian

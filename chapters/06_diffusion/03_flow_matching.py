@@ -14,7 +14,13 @@
 
 # %% [markdown]
 # # 6.3 Flow matching and the probability-flow ODE
-#
+
+# %% tags=["remove-input"]
+from aigc_course.plotting import page_info
+
+page_info("03_flow_matching")
+
+# %% [markdown]
 # Section 6.1 trained a network to undo noise and 6.2 derived its loss. This page asks what the
 # trained network *is*: a **velocity field** (速度场) $u_t(x)$ whose ordinary differential equation
 # $\mathrm dx/\mathrm dt = u_t(x)$ carries noise to data. **Flow matching** (流匹配) {cite}`lipman2023flow`, **rectified flow**

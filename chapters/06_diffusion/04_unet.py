@@ -14,7 +14,13 @@
 
 # %% [markdown]
 # # 6.4 Hands-on: a U-Net on Fashion-MNIST
-#
+
+# %% tags=["remove-input"]
+from aigc_course.plotting import page_info
+
+page_info("04_unet")
+
+# %% [markdown]
 # Sections 6.1–6.3 worked in the plane, where every density and velocity has a closed form. Now the data
 # are the 28×28 images of Part IV, and the denoiser is the network that made diffusion work on pictures: a
 # **U-Net** (U 形网络) {cite}`ronneberger2015unet`, as Ho et al. used it {cite}`ho2020ddpm`. The recipe is

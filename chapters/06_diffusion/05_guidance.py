@@ -14,7 +14,13 @@
 
 # %% [markdown]
 # # 6.5 Guidance and conditioning
-#
+
+# %% tags=["remove-input"]
+from aigc_course.plotting import page_info
+
+page_info("05_guidance")
+
+# %% [markdown]
 # The model of 6.4 takes a class label. Given "sandal" it draws sandals, but not always good ones: a
 # conditional model spreads its samples over everything the class contains, including the odd, ambiguous
 # images at its edges. Text-to-image systems turn a knob that trades this diversity for fidelity to the

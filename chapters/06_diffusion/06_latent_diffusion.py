@@ -14,7 +14,13 @@
 
 # %% [markdown]
 # # 6.6 Latent diffusion
-#
+
+# %% tags=["remove-input"]
+from aigc_course.plotting import page_info
+
+page_info("06_latent_diffusion")
+
+# %% [markdown]
 # The U-Net of 6.4 denoises all 784 pixels at every step, and most of its work goes into detail that a
 # good autoencoder could restore on its own. **Latent diffusion** (潜在扩散) {cite}`rombach2022ldm`, the
 # idea behind Stable Diffusion, splits the job in two: an autoencoder compresses images into a small latent

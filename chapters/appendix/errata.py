@@ -14,7 +14,13 @@
 
 # %% [markdown]
 # # Errata of the source articles (勘误)
-#
+
+# %% tags=["remove-input"]
+from aigc_course.plotting import page_info
+
+page_info("errata")
+
+# %% [markdown]
 # This course was commissioned on the basis of five Chinese blog articles about AIGC (AI-generated
 # content, 人工智能生成内容). They were the *source material*: they set the topics the course had to
 # cover (GANs, VAEs, their mathematics, code, applications), and many readers arrive here after reading

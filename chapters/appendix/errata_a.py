@@ -14,7 +14,13 @@
 
 # %% [markdown]
 # # Errata of Article A: AIGC, a long slope with thick snow
-#
+
+# %% tags=["remove-input"]
+from aigc_course.plotting import page_info
+
+page_info("errata_a")
+
+# %% [markdown]
 # Article A (source file `000_6a6815629cb8cddd.txt`) is part 6 of the series *Generative AI: gold mine
 # or bubble?*, titled "AIGC, a long slope with thick snow" (a long-term opportunity). It covers AIGC
 # concepts, GAN and VAE principles and "derivations", a TensorFlow/Keras DCGAN, industry applications

@@ -14,7 +14,13 @@
 
 # %% [markdown]
 # # Errata of Article B: AIGC concepts and short-video creation
-#
+
+# %% tags=["remove-input"]
+from aigc_course.plotting import page_info
+
+page_info("errata_b")
+
+# %% [markdown]
 # Article B (source file `001_462d302aa808bfd9.txt`) has no title of its own: it presents AIGC concepts
 # and AI-assisted short-video creation. It covers history, GAN/VAE/attention concepts, probability
 # basics, GAN and VAE losses, and a TensorFlow "short-video GAN". This page lists its **17 entries** (9 major, 8 minor), E25–E40 and E103.

@@ -14,7 +14,13 @@
 
 # %% [markdown]
 # # Errata of Article C: how widespread AIGC is
-#
+
+# %% tags=["remove-input"]
+from aigc_course.plotting import page_info
+
+page_info("errata_c")
+
+# %% [markdown]
 # Article C (source file `002_342ad59ca38063a2.txt`) is titled *An analysis of how widespread AIGC
 # technology is*. It covers the drivers of adoption, the GAN objective, a PyTorch DCGAN on MNIST,
 # applications (media, games, medicine) and "seminal papers". This page lists its **18 entries** (12 major, 6 minor), E41–E57 and E104.

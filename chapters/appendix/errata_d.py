@@ -14,7 +14,13 @@
 
 # %% [markdown]
 # # Errata of Article D: AIGC from beginner to practice, image generation
-#
+
+# %% tags=["remove-input"]
+from aigc_course.plotting import page_info
+
+page_info("errata_d")
+
+# %% [markdown]
 # Article D (source file `003_7dabdeebb5d8ba9e.txt`) has no title of its own: it takes AIGC "from
 # beginner to practice" on image generation. It covers the image-generation pipeline, GAN vs VAE, GAN
 # and VAE loss formulas, a TensorFlow/Keras MNIST GAN, and applications. This page lists its **19 entries** (16 major, 3 minor), E58–E74, E100 and E101.

@@ -14,7 +14,13 @@
 
 # %% [markdown]
 # # Errata of Article E: AIGC for short videos
-#
+
+# %% tags=["remove-input"]
+from aigc_course.plotting import page_info
+
+page_info("errata_e")
+
+# %% [markdown]
 # Article E (source file `004_e8e30c57d93bf6fd.txt`) is titled *AIGC from beginner to practice: let AI
 # help you create short videos, crack the "traffic code" and never sink without a trace again*. It
 # covers GAN, VAE, NLP (word2vec, GloVe, attention), object detection, loss formulas, and a PyTorch

@@ -14,7 +14,13 @@
 
 # %% [markdown]
 # # Instructor guide
-#
+
+# %% tags=["remove-input"]
+from aigc_course.plotting import page_info
+
+page_info("instructor_guide")
+
+# %% [markdown]
 # This page is for teachers. It gives the learning goals of each Part with the exercises that practise them,
 # 6- and 12-week schedules, the map of exercises with automatic checks (generated from the package, so it
 # is always current), how long each notebook takes on a small machine (read from the measured results
