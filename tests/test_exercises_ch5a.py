@@ -11,7 +11,7 @@ from aigc_course import metrics
 from aigc_course.exercises import ch5a
 from exercise_helpers import checker_tests, rejected, solution_of
 
-QUESTIONS = [ch5a.q51a, ch5a.q51b, ch5a.q51c, ch5a.q51d, ch5a.q52a, ch5a.q52b]
+QUESTIONS = [ch5a.q51a, ch5a.q51b, ch5a.q51c, ch5a.q51d, ch5a.q52a, ch5a.q52b, ch5a.q52c, ch5a.q52d]
 
 
 def _solution(question):
@@ -19,7 +19,7 @@ def _solution(question):
 
 
 (test_shown_solution_is_accepted, test_stub_and_crash_give_a_verdict_not_an_exception,
- test_checkers_leave_the_global_rng_alone) = checker_tests(QUESTIONS, _solution, numeric=[ch5a.q51c])
+ test_checkers_leave_the_global_rng_alone) = checker_tests(QUESTIONS, _solution, numeric=[ch5a.q51c, ch5a.q52c])
 
 
 def _angle(z0, z1):
@@ -180,3 +180,81 @@ def test_q51d_reference_is_an_exact_prior_sample():
     for t in (0.3, 0.5):
         z = prior_lerp(z0, z1, t)
         assert abs(z.var(0) - 1).max() < 0.02 and abs(z.mean(0)).max() < 0.01
+
+
+# --- 5.2 c: the posterior mean against a posterior sample ---------------------------------------------
+
+def test_q52c_measures_ten_log10_two_and_names_the_wrong_gaps():
+    assert abs(ch5a.sample_vs_mean_gap() - 10 * math.log10(2)) < 0.05
+    # the gap does not depend on the prior's width or the noise
+    assert abs(ch5a.sample_vs_mean_gap(n=64, s=1.0, sigma=0.3) - 10 * math.log10(2)) < 0.05
+    q = ch5a.q52c
+    for guess in (3.0, 3.01, 2.8, torch.tensor(3.2)):
+        verdict = q.check(guess, quiet=True)
+        assert verdict and "3.0" in verdict.message, verdict.message
+    rejected(q, 0.0, "second, independent")
+    rejected(q, 6.02, "not 20 log10 2")
+    rejected(q, 1.5, "√2")
+    rejected(q, 7.0, "gain over the noisy input")
+    rejected(q, 4.0, "posterior sample's gain")
+    rejected(q, 2.0, "Within ±0.25")
+    rejected(q, [3.0, 3.0], "one number")
+
+
+# --- 5.2 d: the MMSE denoiser for black-or-white pixels ---------------------------------------------
+
+def test_q52d_accepts_other_correct_forms():
+    q = ch5a.q52d
+
+    def via_sigmoid(y, sigma, p):
+        return 2 * torch.sigmoid(2 * y / sigma**2 + math.log(p) - math.log(1 - p)) - 1
+
+    def via_softmax(y, sigma, p):  # Bayes' rule over the two values, normalised stably
+        log_w = torch.stack([math.log(p) - (y - 1) ** 2 / (2 * sigma**2),
+                             math.log(1 - p) - (y + 1) ** 2 / (2 * sigma**2)])
+        w = torch.softmax(log_w, dim=0)
+        return w[0] - w[1]
+
+    assert q.check(via_sigmoid, quiet=True)
+    assert q.check(via_softmax, quiet=True)
+
+
+def test_q52d_names_the_common_mistakes():
+    q = ch5a.q52d
+    half = lambda y, s, p: y / s**2 + 0.5 * math.log(p / (1 - p))  # noqa: E731
+    rejected(q, lambda y, s, p: torch.sign(half(y, s, p)), "MAP estimate")
+    rejected(q, lambda y, s, p: torch.sign(y), "sign(y)")
+    rejected(q, lambda y, s, p: y.clamp(-1, 1), "clipped")
+    rejected(q, lambda y, s, p: torch.tanh(y / s**2), "prior is missing")
+    rejected(q, lambda y, s, p: torch.tanh(y / s + 0.5 * math.log(p / (1 - p))), "σ where σ²")
+    rejected(q, lambda y, s, p: torch.tanh(2 * half(y, s, p)), "HALF the log-odds")
+    rejected(q, lambda y, s, p: torch.sigmoid(2 * half(y, s, p)), "2 P(white | y) − 1")
+    rejected(q, lambda y, s, p: torch.full_like(y, 2 * p - 1), "prior mean")
+    rejected(q, lambda y, s, p: (2 * p - 1) + 4 * p * (1 - p) / (4 * p * (1 - p) + s**2) * (y - (2 * p - 1)),
+             "Wiener")
+    rejected(q, lambda y, s, p: torch.tanh(half(y, s, p)).mean(), "shape")
+
+    def naive(y, s, p):  # right formula, but the exponentials underflow far from both values
+        w_white = p * torch.exp(-(y - 1) ** 2 / (2 * s**2))
+        w_black = (1 - p) * torch.exp(-(y + 1) ** 2 / (2 * s**2))
+        return (w_white - w_black) / (w_white + w_black)
+
+    rejected(q, naive, "right formula", "0/0")
+
+
+def test_q52d_reference_has_the_lowest_mse():
+    """The reference beats the MAP, the clipped and the Wiener estimates in squared error on samples."""
+    mmse_binary = _solution(ch5a.q52d)
+    gen = torch.Generator().manual_seed(0)
+    sigma, p, n = 0.8, 0.3, 200_000
+    x = torch.where(torch.rand(n, generator=gen, dtype=torch.float64) < p, 1.0, -1.0)
+    y = x + sigma * torch.randn(n, generator=gen, dtype=torch.float64)
+    half = y / sigma**2 + 0.5 * math.log(p / (1 - p))
+    m, v = 2 * p - 1, 4 * p * (1 - p)
+    mse = lambda est: ((est - x) ** 2).mean().item()  # noqa: E731
+    best = mse(mmse_binary(y, sigma, p))
+    for other in (torch.sign(half), y.clamp(-1, 1), m + v / (v + sigma**2) * (y - m)):
+        assert best < mse(other) - 0.01
+    # and E[x | y] is the average of x among the samples with y near a given value
+    near = (y - 0.3).abs() < 0.02
+    assert abs(x[near].mean() - mmse_binary(torch.tensor(0.3, dtype=torch.float64), sigma, p)) < 0.05

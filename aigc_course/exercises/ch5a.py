@@ -21,7 +21,7 @@ from scipy import stats
 
 from aigc_course.exercises import CheckFailed, Question, as_tensor, judge, prediction
 
-__all__ = ["q51a", "q51b", "q51c", "q51d", "q52a", "q52b"]
+__all__ = ["q51a", "q51b", "q51c", "q51d", "q52a", "q52b", "q52c", "q52d"]
 
 
 def _normal(gen: torch.Generator, *shape: int) -> torch.Tensor:
@@ -332,5 +332,132 @@ q52b = Question(
     solution_code="""
 def masked_mse(x, y, mask):
     return (mask * (x - y) ** 2).flatten(1).sum(dim=1) / mask.flatten(1).sum(dim=1)
+""",
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# 5.2c Predict: the posterior mean against a posterior sample
+# --------------------------------------------------------------------------------------------------
+
+_TOY_S, _TOY_SIGMA = 0.5, 1.0        # prior N(0, s²) per pixel, noise σ
+
+
+def _psnr_range2(restored: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
+    return 10 * torch.log10(4 / (restored - clean).pow(2).flatten(1).mean(dim=1))
+
+
+def sample_vs_mean_gap(n: int = 256, side: int = 28, s: float = _TOY_S, sigma: float = _TOY_SIGMA) -> float:
+    """Mean PSNR (range 2) of the posterior mean minus that of one posterior sample, in dB, for images
+    of independent N(0, s²) pixels seen through Gaussian noise of strength sigma (``n`` images)."""
+    gen = torch.Generator().manual_seed(522)
+    x = s * _normal(gen, n, 1, side, side)
+    y = x + sigma * _normal(gen, n, 1, side, side)
+    gain = s**2 / (s**2 + sigma**2)                     # posterior N(gain · y, gain · σ²)
+    mean = gain * y
+    sample = mean + math.sqrt(gain * sigma**2) * _normal(gen, n, 1, side, side)
+    return (_psnr_range2(mean, x) - _psnr_range2(sample, x)).mean().item()
+
+
+q52c = prediction(
+    "q52c",
+    f"Each pixel of a toy image is x ~ N(0, {_TOY_S}²), independently, and we observe y = x + σε with "
+    f"σ = {_TOY_SIGMA}. Denoiser A returns the posterior mean E[x | y]; denoiser B returns one sample of "
+    "the posterior p(x | y). Predict the mean PSNR of A minus the mean PSNR of B, in dB: one number; "
+    "within ±0.25 dB counts.",
+    sample_vs_mean_gap, abs_tol=0.25, unit=" dB",
+    explanation="A sample x̃ and the true x are two independent draws from the same posterior p(x | y): "
+                "x̃ − x = (x̃ − E[x | y]) − (x − E[x | y]) is the difference of two independent errors of "
+                "variance Var(x | y) each, so the sample's MSE is twice the posterior mean's (the MMSE). "
+                "Twice the MSE costs 10 log10 2 ≈ 3.01 dB, whatever the prior, the noise or the data range.",
+    wrong={"a posterior sample is not as good as the mean in squared error: it adds a second, independent "
+           "error of the same size as the mean's.": 0.0,
+           "PSNR is 10 log10 of a ratio of SQUARED errors: the MSE doubles, so the gap is 10 log10 2, not "
+           "20 log10 2.": 20 * math.log10(2),
+           "the RMS error grows by √2, but decibels of a squared error are 10 log10 of the MSE ratio 2, "
+           "not 10 log10 √2.": 10 * math.log10(math.sqrt(2)),
+           "that is the posterior mean's gain over the noisy input y, 10 log10(σ² / Var(x | y)); the "
+           "question compares the mean with a posterior sample.":
+               10 * math.log10((_TOY_S**2 + _TOY_SIGMA**2) / _TOY_S**2),
+           "that is the posterior sample's gain over the noisy input y; the question compares it with "
+           "the posterior mean.": 10 * math.log10((_TOY_S**2 + _TOY_SIGMA**2) / (2 * _TOY_S**2))},
+    hints=["Write the sample's error as x̃ − x = (x̃ − E[x | y]) + (E[x | y] − x). Given y, x̃ and x are "
+           "independent draws from the same posterior.",
+           "Both parts have variance Var(x | y) and are independent: the sample's MSE is 2 Var(x | y), the "
+           "mean's Var(x | y). How many dB is a factor 2 in MSE?"],
+    solution_code="""
+# a sample and the truth are independent draws from p(x | y): the sample's MSE is twice the MMSE
+answer = 10 * math.log10(2)
+""",
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# 5.2d Apply: the MMSE denoiser for black-or-white pixels
+# --------------------------------------------------------------------------------------------------
+
+_BINARY_CASES = [(0.5, 0.3), (1.0, 0.8), (0.35, 0.5), (0.8, 0.1)]    # (sigma, p = P(white))
+
+
+def _check_mmse_binary(fn: Callable) -> None:
+    y = torch.linspace(-2.5, 2.5, 41, dtype=torch.float64)
+    for sigma, p in _BINARY_CASES:
+        prior = 0.5 * math.log(p / (1 - p))                      # half the prior log-odds of white
+        half_odds = y / sigma**2 + prior                         # half the posterior log-odds
+        expected = torch.tanh(half_odds)
+        m, v = 2 * p - 1, 4 * p * (1 - p)                        # the prior's mean and variance
+        wrong = {
+            "this is the MAP estimate, the more probable of −1 and +1 (the sign of the posterior log-odds): "
+            "sharp, but not the minimum-MSE estimate. The posterior MEAN weighs both values by their "
+            "probabilities: P(white | y) − P(black | y).": torch.sign(half_odds),
+            "this is sign(y), the nearest of −1 and +1: a MAP-like guess that also ignores the prior. The "
+            "posterior mean weighs both values by their posterior probabilities.": torch.sign(y),
+            "this is y clipped to [−1, 1]: it uses neither the noise level nor the prior. Compute "
+            "P(white | y) by Bayes' rule.": y.clamp(-1, 1),
+            "the prior is missing: with P(white) = p the posterior log-odds gain log(p / (1 − p)), so "
+            "E[x | y] = tanh(y / σ² + ½ log(p / (1 − p))).": torch.tanh(y / sigma**2),
+            "σ where σ² belongs: the log-likelihood ratio of +1 against −1 is ((y + 1)² − (y − 1)²) / (2σ²) "
+            "= 2y / σ².": torch.tanh(y / sigma + prior),
+            "tanh takes HALF the log-odds: P(+) − P(−) = tanh(½ log(P(+) / P(−))). You used the whole "
+            "log-odds 2y / σ² + log(p / (1 − p)).": torch.tanh(2 * half_odds),
+            "this is P(white | y), a probability in [0, 1]; the pixel's value is +1 or −1, so "
+            "E[x | y] = (+1) P(white | y) + (−1) P(black | y) = 2 P(white | y) − 1.":
+                torch.sigmoid(2 * half_odds),
+            "this is the prior mean 2p − 1: it ignores the observation.": torch.full_like(y, m),
+            "this is the linear (Wiener) estimate m + v / (v + σ²) (y − m) with the prior's mean and "
+            "variance: the best LINEAR denoiser, and the posterior mean only for a Gaussian prior. "
+            "This prior has two points; compute P(white | y) by Bayes' rule.": m + v / (v + sigma**2) * (y - m),
+        }
+        if p == 0.5:
+            wrong = {k: w for k, w in wrong.items() if not k.startswith("the prior is missing")}
+        value = as_tensor(fn(y.clone(), sigma, p), f"E[x | y] for σ = {sigma}, p = {p}")
+        if value.shape == y.shape and not torch.isfinite(value).all():
+            raise CheckFailed(f"nan or inf for σ = {sigma}, p = {p}: an exponential overflows, or 0/0 "
+                              "appears. Write the result with torch.tanh or torch.sigmoid of the log-odds.")
+        judge(value, expected, wrong, what=f"E[x | y] for σ = {sigma}, p = {p}", atol=1e-7, rtol=1e-6)
+    big = torch.tensor([-40.0, 40.0], dtype=torch.float64)       # far outside: certain black / white
+    value = as_tensor(fn(big, 0.2, 0.5), "E[x | y] for y = ±40, σ = 0.2")
+    if not torch.isfinite(value).all():
+        raise CheckFailed("right formula, but for y = ±40 and σ = 0.2 it returns nan or inf: the "
+                          "exponentials overflow, or both underflow to 0 and give 0/0. Write it with "
+                          "torch.tanh (or torch.sigmoid) of the log-odds, which saturate at ±1.")
+    judge(value, torch.tensor([-1.0, 1.0], dtype=torch.float64), {}, what="E[x | y] for y = ±40, σ = 0.2")
+
+
+q52d = Question(
+    name="q52d",
+    prompt="A pixel is white (x = +1) with probability p and black (x = −1) otherwise; we observe "
+           "y = x + σε with ε ~ N(0, 1). Write `mmse_binary(y, sigma, p)`: the minimum-MSE denoiser "
+           "E[x | y] for a float64 tensor y and numbers sigma, p (0 < p < 1). Return the shape of y; it must "
+           "stay finite for large |y|.",
+    checker=_check_mmse_binary,
+    hints=["Bayes' rule: P(white | y) / P(black | y) = p / (1 − p) · exp(−(y − 1)² / 2σ²) / exp(−(y + 1)² / 2σ²). "
+           "Simplify the exponent.",
+           "The posterior log-odds are 2y / σ² + log(p / (1 − p)), and E[x | y] = P(white | y) − P(black | y) "
+           "= tanh(half the log-odds)."],
+    solution_code="""
+def mmse_binary(y, sigma, p):
+    half_log_odds = y / sigma**2 + 0.5 * math.log(p / (1 - p))    # half of log P(+1 | y) / P(-1 | y)
+    return torch.tanh(half_log_odds)                               # P(+1 | y) - P(-1 | y)
 """,
 )

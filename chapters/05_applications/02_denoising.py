@@ -14,7 +14,13 @@
 
 # %% [markdown]
 # # 5.2 Denoising and inpainting
-#
+
+# %% tags=["remove-input"]
+from aigc_course.plotting import page_info
+
+page_info("02_denoising")
+
+# %% [markdown]
 # A generative model knows what images of its data look like. That knowledge helps to repair damaged
 # images: **denoising** (去噪) removes noise, **inpainting** (图像修复) fills in missing pixels. Both are
 # **inverse problems** (逆问题): we observe $y$, a degraded version of an unknown image $x$, and want $x$
@@ -848,8 +854,10 @@ plt.show()
 # %% [markdown]
 # ## Exercises
 #
-# **Exercise 5.2a: PSNR.** Write `my_psnr(restored, clean)`: the PSNR in dB of each image of two batches
-# (B, 1, H, W) with values in $[-1, 1]$, shape (B,).
+# ### 5.2a Warm-up: PSNR
+#
+# Write `my_psnr(restored, clean)`: the PSNR in dB of each image of two batches (B, 1, H, W) with values
+# in $[-1, 1]$, shape (B,).
 
 # %%
 def my_psnr(restored, clean):
@@ -876,8 +884,10 @@ assert not ch5a.q52a.check(lambda a, b: metrics.psnr(a, b, data_range=1.0, reduc
                            quiet=True)
 
 # %% [markdown]
-# **Exercise 5.2b: the loss on the observed pixels.** Write `my_masked_mse(x, y, mask)`: the mean squared
-# error of each image over the pixels where `mask` is 1; the pixels where it is 0 hold junk. Shape (B,).
+# ### 5.2b Warm-up: the loss on the observed pixels
+#
+# Write `my_masked_mse(x, y, mask)`: the mean squared error of each image over the pixels where `mask` is
+# 1; the pixels where it is 0 hold junk. Shape (B,).
 
 # %%
 def my_masked_mse(x, y, mask):
@@ -901,6 +911,81 @@ assert ch5a.q52b.check(masked_mse, quiet=True)   # the page's masked_mse passes 
 task = TASKS[4]
 torch.testing.assert_close(masked_mse(restored[task]["TV"], x_test, observed[task][1]),
                            torch.zeros(N_TEST))   # TV inpainting keeps every observed pixel
+
+# %% [markdown]
+# ### 5.2c Predict: the posterior mean against a posterior sample
+#
+# The introduction said that PSNR rewards the posterior mean, and that a **posterior sample**
+# (后验样本), a draw from $p(x \mid y)$, scores lower even when it looks sharper. How much lower? Take a
+# toy where everything is Gaussian: each pixel is $x \sim \mathcal N(0, 0.5^2)$, independently, and
+# $y = x + \sigma\varepsilon$ with $\sigma = 1$. Denoiser A returns $\mathbb E[x \mid y]$, denoiser B one
+# sample of $p(x \mid y)$. Write down the mean PSNR of A minus that of B, in dB, before computing
+# anything; the checker measures it on 256 toy images of 28 × 28 pixels.
+
+# %%
+answer = ...  # your prediction: PSNR(posterior mean) - PSNR(posterior sample), in dB
+
+ch5a.q52c.check(answer);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# Given $y$, the sample $\tilde x$ and the true $x$ are two independent draws from the same posterior.
+# So $\tilde x - x = (\tilde x - \mathbb E[x \mid y]) - (x - \mathbb E[x \mid y])$ is the difference
+# of two independent errors, each of variance $\mathrm{Var}(x \mid y)$: the sample's MSE is
+# $2\,\mathrm{Var}(x \mid y)$, twice the minimum MSE of the mean. A factor 2 in MSE is
+# ```python
+# answer = 10 * math.log10(2)     # about 3.01 dB
+# ```
+# The argument uses neither the Gaussian prior nor the noise level nor the data range: for *any* prior, a
+# perfect posterior sampler is 3 dB behind the posterior mean. That is the price of sharpness in the
+# perception–distortion trade-off, and a reason not to read a sampler's lower PSNR as a worse model.
+# :::
+
+# %% tags=["hide-cell"]
+answer_solution = 10 * math.log10(2)
+assert ch5a.q52c.check(answer_solution, quiet=True)
+
+# %% [markdown]
+# ### 5.2d Apply: the best denoiser for black-or-white pixels
+#
+# A network trained on the squared error learns the posterior mean. For a Gaussian prior that is a linear
+# function of $y$ (6.1 derives it); for other priors it is not. Take a pixel that is either white,
+# $x = +1$ with probability $p$, or black, $x = -1$ (like the background and the ink of a binarised
+# image), observed as $y = x + \sigma\varepsilon$. Write `mmse_binary(y, sigma, p)`: the minimum-MSE
+# estimate $\mathbb E[x \mid y]$ for a float64 tensor `y` and numbers `sigma`, `p`. It must stay finite
+# for large $\lvert y\rvert$. Hint: Bayes' rule gives the **log-odds** (对数几率)
+# $\log \frac{P(x = 1 \mid y)}{P(x = -1 \mid y)}$.
+
+# %%
+def mmse_binary(y, sigma, p):
+    ...  # your code
+
+
+ch5a.q52d.check(mmse_binary);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# The log-odds are $\log\frac{p}{1-p} + \frac{(y+1)^2 - (y-1)^2}{2\sigma^2} = \log\frac{p}{1-p} +
+# \frac{2y}{\sigma^2}$, and $P(+1 \mid y) - P(-1 \mid y) = \tanh(\text{half the log-odds})$:
+# ```python
+# def mmse_binary(y, sigma, p):
+#     half_log_odds = y / sigma**2 + 0.5 * math.log(p / (1 - p))    # half of log P(+1 | y) / P(-1 | y)
+#     return torch.tanh(half_log_odds)                               # P(+1 | y) - P(-1 | y)
+# ```
+# Three estimates that look reasonable are not this one. The MAP estimate, the sign of the log-odds, is
+# always exactly black or white: sharp, but with a larger MSE. The linear (Wiener) estimate with the
+# prior's mean and variance is the best *linear* denoiser, and the posterior mean only for a Gaussian
+# prior. Clipping $y$ to $[-1, 1]$ uses neither $\sigma$ nor $p$. Near $y = 0$ the posterior mean is a
+# grey between the two values, the smooth compromise a network trained on squared error produces where
+# it is unsure.
+# :::
+
+# %% tags=["hide-cell"]
+def mmse_binary_solution(y, sigma, p):
+    return torch.tanh(y / sigma**2 + 0.5 * math.log(p / (1 - p)))
+
+
+assert ch5a.q52d.check(mmse_binary_solution, quiet=True)
 
 # %% [markdown]
 # ## Summary
