@@ -215,3 +215,117 @@ def test_q24b_reference_equals_the_package_penalty():
     eps = torch.rand(32, generator=torch.Generator().manual_seed(5))
     expected = losses.gradient_penalty(critic, real, fake, generator=torch.Generator().manual_seed(5))
     torch.testing.assert_close(gp(critic, real, fake, eps), expected)
+
+
+# --- new exercises (issue 27): predict, investigate, debug ---------------------------------------------
+from exercise_helpers import checker_tests, rejected  # noqa: E402
+
+NEW = [ex.q23c, ex.q23d, ex.q24c, ex.q24d]
+
+
+def _shown(question):
+    return question.reference(nn=torch.nn)
+
+
+(test_shown_solution_is_accepted, test_stub_and_crash_give_a_verdict_not_an_exception,
+ test_checkers_leave_the_global_rng_alone) = checker_tests(NEW, _shown, numeric=[ex.q23c, ex.q23d, ex.q24c])
+
+
+def test_q23c_prediction_of_the_dirac_gan_spiral():
+    q = ex.q23c
+    truth = ex.dirac_distance()
+    assert 1.5 < truth < 2.0                                  # it spirals out
+    assert abs(ex.dirac_distance(alternating=True) - 1) < 0.05  # alternating steps circle
+    for guess in (truth, 1.6, (1 + 0.1**2 / 4) ** 250):       # the linearised rate counts
+        verdict = q.check(guess, quiet=True)
+        assert verdict and f"{truth:.4g}" in verdict.message
+    rejected(q, 1.0, "ALTERNATING")
+    rejected(q, 12.0, "xy game's rate")
+    rejected(q, 0.0, "convergence")
+    rejected(q, 3.0, "Within")
+
+
+def test_q23c_dirac_field_is_the_gradient_of_v():
+    p = torch.tensor([0.7, -1.3], dtype=torch.float64, requires_grad=True)
+    value = -torch.nn.functional.softplus(p[0] * p[1])
+    (grad,) = torch.autograd.grad(value, p)
+    torch.testing.assert_close(ex.dirac_field(p[0].detach(), p[1].detach()),
+                               torch.stack([-grad[0], grad[1]]))
+
+
+def test_q23d_dirac_eigenvalues():
+    q = ex.q23d
+    for answer in ([0.5j, -0.5j], torch.tensor([-0.5j, 0.5j]), (complex(0, -0.5), complex(0, 0.5))):
+        verdict = q.check(answer, quiet=True)
+        assert verdict and "purely imaginary" in verdict.message
+    # by autograd on the field itself, a different route to the same answer
+    jac = torch.autograd.functional.jacobian(lambda p: ex.dirac_field(p[0], p[1]),
+                                             torch.zeros(2, dtype=torch.float64))
+    assert q.check(torch.linalg.eigvals(jac), quiet=True)
+    rejected(q, [1j, -1j], "xy game")
+    rejected(q, [0.5, -0.5], "Hessian")
+    rejected(q, [0.25j, -0.25j], "σ'(0)")
+    rejected(q, [0, 0], "off-diagonal")
+    rejected(q, [0.5j], "two eigenvalues")
+    rejected(q, [0.1 + 0.5j, 0.1 - 0.5j], "do not match")
+    rejected(q, "i/2", "complex")
+
+
+def test_q24c_prediction_of_w1_with_equal_means():
+    q = ex.q24c
+    truth = math.sqrt(2 / math.pi)
+    assert abs(ex._w1_same_mean() - truth) < 1e-8
+    assert q.check(0.75, quiet=True) and q.check(truth, quiet=True)
+    rejected(q, 0.0, "same mean")
+    rejected(q, 1.0, "W2")
+    rejected(q, math.sqrt(5 * 2 / math.pi), "INDEPENDENT")
+    rejected(q, math.log(2), "JSD")
+    rejected(q, 2.0, "Within")
+
+
+def _critic_step(sign=1.0, clip="critic", when="after", detach=True):
+    def step(f, G, real, z, opt_f, c):
+        fake = G(z).detach() if detach else G(z)
+        if when == "before":
+            with torch.no_grad():
+                for p in f.parameters():
+                    p.clamp_(-c, c)
+        loss = sign * (f(fake).mean() - f(real).mean())
+        opt_f.zero_grad()
+        loss.backward()
+        opt_f.step()
+        if when == "after" and clip is not None:
+            with torch.no_grad():
+                for p in (f if clip == "critic" else G).parameters():
+                    p.clamp_(-c, c)
+        return loss.item()
+    return step
+
+
+def test_q24d_critic_step_debug():
+    from aigc_course import losses
+
+    q = ex.q24d
+    assert q.check(_critic_step(), quiet=True)
+
+    def with_package_loss(f, G, real, z, opt_f, c):  # written differently: package loss, clamp via .data
+        opt_f.zero_grad()
+        loss = losses.wgan_critic_loss(f(real), f(G(z).detach()))
+        loss.backward()
+        opt_f.step()
+        for p in f.parameters():
+            p.data = p.data.clamp(-c, c)
+        return loss.item()
+
+    assert q.check(with_package_loss, quiet=True)
+    rejected(q, _critic_step(sign=-1.0, clip="generator"), "GENERATOR")      # the page's broken snippet
+    rejected(q, _critic_step(clip="generator"), "GENERATOR")
+    rejected(q, _critic_step(clip=None), "never clipped")
+    rejected(q, _critic_step(sign=-1.0), "wrong sign")
+    rejected(q, _critic_step(when="before"), "before the step")
+
+
+def test_q24d_the_setup_separates_every_wrong_answer():
+    """Each named mistake changes the critic's parameters differently from the reference."""
+    f0, G0, real, z = ex._clip_setup(24)
+    assert any(p.abs().max() > 0.5 for p in f0.parameters()) and G0.weight.abs().max() > 0.5

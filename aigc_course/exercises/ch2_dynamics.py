@@ -21,9 +21,9 @@ import torch
 from scipy.optimize import linprog
 from torch import nn
 
-from aigc_course.exercises import CheckFailed, Question, as_tensor, judge
+from aigc_course.exercises import CheckFailed, Question, as_tensor, close, judge, prediction
 
-__all__ = ["q23a", "q23b", "q24a", "q24b"]
+__all__ = ["q23a", "q23b", "q23c", "q23d", "q24a", "q24b", "q24c", "q24d"]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -161,6 +161,134 @@ def jsd_partial(m, M):
         return (a[keep] * (a[keep] / b[keep]).log()).sum()
 
     return float(0.5 * kl(p, mix) + 0.5 * kl(q, mix))
+""",
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# 2.3c Predict: the smallest GAN under simultaneous gradient steps (the Dirac-GAN)
+# --------------------------------------------------------------------------------------------------
+# Data: a point mass at 0. Generator: a point mass at theta. Discriminator: D(x) = sigmoid(psi * x).
+# V(theta, psi) = log sigmoid(0) + log(1 - sigmoid(psi * theta)) = -log 2 - softplus(psi * theta).
+# G descends V in theta, D ascends it in psi (Mescheder et al. 2018).
+
+DIRAC_ETA, DIRAC_STEPS = 0.1, 500
+
+
+def dirac_field(theta: torch.Tensor, psi: torch.Tensor) -> torch.Tensor:
+    """The simultaneous-gradient field (-dV/dtheta, +dV/dpsi) of the Dirac-GAN."""
+    s = torch.sigmoid(psi * theta)
+    return torch.stack([s * psi, -s * theta])
+
+
+def dirac_distance(eta: float = DIRAC_ETA, steps: int = DIRAC_STEPS, alternating: bool = False) -> float:
+    """Distance from the equilibrium (0, 0) after ``steps`` gradient steps from (theta, psi) = (1, 0)."""
+    p = torch.tensor([1.0, 0.0], dtype=torch.float64)
+    for _ in range(steps):
+        if alternating:
+            theta = p[0] + eta * dirac_field(p[0], p[1])[0]
+            p = torch.stack([theta, p[1] + eta * dirac_field(theta, p[1])[1]])
+        else:
+            p = p + eta * dirac_field(p[0], p[1])
+    return float(p.norm())
+
+
+q23c = prediction(
+    "q23c",
+    "The Dirac-GAN: the data is a point mass at 0, the generator a point mass at θ, the discriminator "
+    "D(x) = σ(ψx), so V(θ, ψ) = log σ(0) + log(1 − σ(ψθ)). Starting from (θ, ψ) = (1, 0), both players take "
+    f"{DIRAC_STEPS} SIMULTANEOUS gradient steps of size η = {DIRAC_ETA} (G descends V, D ascends it). Predict "
+    "the distance sqrt(θ² + ψ²) from the equilibrium (0, 0) at the end.",
+    dirac_distance,
+    rel_tol=0.15,
+    explanation="Near (0, 0) the field is (ψ/2, −θ/2): a rotation at half the speed of the xy game, because "
+                "σ(ψθ) ≈ ½ there. Each simultaneous step multiplies the distance by about sqrt(1 + η²/4), "
+                f"({1 + DIRAC_ETA**2 / 4:.4f})^{DIRAC_STEPS // 2} ≈ {(1 + DIRAC_ETA**2 / 4) ** (DIRAC_STEPS / 2):.2f} "
+                "if σ stayed ½; further out σ(ψθ) swings between 0 and 1 around the orbit, and the measured spiral "
+                "is a little slower. It never converges: the GAN's own game rotates, as the xy game does.",
+    wrong={
+        "1 would mean the iterates circle for ever: that is ALTERNATING steps (or the continuous-time flow, "
+        "which conserves θ² + ψ² exactly). Simultaneous steps add η²|field|² to the squared radius at every "
+        "step.": 1.0,
+        "that is the xy game's rate, (1 + η²)^(n/2). In the Dirac-GAN the coupling between the players is "
+        "σ(ψθ) ≈ ½ near the equilibrium, not 1: the rotation is slower and so is the spiral.":
+            (1 + DIRAC_ETA**2) ** (DIRAC_STEPS / 2),
+        "0 would mean convergence; the equilibrium of this game is not attracting for simultaneous steps.": 0.0,
+    },
+    hints=["Linearise at (0, 0): dV/dθ = −σ(ψθ)ψ and dV/dψ = −σ(ψθ)θ, with σ(0) = ½. What does one "
+           "simultaneous step do to θ² + ψ²?",
+           "(θ + ηψ/2)² + (ψ − ηθ/2)² = (1 + η²/4)(θ² + ψ²): the distance grows by sqrt(1 + η²/4) per step, as "
+           "long as σ(ψθ) stays near ½."],
+    solution_code=f"""
+answer = (1 + {DIRAC_ETA}**2 / 4) ** ({DIRAC_STEPS} / 2)   # linearised: sqrt(1 + eta^2/4) per step
+""",
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# 2.3d Investigate: the eigenvalues of the Dirac-GAN's game Jacobian
+# --------------------------------------------------------------------------------------------------
+
+def _complex_pair(answer) -> torch.Tensor:
+    if answer is None:
+        raise CheckFailed("no answer: set `answer` to the two eigenvalues.")
+    try:
+        value = torch.as_tensor(answer, dtype=torch.complex128).reshape(-1)
+    except (TypeError, ValueError, RuntimeError) as err:
+        raise CheckFailed(f"give the two eigenvalues as a tensor or a list of (complex) numbers ({err}).")
+    if value.numel() != 2:
+        raise CheckFailed(f"a 2×2 Jacobian has two eigenvalues; you gave {value.numel()} numbers.")
+    return value
+
+
+def _same_pair(a: torch.Tensor, b: torch.Tensor, tol: float = 1e-6) -> bool:
+    return any(bool(torch.allclose(a, b[list(order)], atol=tol, rtol=0)) for order in ((0, 1), (1, 0)))
+
+
+def _check_dirac_eigs(answer) -> str:
+    value = _complex_pair(answer)
+    expected = torch.tensor([0.5j, -0.5j], dtype=torch.complex128)
+    if _same_pair(value, expected):
+        rate = math.sqrt(1 + DIRAC_ETA**2 / 4)
+        return ("±i/2: purely imaginary. The linearised game is a pure rotation (angular speed ½), with no "
+                "contraction at all: continuous-time gradient play circles round the equilibrium, and a "
+                f"simultaneous step of size η multiplies the distance by |1 + η·i/2| = sqrt(1 + η²/4) "
+                f"({rate:.5f} for η = {DIRAC_ETA}). Mescheder et al. (2018) found such imaginary parts for GANs "
+                "near an equilibrium: a likely reason why a GAN's samples circle instead of settling.")
+    named = {
+        "±i is the xy game's rotation. Here the coupling is σ(ψθ) = σ(0) = ½ at the equilibrium: the "
+        "eigenvalues are ±i/2.": torch.tensor([1j, -1j], dtype=torch.complex128),
+        "±1/2 (real) are the eigenvalues of the Hessian of V, as if both players DESCENDED V. The discriminator "
+        "ascends V: the field is (−∂V/∂θ, +∂V/∂ψ), whose Jacobian is diag(−1, 1) times the Hessian.":
+            torch.tensor([0.5, -0.5], dtype=torch.complex128),
+        "±i/4 uses σ'(0) = ¼ where σ(0) = ½ belongs: at θ = ψ = 0, ∂/∂ψ of σ(ψθ)ψ is σ(0).":
+            torch.tensor([0.25j, -0.25j], dtype=torch.complex128),
+        "both eigenvalues 0: the diagonal of the Jacobian vanishes at (0, 0), but the off-diagonal entries "
+        "±σ(0) do not.": torch.zeros(2, dtype=torch.complex128),
+    }
+    for message, wrong in named.items():
+        if _same_pair(value, wrong):
+            raise CheckFailed(message)
+    raise CheckFailed(f"the eigenvalues {value.tolist()} do not match the reference. Build the field "
+                      "v(θ, ψ) = (−∂V/∂θ, +∂V/∂ψ), take its 2×2 Jacobian at (0, 0) and its eigenvalues "
+                      "(torch.linalg.eigvals returns complex numbers).")
+
+
+q23d = Question(
+    name="q23d",
+    prompt="For the Dirac-GAN of 2.3c, V(θ, ψ) = log σ(0) + log(1 − σ(ψθ)), the players' simultaneous gradient "
+           "field is v(θ, ψ) = (−∂V/∂θ, +∂V/∂ψ). Compute the 2×2 Jacobian of v at the equilibrium (0, 0) (by hand "
+           "or with torch.autograd.functional) and set `answer` to its two eigenvalues (complex numbers).",
+    checker=_check_dirac_eigs,
+    hints=["The Jacobian of v is diag(−1, +1) times the Hessian of V; "
+           "`torch.autograd.functional.hessian(V, torch.zeros(2, dtype=torch.float64))` gives the Hessian.",
+           "∂V/∂θ = −σ(ψθ)ψ and ∂V/∂ψ = −σ(ψθ)θ. At (0, 0) only the mixed derivatives survive: ±σ(0) = ±½."],
+    solution_code="""
+answer = torch.linalg.eigvals(
+    torch.diag(torch.tensor([-1.0, 1.0], dtype=torch.float64))     # G descends V, D ascends it
+    @ torch.autograd.functional.hessian(
+        lambda p: -torch.nn.functional.softplus(p[0] * p[1]),     # V(theta, psi) + log 2
+        torch.zeros(2, dtype=torch.float64)))
 """,
 )
 
@@ -392,5 +520,152 @@ def gradient_penalty(critic, real, fake, eps):
     (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)  # (B, ...)
     norms = grad.flatten(1).norm(dim=1)                        # (B,)
     return ((norms - 1) ** 2).mean()
+""",
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# 2.4c Predict: W1 between two Gaussians with the same mean
+# --------------------------------------------------------------------------------------------------
+
+def _w1_same_mean() -> float:
+    """W1(N(0, 1), N(0, 2²)) as the area between the two CDFs, by adaptive quadrature."""
+    from scipy import integrate, stats
+    return integrate.quad(lambda t: abs(stats.norm.cdf(t) - stats.norm.cdf(t, 0, 2)), -40, 40, points=[0.0],
+                          limit=200, epsabs=1e-12)[0]
+
+
+q24c = prediction(
+    "q24c",
+    "Predict the earth mover's distance W1(N(0, 1), N(0, 2²)) between two Gaussians with the SAME mean "
+    "(a number, before computing it).",
+    _w1_same_mean,
+    rel_tol=0.1,
+    explanation="The monotone map N(0, 1) → N(0, 2²) is T(x) = 2x, so W1 = E|2Z − Z| = E|Z| = sqrt(2/π) ≈ 0.798: "
+                "equal means do not make W1 zero, because mass must still move outwards to widen the "
+                "distribution.",
+    wrong={
+        "0 would need the same distribution, not only the same mean: W1 moves every unit of mass, and "
+        "spreading N(0, 1) out to N(0, 2²) takes work.": 0.0,
+        "1 = |2 − 1| is the difference of the standard deviations, which is W2 (the 2-Wasserstein distance) for "
+        "1-D Gaussians: W2² = (m1 − m2)² + (s1 − s2)². W1 = E|T(Z) − Z| averages |2Z − Z| = |Z|.": 1.0,
+        "that is E|X − Y| for INDEPENDENT X ~ N(0, 1), Y ~ N(0, 2²): the cost of the independent plan, like the "
+        "unsorted pairing on the page. The optimal plan pairs quantiles.": math.sqrt(5) * math.sqrt(2 / math.pi),
+        "log 2 is the JSD of disjoint distributions; these overlap, and W1 is not a divergence of densities.":
+            math.log(2),
+    },
+    hints=["In 1-D the optimal plan sends each quantile to the same quantile: x ↦ T(x) with T(x) = 2x here.",
+           "W1 = E|T(Z) − Z| = E|Z| for Z ~ N(0, 1), and E|Z| = sqrt(2/π)."],
+    solution_code="""
+answer = math.sqrt(2 / math.pi)   # E|2Z - Z| = E|Z|
+""",
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# 2.4d Debug: a WGAN critic step with weight clipping
+# --------------------------------------------------------------------------------------------------
+
+def _clip_setup(seed: int):
+    """A small critic with weights on both sides of the clip value, a linear G and a batch."""
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        f = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1), _Flatten1())
+        with torch.no_grad():
+            for p in f.parameters():
+                p.uniform_(-0.8, 0.8)          # some inside [-c, c], some outside (c = 0.5 below)
+        G = nn.Linear(2, 2)
+        with torch.no_grad():
+            G.weight.mul_(3.0)                 # G's weights exceed c too: clipping G would change them
+        real, z = torch.randn(32, 2) + torch.tensor([2.0, 0.0]), torch.randn(32, 2)
+    return f, G, real, z
+
+
+def _reference_critic_step(f, G, real, z, opt_f, c):
+    fake = G(z).detach()
+    loss = f(fake).mean() - f(real).mean()          # losses.wgan_critic_loss
+    opt_f.zero_grad()
+    loss.backward()
+    opt_f.step()
+    with torch.no_grad():
+        for p in f.parameters():
+            p.clamp_(-c, c)
+    return loss.item()
+
+
+def _check_critic_step(step_fn: Callable) -> None:
+    import copy
+
+    c = 0.5
+    f0, G0, real, z = _clip_setup(24)
+
+    def flat(module):
+        return torch.cat([p.detach().flatten() for p in module.parameters()])
+
+    def run(fn, sign=1.0, clip="critic", order="after"):
+        f, G = copy.deepcopy(f0), copy.deepcopy(G0)
+        opt = torch.optim.SGD(f.parameters(), lr=0.2)
+        if fn is not None:
+            return f, G, fn(f, G, real.clone(), z.clone(), opt, c)
+        fake = G(z).detach()
+        if order == "before":
+            with torch.no_grad():
+                for p in f.parameters():
+                    p.clamp_(-c, c)
+        loss = sign * (f(fake).mean() - f(real).mean())
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if order == "after" and clip is not None:
+            with torch.no_grad():
+                for p in (f if clip == "critic" else G).parameters():
+                    p.clamp_(-c, c)
+        return f, G, loss.item()
+
+    f_ref, _, loss_ref = run(_reference_critic_step)
+    f_ans, g_ans, loss_ans = run(step_fn)
+    if loss_ans is None:
+        raise CheckFailed("your function returned None: did you forget `return loss.item()`?")
+    if not torch.equal(flat(g_ans), flat(G0)):
+        if torch.equal(flat(g_ans), flat(G0).clamp(-c, c)):
+            raise CheckFailed("the GENERATOR's weights were clipped. Weight clipping keeps the CRITIC "
+                              "Lipschitz: clamp f's parameters, and leave G alone in the critic's step.")
+        raise CheckFailed("the generator's parameters changed: the critic step must update the critic only.")
+    wrong = {
+        "both bugs are still there: the loss has the wrong sign, and the critic is never clipped.":
+            flat(run(None, sign=-1.0, clip="generator")[0]),
+        "the critic is never clipped: clamp each of ITS parameters to [−c, c] after the optimiser's step.":
+            flat(run(None, clip="generator")[0]),
+        "the loss has the wrong sign: the critic MINIMISES E f(fake) − E f(real) (losses.wgan_critic_loss), "
+        "i.e. it maximises E f(real) − E f(fake), the dual estimate of W1.":
+            flat(run(None, sign=-1.0)[0]),
+        "you clipped before the step: after opt_f.step() some weights leave [−c, c] again. Clip after it.":
+            flat(run(None, order="before")[0]),
+    }
+    judge(flat(f_ans), flat(f_ref), wrong, what="critic's parameters after one step", atol=1e-6, rtol=1e-5)
+    close(as_tensor(loss_ans, "returned loss"), torch.tensor(loss_ref), what="returned loss (before the step)")
+
+
+q24d = Question(
+    name="q24d",
+    prompt="Repair `critic_step(f, G, real, z, opt_f, c)`: one critic step of WGAN with weight clipping. It "
+           "should minimise E f(fake) − E f(real) (the fakes detached), step `opt_f`, then clamp every parameter "
+           "of the CRITIC to [−c, c], and return the loss (before the step) as a float.",
+    checker=_check_critic_step,
+    hints=["Two bugs. Which way does the critic's loss point (compare losses.wgan_critic_loss), and whose "
+           "parameters must stay in [−c, c]?",
+           "loss = f(fake).mean() − f(real).mean(); after opt_f.step(), `for p in f.parameters(): "
+           "p.clamp_(-c, c)` under torch.no_grad()."],
+    solution_code="""
+def critic_step(f, G, real, z, opt_f, c):
+    fake = G(z).detach()
+    loss = f(fake).mean() - f(real).mean()      # the critic minimises E f(fake) - E f(real)
+    opt_f.zero_grad()
+    loss.backward()
+    opt_f.step()
+    with torch.no_grad():
+        for p in f.parameters():                # clip the CRITIC, after its step
+            p.clamp_(-c, c)
+    return loss.item()
 """,
 )

@@ -14,7 +14,13 @@
 
 # %% [markdown]
 # # 2.1 The minimax game
-#
+
+# %% tags=["remove-input"]
+from aigc_course.plotting import page_info
+
+page_info("01_minimax")
+
+# %% [markdown]
 # A generative adversarial network (GAN, 生成对抗网络) {cite}`goodfellow2014gan` trains two networks
 # against each other. The **generator** (生成器) $G$ turns random noise into samples. The
 # **discriminator** (判别器) $D$ looks at a sample and estimates the probability that it came from the
@@ -441,9 +447,12 @@ plt.show()
 #
 # Each exercise has a checker: run the cell to see whether your answer is right. It reports which common
 # mistake your answer matches, if any. `ch2.q21a.hint()` gives a hint, and the solution is in the collapsed
-# block below each exercise.
+# block below each exercise. The three warm-ups rehearse the page's formulas; the exercises after them ask
+# for what the page does not show.
 #
-# **Exercise 2.1a: estimating $V$.** Write `value_fn(d_real, d_fake)`. Its inputs are the *probabilities*
+# ### 2.1a Warm-up: estimating $V$
+#
+# Write `value_fn(d_real, d_fake)`. Its inputs are the *probabilities*
 # $D(x_i)$ on a batch of real samples and $D(G(z_j))$ on a batch of generated ones (1-D tensors, possibly of
 # different sizes). It returns the Monte Carlo estimate of $V(D, G)$ as a scalar tensor.
 
@@ -478,7 +487,9 @@ torch.testing.assert_close(
                       torch.sigmoid(torch.from_numpy(fixed_logit(x_fake)))), -d_loss)
 
 # %% [markdown]
-# **Exercise 2.1b: the optimal discriminator.** Write `optimal_d(p_data, p_g)`. It takes the two densities
+# ### 2.1b Warm-up: the optimal discriminator
+#
+# Write `optimal_d(p_data, p_g)`. It takes the two densities
 # evaluated at the same points (tensors of equal shape) and returns $D^*$ at those points.
 
 # %%
@@ -508,7 +519,9 @@ assert ch2.q21b.check(optimal_d_solution, quiet=True)
 np.testing.assert_allclose(optimal_d_solution(p_data.pdf(xs), p_g.pdf(xs)), d_star, rtol=1e-12)
 
 # %% [markdown]
-# **Exercise 2.1c: disjoint supports.** Suppose $p_{\text{data}}$ and $p_g$ never put mass in the same place,
+# ### 2.1c Warm-up: disjoint supports
+#
+# Suppose $p_{\text{data}}$ and $p_g$ never put mass in the same place,
 # for example, real images all have a white border and generated ones never do. What is
 # $C(G) = \max_D V(D, G)$? Give a number. Then think about what happens to the generator's gradient in this
 # situation.
@@ -531,6 +544,84 @@ answer_solution = 0.0
 assert ch2.q21c.check(answer_solution, quiet=True)
 # C(G) by quadrature for two Gaussians 12 standard deviations apart: almost disjoint
 assert abs(c_of_g(stats.norm(12.0, 1.0)) - answer_solution) < 1e-6
+
+# %% [markdown]
+# ### 2.1d Apply: the optimal discriminator of an unbalanced batch
+#
+# The derivation above assumed equal halves of real and generated samples. Suppose instead that a share
+# $\pi$ of each batch is real, so that the discriminator's mean binary cross-entropy over the mixed batch is
+# $-V_\pi$ with
+#
+# $$
+# V_\pi(D, G) = \pi\,\mathbb E_{x \sim p_{\text{data}}}\big[\log D(x)\big]
+#             + (1 - \pi)\,\mathbb E_{x \sim p_g}\big[\log\big(1 - D(x)\big)\big].
+# $$
+#
+# Write `optimal_d_weighted(p_data, p_g, pi)`: the $D$ that maximises $V_\pi$, from the two densities at the
+# same points (tensors) and $\pi$ (a number). Then ask yourself: what does it equal at the equilibrium
+# $p_g = p_{\text{data}}$?
+
+# %%
+def optimal_d_weighted(p_data, p_g, pi):
+    ...  # your code
+
+
+ch2.q21d.check(optimal_d_weighted);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# Point by point, maximise $f(y) = \pi a \log y + (1 - \pi) b \log(1 - y)$ with $a = p_{\text{data}}(x)$,
+# $b = p_g(x)$: $f'(y) = \pi a / y - (1 - \pi) b / (1 - y) = 0$ at $y = \pi a / (\pi a + (1 - \pi) b)$.
+# ```python
+# def optimal_d_weighted(p_data, p_g, pi):
+#     return pi * p_data / (pi * p_data + (1 - pi) * p_g)
+# ```
+# This is the Bayes posterior $P(\text{real} \mid x)$ with prior $\pi$. Its logit is the log density ratio
+# plus the constant $\log\frac{\pi}{1 - \pi}$, so a discriminator trained on unbalanced batches still
+# estimates the density ratio, shifted. At the equilibrium it answers $\pi$, not $\tfrac12$: a discriminator
+# output of $\tfrac12$ means "cannot tell" only for balanced batches.
+# :::
+
+# %% tags=["hide-cell"]
+def optimal_d_weighted_solution(p_data, p_g, pi):
+    return pi * p_data / (pi * p_data + (1 - pi) * p_g)
+
+
+assert ch2.q21d.check(optimal_d_weighted_solution, quiet=True)
+# pi = 1/2 gives the balanced D* of the page; at p_g = p_data it answers pi everywhere
+np.testing.assert_allclose(optimal_d_weighted_solution(p_data.pdf(xs), p_g.pdf(xs), 0.5), d_star,
+                           rtol=1e-12)
+np.testing.assert_allclose(optimal_d_weighted_solution(p_data.pdf(xs), p_data.pdf(xs), 0.3), 0.3)
+
+# %% [markdown]
+# ### 2.1e Predict: half of the generator off the data
+#
+# $p_{\text{data}} = \mathcal N(0, 1)$. The generator puts half of its mass exactly on the data and the
+# other half far away: $p_g = \tfrac12 \mathcal N(0, 1) + \tfrac12 \mathcal N(20, 1)$. Before computing
+# anything, write down $\mathrm{JSD}(p_{\text{data}} \,\|\, p_g)$ in nats. (Recall the two extremes: 0 for
+# equal distributions, $\log 2$ for disjoint ones.) The checker computes it by quadrature and shows both.
+
+# %%
+answer = ...  # your prediction, in nats
+
+ch2.q21e.check(answer);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# Near 0, $p_g = \tfrac12 p_{\text{data}}$, so the mixture is $m = \tfrac34 p_{\text{data}}$ there and
+# $D^* = \tfrac23$, not $\tfrac12$. Near 20, $p_{\text{data}} \approx 0$ and $m = \tfrac12 p_g$. So
+# $\mathrm{KL}(p_{\text{data}} \,\|\, m) = \log\tfrac43$ and
+# $\mathrm{KL}(p_g \,\|\, m) = \tfrac12\log\tfrac23 + \tfrac12\log 2 = \tfrac12\log\tfrac43$:
+# ```python
+# answer = 0.75 * math.log(4 / 3)   # ½ log(4/3) + ¼ (log(2/3) + log 2), about 0.216 nats
+# ```
+# That is well under half of $\log 2$: the JSD is not linear in the share of mass that is off the data, and
+# the half that sits on the data is not "solved" either, since its density is only half the data's.
+# :::
+
+# %% tags=["hide-cell"]
+answer_solution = 0.75 * math.log(4 / 3)
+assert ch2.q21e.check(answer_solution, quiet=True)
 
 # %% [markdown]
 # ## Summary

@@ -14,7 +14,13 @@
 
 # %% [markdown]
 # # 2.2 Gradients and the training algorithm
-#
+
+# %% tags=["remove-input"]
+from aigc_course.plotting import page_info
+
+page_info("02_gradients")
+
+# %% [markdown]
 # Section 2.1 solved the game in the space of *functions*: the best discriminator, and the divergence the
 # generator would then minimise. Networks do not move in function space. They change their parameters by
 # gradient steps, and everything $G$ learns arrives as a gradient that has passed *through* $D$. This
@@ -936,7 +942,11 @@ plt.show()
 # %% [markdown]
 # ## Exercises
 #
-# **Exercise 2.2a: a stable non-saturating loss.** Write `nonsat_g_loss(fake_logits)`, which returns
+# Three warm-ups that rehearse the page's code, then two exercises whose answers are not on the page.
+#
+# ### 2.2a Warm-up: a stable non-saturating loss
+#
+# Write `nonsat_g_loss(fake_logits)`, which returns
 # $-\frac1m \sum_i \log D(G(z_i))$ from the discriminator's **logits**. It must stay finite for any float32
 # logit, including $\pm 200$.
 
@@ -969,7 +979,9 @@ assert ch2.q22a.check(nonsat_g_loss_solution, quiet=True)
 torch.testing.assert_close(nonsat_g_loss_solution(big), losses.gan_g_nonsaturating(big))
 
 # %% [markdown]
-# **Exercise 2.2b: the chain rule by hand.** For the linear generator $x = a z + b$ and the quadratic-logit
+# ### 2.2b Warm-up: the chain rule by hand
+#
+# For the linear generator $x = a z + b$ and the quadratic-logit
 # discriminator $D(x) = \sigma(w_0 + w_1 x + w_2 x^2)$, write `grad_generator(z, a, b, w)`. It returns
 # `torch.stack([dL/da, dL/db])` for $\mathcal L = -\frac1m\sum_i \log D(G(z_i))$. Do it **without
 # autograd**: the checker runs your function under `torch.no_grad()`.
@@ -1007,7 +1019,9 @@ z_check = torch.randn(256, generator=torch.Generator().manual_seed(0), dtype=tor
 torch.testing.assert_close(grad_generator_solution(z_check, 1.0, 0.0, w_star), autograd)
 
 # %% [markdown]
-# **Exercise 2.2c: one discriminator step.** Write `discriminator_step(D, G, x_real, z, opt_d)`, the inner
+# ### 2.2c Warm-up: one discriminator step
+#
+# Write `discriminator_step(D, G, x_real, z, opt_d)`, the inner
 # step of Algorithm 1. It computes the loss with `losses.gan_d_loss`, updates $D$ (and only $D$) with
 # `opt_d`, and returns the loss as a float. Then, as an experiment, rerun the training above with `k=1`
 # and look at the generator's spread.
@@ -1044,6 +1058,90 @@ def discriminator_step_solution(D, G, x_real, z, opt_d):
 
 
 assert ch2.q22c.check(discriminator_step_solution, quiet=True)
+
+# %% [markdown]
+# ### 2.2d Apply: a generator loss for the forward KL
+#
+# The section "Same target, different objectives" showed what two generator losses follow when the
+# optimal discriminator is held fixed during the generator's step: $\log(1 - D^*)$ follows $2\,\mathrm{JSD}$,
+# $-\log D^*$ follows $\mathrm{KL}(p_g\,\|\,p_{\text{data}}) - 2\,\mathrm{JSD}$. Any divergence can be
+# targeted this way, because $D^*$'s logit $\ell^* = \log p_{\text{data}} - \log p_g$ gives the density
+# ratio (the idea behind f-GAN {cite}`nowozin2016fgan`). Write `forward_kl_g_loss(fake_logits)`: a batch mean
+# computed from the logits whose frozen-$D^*$ gradient is that of the **forward** KL,
+# $\mathrm{KL}(p_{\text{data}}\,\|\,p_g)$, the divergence maximum likelihood minimises. The checker
+# back-propagates your loss through $D^*$ into a Gaussian generator and compares with the closed form.
+
+# %%
+def forward_kl_g_loss(fake_logits):
+    ...  # your code
+
+
+ch2.q22d.check(forward_kl_g_loss);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# A loss $\mathbb E_z[h(\ell^*(G_\theta(z)))]$ with $\ell^*$ frozen is $\int p_{g_\theta}\, h(\ell^*)\,dx$,
+# so its gradient is $\int \nabla_\theta p_{g_\theta}\, h(\ell^*)\,dx$. The forward KL is
+# $-\int p_{\text{data}} \log p_{g_\theta} + \text{const}$, with gradient
+# $-\int \frac{p_{\text{data}}}{p_{g_\theta}} \nabla_\theta p_{g_\theta} = \int \nabla_\theta p_{g_\theta}
+# \,\big(-e^{\ell^*}\big)$. So $h(\ell) = -e^{\ell}$:
+# ```python
+# def forward_kl_g_loss(fake_logits):
+#     return -torch.exp(fake_logits).mean()      # weight e^l = p_data / p_g per sample
+# ```
+# The same recipe gives $h(\ell) = -\ell$ for the reverse KL, and for an $f$-divergence
+# $\int p_g\, f(p_{\text{data}}/p_g)$ the weight $h = f(r) - r f'(r)$ with $r = e^{\ell}$. The forward KL
+# weights each sample by the density ratio: it pushes hardest the samples lying where the data is denser
+# than the model, which is why it covers modes; and those weights are unbounded, so with a trained,
+# imperfect discriminator the gradient is noisy.
+# :::
+
+# %% tags=["hide-cell"]
+def forward_kl_g_loss_solution(fake_logits):
+    return -torch.exp(fake_logits).mean()
+
+
+assert ch2.q22d.check(forward_kl_g_loss_solution, quiet=True)
+
+# %% [markdown]
+# ### 2.2e Debug: Article D's losses (errata E62, E63)
+#
+# One source article writes the two losses as below (translated to logits; the errata list them as E62 and
+# E63). The code runs and returns two finite numbers, but each line is wrong. Repair
+# `gan_losses` so that it returns the discriminator's loss $-\overline{\log D(x)} - \overline{\log(1 -
+# D(G(z)))}$ and the non-saturating generator loss $-\overline{\log D(G(z))}$, finite for any float32 logit.
+
+# %%
+def gan_losses(real_logits, fake_logits):
+    d_loss = F.softplus(-real_logits).mean() + F.softplus(-fake_logits).mean()
+    g_loss = F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+    return d_loss, g_loss
+
+
+ch2.q22e.check(gan_losses);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# ```python
+# def gan_losses(real_logits, fake_logits):
+#     d_loss = F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()   # fakes: label 0
+#     g_loss = F.softplus(-fake_logits).mean()                                    # G's own loss
+#     return d_loss, g_loss
+# ```
+# The article's `d_loss` gives the fakes the label 1 (E63): a discriminator that calls everything real
+# minimises it. Its `g_loss` is the discriminator's correct loss (E62): minimised in $G$, it drives
+# $D(G(z))$ down, so the generator helps the discriminator. The real term cannot move $G$ at all; the
+# generator's loss depends on the fakes only.
+# :::
+
+# %% tags=["hide-cell"]
+def gan_losses_solution(real_logits, fake_logits):
+    d_loss = F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+    g_loss = F.softplus(-fake_logits).mean()
+    return d_loss, g_loss
+
+
+assert ch2.q22e.check(gan_losses_solution, quiet=True)
 
 # %% [markdown]
 # ## Summary

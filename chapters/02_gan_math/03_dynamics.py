@@ -14,7 +14,13 @@
 
 # %% [markdown]
 # # 2.3 Training dynamics and mode collapse
-#
+
+# %% tags=["remove-input"]
+from aigc_course.plotting import page_info
+
+page_info("03_dynamics")
+
+# %% [markdown]
 # Section 2.1 showed that the minimax game has a single global optimum, $p_g = p_{data}$, where the
 # optimal discriminator answers $\tfrac12$ everywhere. Section 2.2 turned the game into Algorithm 1:
 # alternating gradient steps for the discriminator (判别器) and the generator (生成器). Nothing in that
@@ -491,7 +497,10 @@ glue("e23_cost_ratio", float(100 * ns_curve[-2] / sat_curve[-2]), display=False)
 # %% [markdown]
 # ## Exercises
 #
-# ### 2.3a Count the covered modes
+# Two warm-ups that rehearse the page's measurements, then two exercises on the smallest GAN, whose answers
+# are not on the page.
+#
+# ### 2.3a Warm-up: count the covered modes
 #
 # Write `modes_covered(samples, centres, std, min_count)`: `samples` has shape (N, 2), `centres` shape
 # (M, 2). A sample is good if it lies within $3\cdot$`std` of its **nearest** centre; a mode is covered if
@@ -527,7 +536,7 @@ assert ch2_dynamics.q23a.check(modes_covered_solution, quiet=True)
 assert modes_covered_solution(real, MODES, STD, 0.1 * len(real) / 8) == mode_stats(real)["covered"]
 
 # %% [markdown]
-# ### 2.3b Does the objective reward coverage?
+# ### 2.3b Warm-up: does the objective reward coverage?
 #
 # The data is a mixture of $M$ well-separated modes with equal weights. A collapsed generator puts equal
 # weight on $m \le M$ of them and reproduces each one perfectly. Treating both as distributions over the
@@ -569,6 +578,88 @@ assert ch2_dynamics.q23b.check(jsd_partial_solution, quiet=True)
 
 # the closed form of the exercise agrees with the criterion computed from the distributions above
 np.testing.assert_allclose(sat_curve, [2 * jsd_partial_solution(m, 8) for m in ms], atol=1e-12)
+
+# %% [markdown]
+# ### 2.3c Predict: does the smallest GAN spiral?
+#
+# The $xy$ game above is not a GAN. The smallest one that is, the **Dirac-GAN** of Mescheder et al.
+# {cite}`mescheder2018convergence`: the data is a point mass at 0, the generator a point mass at $\theta$,
+# and the discriminator $D(x) = \sigma(\psi x)$, so that
+#
+# $$V(\theta, \psi) = \log\sigma(0) + \log\big(1 - \sigma(\psi\theta)\big),$$
+#
+# with the equilibrium at $(\theta, \psi) = (0, 0)$. Start at $(1, 0)$ and let both players take 500
+# **simultaneous** gradient steps of size $\eta = 0.1$ ($\theta$ descends $V$, $\psi$ ascends it). Predict the
+# distance $\sqrt{\theta^2 + \psi^2}$ from the equilibrium at the end. The checker runs the 500 steps.
+
+# %%
+answer = ...  # your prediction
+
+ch2_dynamics.q23c.check(answer);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# $\partial V/\partial\theta = -\sigma(\psi\theta)\,\psi$ and $\partial V/\partial\psi = -\sigma(\psi\theta)\,
+# \theta$, so a simultaneous step is $\theta \leftarrow \theta + \eta\,\sigma\psi$,
+# $\psi \leftarrow \psi - \eta\,\sigma\theta$. As in the $xy$ game the cross terms cancel:
+# $\theta^2 + \psi^2$ grows by the factor $1 + \eta^2\sigma(\psi\theta)^2$ per step. Near the equilibrium
+# $\sigma \approx \tfrac12$, which gives
+# ```python
+# answer = (1 + 0.1**2 / 4) ** (500 / 2)   # linearised: sqrt(1 + eta^2/4) per step, about 1.87
+# ```
+# The measured spiral is a little slower, because further out $\sigma(\psi\theta)$ swings between 0 and 1
+# around the orbit. Either way the iterates move away from the equilibrium: gradient play on the GAN
+# itself rotates and, with simultaneous steps, spirals out.
+# :::
+
+# %% tags=["hide-cell"]
+answer_solution = (1 + 0.1**2 / 4) ** (500 / 2)
+assert ch2_dynamics.q23c.check(answer_solution, quiet=True)
+
+# %% [markdown]
+# ### 2.3d Investigate: the rotation in the game's Jacobian
+#
+# Why does it spiral? The players' simultaneous gradient field is $v(\theta, \psi) = (-\partial V/\partial
+# \theta,\ +\partial V/\partial\psi)$, and near the equilibrium the steps are governed by the Jacobian of
+# $v$ there. Compute that $2\times 2$ Jacobian at $(0, 0)$, by hand or with `torch.autograd.functional`,
+# and set `answer` to its two eigenvalues (complex numbers, e.g. from `torch.linalg.eigvals`). What do they
+# say about convergence, and about the rate you predicted in 2.3c?
+
+# %%
+def dirac_value(p):
+    """V(theta, psi) of the Dirac-GAN, up to the constant log sigma(0); p = (theta, psi)."""
+    return -torch.nn.functional.softplus(p[0] * p[1])
+
+
+answer = ...  # the two eigenvalues of the Jacobian of v at (0, 0)
+
+ch2_dynamics.q23d.check(answer);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# The field's Jacobian is $\mathrm{diag}(-1, 1)$ times the Hessian of $V$ (the generator descends, the
+# discriminator ascends). At $(0, 0)$ only the mixed derivatives survive, $\partial^2 V/\partial\theta
+# \partial\psi = -\sigma(0) = -\tfrac12$, so the Jacobian is $\begin{pmatrix}0 & \frac12\\ -\frac12 & 0
+# \end{pmatrix}$, with eigenvalues $\pm i/2$:
+# ```python
+# answer = torch.linalg.eigvals(
+#     torch.diag(torch.tensor([-1.0, 1.0], dtype=torch.float64))     # G descends V, D ascends it
+#     @ torch.autograd.functional.hessian(
+#         lambda p: -torch.nn.functional.softplus(p[0] * p[1]),     # V(theta, psi) + log 2
+#         torch.zeros(2, dtype=torch.float64)))
+# ```
+# Purely imaginary eigenvalues mean a pure rotation with no pull towards the equilibrium. A simultaneous
+# step multiplies the linearised state by $1 + \eta\lambda$, of modulus $\sqrt{1 + \eta^2/4} > 1$: the
+# outward spiral of 2.3c. A real part $< 0$ would be needed for convergence; Mescheder et al. add it with
+# a gradient penalty on the real data (R1) {cite}`mescheder2018convergence`. The Hessian of $V$ alone has
+# the real eigenvalues $\pm\tfrac12$: treating the game as one function to descend hides the rotation.
+# :::
+
+# %% tags=["hide-cell"]
+answer_solution = torch.linalg.eigvals(
+    torch.diag(torch.tensor([-1.0, 1.0], dtype=torch.float64))
+    @ torch.autograd.functional.hessian(dirac_value, torch.zeros(2, dtype=torch.float64)))
+assert ch2_dynamics.q23d.check(answer_solution, quiet=True)
 
 
 # %% [markdown]

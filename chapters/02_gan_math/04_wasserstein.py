@@ -14,7 +14,13 @@
 
 # %% [markdown]
 # # 2.4 Wasserstein GANs
-#
+
+# %% tags=["remove-input"]
+from aigc_course.plotting import page_info
+
+page_info("04_wasserstein")
+
+# %% [markdown]
 # Section 2.1 showed that, against an optimal discriminator, the original GAN minimises the Jensen–Shannon
 # divergence (JSD). This section replaces the JSD by the **earth mover's distance** (推土机距离), also
 # called the Wasserstein-1 distance $W_1$ {cite}`villani2009optimal`, following the Wasserstein GAN
@@ -702,7 +708,7 @@ glue("e24_lr_ratio", float(BASE.lr / 5e-5), display=False)
 # %% [markdown]
 # ## Exercises
 #
-# ### 2.4a The earth mover's distance as a linear program
+# ### 2.4a Apply: the earth mover's distance as a linear program
 #
 # Between two finite sets of points the earth mover's distance is a **linear program** (线性规划), and so
 # is its dual. Take points $x_1, \dots, x_n$ with masses $a_i$ and $y_1, \dots, y_m$ with masses $b_j$
@@ -792,7 +798,7 @@ print(f"2-D, data vs a generator on 3 of the 8 modes: primal {p2:.6f}, dual {d2:
 assert abs(p2 - d2) < 1e-9 and p2 > 0.5
 
 # %% [markdown]
-# ### 2.4b The per-sample gradient penalty
+# ### 2.4b Warm-up: the per-sample gradient penalty
 #
 # Write `gradient_penalty(critic, real, fake, eps)`: `real` and `fake` are batches of shape (B, ...)
 # (vectors or images), `eps` has shape (B,). With $\hat x_i = \epsilon_i\,\text{real}_i + (1-\epsilon_i)
@@ -835,6 +841,93 @@ torch.testing.assert_close(
     gradient_penalty_solution(critics["gp"], x_real[:64], y_fake[:64], eps),
     losses.gradient_penalty(critics["gp"], x_real[:64], y_fake[:64],
                             generator=torch.Generator().manual_seed(7)))
+
+# %% [markdown]
+# ### 2.4c Predict: equal means, different spreads
+#
+# The page's two Gaussians differ in mean and spread, and $W_1$ came out close to the shift of the means.
+# Now take two Gaussians with the **same** mean, $P = \mathcal N(0, 1)$ and $Q = \mathcal N(0, 2^2)$. Predict
+# $W_1(P, Q)$ before computing anything; the checker integrates the area between the two CDFs.
+
+# %%
+answer = ...  # your prediction
+
+ch2_dynamics.q24c.check(answer);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# In one dimension the optimal plan pairs quantiles. The map that sends $\mathcal N(0, 1)$ to
+# $\mathcal N(0, 2^2)$ quantile by quantile is $T(x) = 2x$, so
+# $W_1 = \mathbb E\lvert T(Z) - Z\rvert = \mathbb E\lvert Z\rvert$:
+# ```python
+# answer = math.sqrt(2 / math.pi)   # E|2Z - Z| = E|Z|, about 0.80
+# ```
+# Equal means do not make $W_1$ small: widening a distribution moves mass outwards, and $W_1$ charges for
+# it. (The difference of the standard deviations, 1, is $W_2$ for 1-D Gaussians; pairing the samples at
+# random, as the unsorted pairing above, costs $\sqrt5\,\sqrt{2/\pi} \approx 1.78$.)
+# :::
+
+# %% tags=["hide-cell"]
+answer_solution = math.sqrt(2 / math.pi)
+assert ch2_dynamics.q24c.check(answer_solution, quiet=True)
+
+# %% [markdown]
+# ### 2.4d Debug: a weight-clipping step
+#
+# This critic step of WGAN with weight clipping runs without an error, and its loss even moves, but it has
+# two bugs. Repair it: one step should lower $\overline{f(\text{fake})} - \overline{f(\text{real})}$
+# (`losses.wgan_critic_loss`) with `opt_f`, clamp every parameter of the **critic** to $[-c, c]$ afterwards,
+# leave the generator alone, and return the loss before the step as a float.
+
+# %%
+def critic_step(f, G, real, z, opt_f, c):
+    fake = G(z).detach()
+    loss = f(real).mean() - f(fake).mean()
+    opt_f.zero_grad()
+    loss.backward()
+    opt_f.step()
+    with torch.no_grad():
+        for p in G.parameters():
+            p.clamp_(-c, c)
+    return loss.item()
+
+
+ch2_dynamics.q24d.check(critic_step);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# ```python
+# def critic_step(f, G, real, z, opt_f, c):
+#     fake = G(z).detach()
+#     loss = f(fake).mean() - f(real).mean()      # the critic minimises E f(fake) - E f(real)
+#     opt_f.zero_grad()
+#     loss.backward()
+#     opt_f.step()
+#     with torch.no_grad():
+#         for p in f.parameters():                # clip the CRITIC, after its step
+#             p.clamp_(-c, c)
+#     return loss.item()
+# ```
+# With the sign flipped the critic learns $-f$: the estimate of $W_1$ comes out negative and the
+# generator, which maximises $\overline{f(G(z))}$, is pushed away from the data. Clipping is what keeps
+# the *critic* Lipschitz; clamping the generator's weights to $\pm c$ only cripples the generator, and the
+# critic's Lipschitz constant is then unbounded, so its "estimate" can grow without limit.
+# :::
+
+# %% tags=["hide-cell"]
+def critic_step_solution(f, G, real, z, opt_f, c):
+    fake = G(z).detach()
+    loss = losses.wgan_critic_loss(f(real), f(fake))
+    opt_f.zero_grad()
+    loss.backward()
+    opt_f.step()
+    with torch.no_grad():
+        for p in f.parameters():
+            p.clamp_(-c, c)
+    return loss.item()
+
+
+assert ch2_dynamics.q24d.check(critic_step_solution, quiet=True)
 
 # %% [markdown]
 # ## Summary
