@@ -14,7 +14,13 @@
 
 # %% [markdown]
 # # 4.1 The data pipeline
-#
+
+# %% tags=["remove-input"]
+from aigc_course.plotting import page_info
+
+page_info("01_data_pipeline")
+
+# %% [markdown]
 # Every model in Part IV learns from **Fashion-MNIST** {cite}`xiao2017fashion`: 70 000 grey-scale
 # 28×28 pictures of clothes in ten classes, made as a drop-in replacement for the handwritten digits of
 # MNIST {cite}`lecun1998gradient`, which had become too easy. Before training a generator on it we look at
@@ -300,6 +306,83 @@ for ax, name in zip(axes[1:], ["8gaussians", "25gaussians", "ring", "moons"]):
     plotting.plot_points_2d(data.toy2d(name, 2000, seed=0), ax=ax, title=name, lim=3.2, s=1)
 plt.show()
 assert tuple(digits.images.shape) == (1797, 1, 8, 8) and digits.images.dtype == torch.uint8
+
+# %% [markdown]
+# ## Exercises
+#
+# ### 4.1a Predict: how many pixels would tanh miss?
+#
+# Suppose we had standardised the pixels instead, $z = (u - \bar u)/s$ with the training set's mean $\bar u$
+# and standard deviation $s$. What share of all training pixels would land above $+1$, where a tanh
+# generator cannot follow? Look at the histogram above, write down a number between 0 and 1, then check it
+# (within ±0.03 counts; the checker measures it and shows both).
+
+# %%
+from aigc_course.exercises import ch4
+
+answer = ...  # your prediction: a share between 0 and 1
+
+ch4.q41a.check(answer);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# A Gaussian would put 16% of its mass beyond one standard deviation above the mean, but these pixels are
+# no Gaussian: half of them are exactly 0, which pulls the mean down and inflates the standard deviation,
+# and the garments' bright bodies sit above $\bar u + s$. About a quarter of all pixels, the informative
+# ones, would be out of tanh's reach:
+# ```python
+# u = train.images.float()
+# answer = (u > u.mean() + u.std()).float().mean().item()   # z > 1  <=>  u > mean + std
+# ```
+# :::
+
+# %% tags=["hide-cell"]
+u_all = train.images.float()
+share_solution = (u_all > u_all.mean() + u_all.std()).float().mean().item()
+assert ch4.q41a.check(share_solution, quiet=True)
+assert 0.2 < share_solution < 0.3          # "about a quarter", as the solution says
+del u_all
+
+# %% [markdown]
+# ### 4.1b Debug: three channels for a grey image (errata E46)
+#
+# Articles C and E scale MNIST for a tanh generator with torchvision's
+# `transforms.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))`. Written out with tensors it becomes the function
+# below, which should map `uint8` images of shape (N, 1, H, W) to floats in $[-1, 1]$ of the same shape,
+# 0 to −1 and 255 to +1. It runs without an error. Find its two bugs and repair it.
+
+# %%
+MEAN = torch.tensor([0.5, 0.5, 0.5]).view(1, 3, 1, 1)      # Normalize((0.5, 0.5, 0.5), ...)
+STD = torch.tensor([0.5, 0.5, 0.5]).view(1, 3, 1, 1)
+
+
+def to_tanh_range(u):
+    """uint8 images (N, 1, H, W) -> float images in [-1, 1], same shape."""
+    x = u / 256
+    return (x - MEAN) / STD
+
+
+ch4.q41b.check(to_tanh_range);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# Broadcasting turns the (N, 1, H, W) images and the (1, 3, 1, 1) mean into an (N, 3, H, W) result: three
+# copies of every image, silently (torchvision's `Normalize` raises instead). Fashion-MNIST has one
+# channel, so the mean and standard deviation need one entry each: `Normalize((0.5,), (0.5,))`. And
+# dividing by 256 maps 255 to 0.992, not 1 (`ToTensor` divides by 255):
+# ```python
+# def to_tanh_range(u):
+#     return (u.float() / 255 - 0.5) / 0.5    # ToTensor's /255, then Normalize((0.5,), (0.5,))
+# ```
+# This is the page's $u/127.5 - 1$ again, written the torchvision way.
+# :::
+
+# %% tags=["hide-cell"]
+def reference_to_tanh_range(u):
+    return (u.float() / 255 - 0.5) / 0.5
+
+
+assert ch4.q41b.check(reference_to_tanh_range, quiet=True)
 
 # %% [markdown]
 # ## Summary

@@ -14,7 +14,13 @@
 
 # %% [markdown]
 # # 4.2 DCGAN on Fashion-MNIST
-#
+
+# %% tags=["remove-input"]
+from aigc_course.plotting import page_info
+
+page_info("02_dcgan")
+
+# %% [markdown]
 # Part II trained GANs on points in the plane. Here we train one on images, with the architecture that first
 # made GANs work reliably on pictures: the **deep convolutional GAN** (DCGAN, 深度卷积生成对抗网络) of Radford,
 # Metz and Chintala {cite}`radford2016dcgan`. Their paper is mostly a list of rules found by trial and error:
@@ -708,7 +714,9 @@ glue("e42_amp_ratio", fake_amp / real_amp, display=False)
 #
 # ## Exercises
 #
-# **Exercise 4.2a: the size of a transposed convolution.** Write `deconv_out(n, kernel, stride, padding,
+# ### 4.2a Warm-up: the size of a transposed convolution
+#
+# Write `deconv_out(n, kernel, stride, padding,
 # output_padding)`, the output side of `nn.ConvTranspose2d` for an $n \times n$ input. The checker compares
 # it with PyTorch on several settings.
 
@@ -738,7 +746,9 @@ def reference_deconv_out(n, kernel, stride, padding, output_padding=0):
 assert ch4.q42a.check(reference_deconv_out, quiet=True)
 
 # %% [markdown]
-# **Exercise 4.2b: counting parameters.** Write `block_params(c_in, c_out, k)`, the number of learnt
+# ### 4.2b Warm-up: counting parameters
+#
+# Write `block_params(c_in, c_out, k)`, the number of learnt
 # parameters of one generator block `ConvTranspose2d(c_in, c_out, k, bias=False)` + `BatchNorm2d(c_out)` +
 # `ReLU`. Compare your formula with the shape table above.
 
@@ -768,6 +778,108 @@ def reference_block_params(c_in, c_out, k):
 assert ch4.q42b.check(reference_block_params, quiet=True)
 # the formula against the networks written out above: the generator's middle block
 assert reference_block_params(128, 64, 4) == count_parameters(G_ours.net[4:6])
+
+# %% [markdown]
+# ### 4.2c Apply: a generator for 32×32 images
+#
+# Many data sets (CIFAR-10, or MNIST padded to 32×32 as in Articles C and E) have 32×32 images, and 7 → 14 →
+# 28 cannot reach 32. Write `generator32(z_dim, width)`, a DCGAN generator in the page's style that maps
+# z of shape (B, z_dim) to (B, 1, 32, 32) in $[-1, 1]$: a linear layer to $4 \cdot$ `width` maps of 4×4, then
+# transposed convolutions with kernel 4, stride 2 and padding 1 that halve the channels and double the
+# side, batch norm and ReLU after every layer but the last, tanh at the end, and a bias only where no
+# batch norm follows. How many parameters does it have with the recipe's sizes, compared with the
+# 28×28 generator above? The checker compares your network with the package's `DCGenerator` for
+# `img_size=32`, weights copied in.
+
+# %%
+def generator32(z_dim, width):
+    ...  # your code: return an nn.Module
+
+
+ch4.q42c.check(generator32);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# From 4×4 to 32×32 takes three doublings, $(n - 1)\cdot 2 - 2 + 4 = 2n$ each, so three transposed
+# convolutions with channels $4w \to 2w \to w \to 1$:
+# ```python
+# def generator32(z_dim, width):
+#     c = 4 * width
+#     return nn.Sequential(
+#         nn.Linear(z_dim, c * 4 * 4, bias=False), nn.Unflatten(1, (c, 4, 4)),      # (B, 4w, 4, 4)
+#         nn.BatchNorm2d(c), nn.ReLU(),
+#         nn.ConvTranspose2d(c, c // 2, 4, 2, 1, bias=False),                       # (B, 2w, 8, 8)
+#         nn.BatchNorm2d(c // 2), nn.ReLU(),
+#         nn.ConvTranspose2d(c // 2, c // 4, 4, 2, 1, bias=False),                  # (B, w, 16, 16)
+#         nn.BatchNorm2d(c // 4), nn.ReLU(),
+#         nn.ConvTranspose2d(c // 4, 1, 4, 2, 1),                                   # (B, 1, 32, 32)
+#         nn.Tanh())
+# ```
+# The 32×32 generator has *fewer* parameters than the 28×28 one: its linear layer, the largest, projects to
+# 4×4 maps instead of 7×7 (16 instead of 49 positions per channel), which saves more than the extra block
+# costs. Size in pixels says little about size in parameters. The same mismatch the other way round, a
+# 32×32 generator trained on 28×28 MNIST, is the articles' error E45.
+# :::
+
+# %% tags=["hide-cell"]
+def reference_generator32(z_dim, width):
+    c = 4 * width
+    return nn.Sequential(
+        nn.Linear(z_dim, c * 16, bias=False), nn.Unflatten(1, (c, 4, 4)),
+        nn.BatchNorm2d(c), nn.ReLU(),
+        nn.ConvTranspose2d(c, c // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(c // 2), nn.ReLU(),
+        nn.ConvTranspose2d(c // 2, c // 4, 4, 2, 1, bias=False), nn.BatchNorm2d(c // 4), nn.ReLU(),
+        nn.ConvTranspose2d(c // 4, 1, 4, 2, 1), nn.Tanh())
+
+
+assert ch4.q42c.check(reference_generator32, quiet=True)
+# what the solution says: fewer parameters than the 28x28 generator
+g32 = reference_generator32(recipe.model.z_dim, recipe.model.width)
+assert count_parameters(g32) < count_parameters(G_ours)
+
+# %% [markdown]
+# ### 4.2d Debug: the articles' discriminator loss (errata E48, E88)
+#
+# Article C's discriminator ends in a `Sigmoid` and returns probabilities of shape (N, 1, 1, 1); its loss
+# is binary cross-entropy on the real batch (target 1) plus binary cross-entropy on the generated batch
+# (target 0), each a mean over its batch. Here it is as the article writes it. Run it, read the errors, and
+# repair it (the checker runs it on a small discriminator of that kind, with batches of different sizes,
+# one of them a single image).
+
+# %%
+def d_loss(D, real, fake):
+    criterion = nn.BCELoss()
+    ones = torch.full((real.size(0), 1), 1)       # targets "real"
+    zeros = torch.full((fake.size(0), 1), 0)      # targets "fake"
+    return criterion(D(real), ones) + criterion(D(fake), zeros)
+
+
+ch4.q42d.check(d_loss);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# Two bugs. `BCELoss` needs input and target of the same shape, but `D(real)` is (N, 1, 1, 1) and the target
+# (N, 1) (E48); and `torch.full(..., 1)` with an integer makes an `int64` tensor, which `BCELoss` refuses
+# (E88). Flatten D's output with `.view(-1)` (`.squeeze()` would also drop the batch dimension of a single
+# image) and use float targets:
+# ```python
+# def d_loss(D, real, fake):
+#     criterion = nn.BCELoss()
+#     return (criterion(D(real).view(-1), torch.ones(len(real)))      # float targets, shape (N,)
+#             + criterion(D(fake).view(-1), torch.zeros(len(fake))))
+# ```
+# Better still is what this course does: no `Sigmoid` in D, which returns logits, and
+# `BCEWithLogitsLoss`, which stays finite where `log(sigmoid(x))` underflows (2.2).
+# :::
+
+# %% tags=["hide-cell"]
+def reference_d_loss(D, real, fake):
+    criterion = nn.BCELoss()
+    return (criterion(D(real).view(-1), torch.ones(len(real)))
+            + criterion(D(fake).view(-1), torch.zeros(len(fake))))
+
+
+assert ch4.q42d.check(reference_d_loss, quiet=True)
 
 # %% [markdown]
 # ## Summary

@@ -14,7 +14,13 @@
 
 # %% [markdown]
 # # 4.4 A convolutional VAE
-#
+
+# %% tags=["remove-input"]
+from aigc_course.plotting import page_info
+
+page_info("04_conv_vae")
+
+# %% [markdown]
 # Part III derived the **variational auto-encoder** (变分自编码器, VAE) {cite}`kingma2014vae`: an encoder gives
 # a Gaussian $q(z \mid x) = \mathcal N(\mu(x), \operatorname{diag}\sigma^2(x))$, a decoder gives $p(x \mid z)$,
 # and training maximises the evidence lower bound (证据下界, ELBO)
@@ -512,7 +518,9 @@ glue("e44_best_half", best[0.5] - log_px, display=False)
 #
 # ## Exercises
 #
-# **Exercise 4.4a: the β-VAE loss.** Write `beta_vae_loss(recon, kl, beta)`: the batch loss, the mean over
+# ### 4.4a Warm-up: the β-VAE loss
+#
+# Write `beta_vae_loss(recon, kl, beta)`: the batch loss, the mean over
 # the batch of recon + β·KL, from the per-image reconstruction term `recon` $= -\log p(x \mid z)$ and the
 # per-image KL (1-D tensors).
 
@@ -541,7 +549,9 @@ def reference_beta_vae_loss(recon, kl, beta):
 assert ch4.q44a.check(reference_beta_vae_loss, quiet=True)
 
 # %% [markdown]
-# **Exercise 4.4b: active units.** Posterior collapse can hit single latent dimensions: the encoder ignores
+# ### 4.4b Warm-up: active units
+#
+# Posterior collapse can hit single latent dimensions: the encoder ignores
 # $x$ in them and the decoder ignores them. Burda et al. {cite}`burda2016iwae` call a dimension **active**
 # when its mean varies with the input, $\operatorname{Var}_x(\mu_j(x)) > 0.01$. Write
 # `active_units(mu, threshold=0.01)` returning how many dimensions are active, from the encoder means `mu` of
@@ -598,6 +608,86 @@ glue("e44_sweep_steps", sweep_steps, display=False)
 # sweep the fewest active units at any β is {glue:text}`e44_active_min` of {glue:text}`e44_zdim`, after
 # {glue:text}`e44_sweep_steps` steps: β shows in the rate before whole units switch off, if they do at all
 # in so short a training.
+
+# %% [markdown]
+# ### 4.4c Debug: Article E's VAE loss (errata E87)
+#
+# Article E writes the VAE loss for data $x_i \in \mathbb R^D$ as
+# $L = \frac1N\sum_i\big(\frac12\sum_{j=1}^D (x_i - \hat x_i)^2 + \frac12\sum_{j=1}^D(\log\sigma_i^2 + \sigma_i^2 - 1 -
+# x_i^2)\big)$. Typed in, it becomes the function below (a Gaussian decoder's squared error, so `x` and
+# `x_hat` have shape (N, D); `mu` and `logvar` have shape (N, J)). Its KL term is wrong in more than one
+# way. Repair it; the checker tries latent sizes equal to D and smaller than D.
+
+# %%
+def vae_loss(x, x_hat, mu, logvar):
+    recon = 0.5 * ((x - x_hat) ** 2).sum(dim=1)
+    kl = 0.5 * (logvar + logvar.exp() - 1 - x**2).sum(dim=1)
+    return (recon + kl).mean()
+
+
+ch4.q44c.check(vae_loss);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# The KL of $\mathcal N(\mu, \sigma^2)$ from $\mathcal N(0, 1)$ is $\frac12(\mu^2 + \sigma^2 - \log\sigma^2 - 1)$ per
+# latent dimension (3.3). The article flips the sign of $\log\sigma^2$, puts the data's $-x^2$ where the
+# posterior mean's $+\mu^2$ belongs, and so sums over the $D$ data dimensions instead of the $J$ latent ones:
+# ```python
+# def vae_loss(x, x_hat, mu, logvar):
+#     recon = 0.5 * ((x - x_hat) ** 2).sum(dim=1)                        # (N,)
+#     kl = 0.5 * (mu**2 + logvar.exp() - logvar - 1).sum(dim=1)          # (N,), over the J latent dimensions
+#     return (recon + kl).mean()
+# ```
+# A quick test catches the sign: at $\mu = 0$, $\sigma = 1$ the posterior *is* the prior and the KL must be 0;
+# the article's term gives $-\frac12\sum x^2$ there, a negative "divergence".
+# :::
+
+# %% tags=["hide-cell"]
+def reference_vae_loss(x, x_hat, mu, logvar):
+    recon = 0.5 * ((x - x_hat) ** 2).sum(dim=1)
+    return (recon + losses.gaussian_kl(mu, logvar)).mean()
+
+
+assert ch4.q44c.check(reference_vae_loss, quiet=True)
+
+# %% [markdown]
+# ### 4.4d Apply: a Gaussian decoder's reconstruction term
+#
+# The model above has a Bernoulli decoder. The package also offers a Gaussian one,
+# `VAEConfig(decoder="gaussian", sigma=0.1)`: $p(x \mid z) = \mathcal N(x;\, m(z),\, \sigma^2 I)$ with the decoder's
+# output $m(z)$ as the mean and a fixed $\sigma$, on pixels in $[-1, 1]$. Write `gaussian_nll(x, mean, sigma)`,
+# its reconstruction term $-\log p(x \mid z)$ per image, for `x` and `mean` of shape (B, C, H, W): a tensor
+# of shape (B,). Then think about what $\sigma$ does to the balance between the two terms of the loss.
+
+# %%
+def gaussian_nll(x, mean, sigma):
+    ...  # your code
+
+
+ch4.q44d.check(gaussian_nll);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# Per pixel $-\log\mathcal N(x; m, \sigma^2) = \frac{(x - m)^2}{2\sigma^2} + \log\sigma + \frac12\log 2\pi$, and the
+# pixels are independent given $z$, so the terms add:
+# ```python
+# def gaussian_nll(x, mean, sigma):
+#     per_pixel = (x - mean) ** 2 / (2 * sigma**2) + math.log(sigma) + 0.5 * math.log(2 * math.pi)
+#     return per_pixel.flatten(1).sum(dim=1)            # (B,): independent pixels, so the logs add
+# ```
+# With σ fixed the normaliser is a constant and does not change the gradients, but without it the number
+# is not a $-\log$ density and cannot be compared with other models. σ sets the exchange rate between
+# squared error and KL: the loss is $\lVert x - m\rVert^2/(2\sigma^2) + \mathrm{KL} + \text{const}$, which has the
+# same minimiser as $\lVert x - m\rVert^2/2 + 2\sigma^2\,\mathrm{KL}$: a β-VAE with $\beta = 2\sigma^2$
+# on the plain squared error. σ = 0.1 means β = 0.02 in those units: sharp reconstructions, much rate.
+# :::
+
+# %% tags=["hide-cell"]
+def reference_gaussian_nll(x, mean, sigma):
+    return -torch.distributions.Normal(mean, sigma).log_prob(x).sum(dim=(1, 2, 3))
+
+
+assert ch4.q44d.check(reference_gaussian_nll, quiet=True)
 
 # %% [markdown]
 # ## Summary

@@ -14,7 +14,13 @@
 
 # %% [markdown]
 # # 4.5 Evaluating generative models
-#
+
+# %% tags=["remove-input"]
+from aigc_course.plotting import page_info
+
+page_info("05_evaluation")
+
+# %% [markdown]
 # A classifier has a test accuracy. A generative model has no single number that says how good it is: we want
 # samples that look real (**fidelity**, 保真度), that cover everything the data contains (**diversity**,
 # 多样性), and, for likelihood models, a high probability for held-out data. Theis, van den Oord and Bethge
@@ -921,7 +927,9 @@ for gen_name, (_, gen_dist, _) in mem.items():
 # %% [markdown]
 # ## Exercises
 #
-# **Exercise 4.5a: the Fréchet distance.** Write `frechet(mu1, s1, mu2, s2)` for numpy arrays: the squared
+# ### 4.5a Warm-up: the Fréchet distance
+#
+# Write `frechet(mu1, s1, mu2, s2)` for numpy arrays: the squared
 # Fréchet distance between $\mathcal N(\mu_1, \Sigma_1)$ and $\mathcal N(\mu_2, \Sigma_2)$. The checker uses
 # covariances that do not commute.
 
@@ -968,7 +976,9 @@ print(f"floor at N = {N}: {mine(*f1, *f2):.4f} (metrics.fid: {floor:.4f})")
 np.testing.assert_allclose(mine(*f1, *f2), floor, rtol=1e-6)
 
 # %% [markdown]
-# **Exercise 4.5b: precision from $k$-NN balls.** Write `precision(real, fake, k)` for feature tensors
+# ### 4.5b Warm-up: precision from $k$-NN balls
+#
+# Write `precision(real, fake, k)` for feature tensors
 # `real` (N, D) and `fake` (M, D): around every real point a ball whose radius is the distance to its $k$-th
 # nearest *other* real point; return the share of fakes inside at least one ball (the definition above).
 # Swapping the arguments then gives recall.
@@ -1019,7 +1029,9 @@ print(f"only classes 0-4: precision {p_half:.3f}, recall {r_half:.3f} "
 np.testing.assert_allclose([p_half, r_half], list(package), atol=1.5 / N)
 
 # %% [markdown]
-# **Exercise 4.5c: FID at infinitely many samples.** FID's bias falls like $1/n$ (see the floor above), so
+# ### 4.5c Warm-up: FID at infinitely many samples
+#
+# FID's bias falls like $1/n$ (see the floor above), so
 # Chong and Forsyth {cite}`chong2020effectively` fit $\mathrm{FID}_n = \mathrm{FID}_\infty + c/n$ to FIDs
 # computed at several $n$ and report the intercept. Write `fid_at_infinity(ns, fids)` (numpy arrays or
 # lists), returning $\mathrm{FID}_\infty$ from a least-squares fit. The cell after the solution applies your
@@ -1080,6 +1092,122 @@ assert abs(mine(sim_ns, sim_fids) - true_fid) < 0.05 * true_fid
 tolerance = 0.25 * floors[sizes.index(1000)]
 assert abs(mine(sizes, floors)) < tolerance, "real vs real: close to 0 at n -> infinity"
 assert not QUICK or mine(sizes, dcgan_fids) < dcgan_fids[-1]
+
+# %% [markdown]
+# ### 4.5d Predict: recall of a set on a line
+#
+# Take 1000 "real" points from a standard Gaussian in the plane and 1000 "generated" points on the line
+# through its centre, $(u, 0)$ with $u \sim \mathcal N(0, 1)$: the generator has found the data's middle and
+# its spread along one direction, and missed the other direction completely. What is the improved recall
+# ($k = 3$)? Write down a number between 0 and 1 (within ±0.03 counts); the checker computes it.
+
+# %%
+answer = ...  # your prediction
+
+ch4.q45d.check(answer);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# Recall puts the balls around the *generated* points. On a line, 1000 points from $\mathcal N(0, 1)$ lie
+# about $1/(1000 \cdot 0.4) \approx 0.0025$ apart near the centre, so each ball has a radius of a few
+# thousandths, and a real point counts only if it is that close to the line: a thin strip that holds very
+# little of the real mass (a bit more at the sparse ends, where the balls are larger). Half of the
+# directions are covered, but recall is close to 0, and it falls further as $n$ grows:
+# ```python
+# gen = torch.Generator().manual_seed(0)
+# real = torch.randn(1000, 2, generator=gen)
+# fake = torch.stack([torch.randn(1000, generator=gen), torch.zeros(1000)], dim=1)
+# answer = metrics.precision_recall(real, fake, k=3).recall
+# ```
+# This is the cGAN's recall in miniature: samples concentrated on fewer directions than the data.
+# :::
+
+# %% tags=["hide-cell"]
+line_gen = torch.Generator().manual_seed(0)
+line_real = torch.randn(1000, 2, generator=line_gen)
+line_fake = torch.stack([torch.randn(1000, generator=line_gen), torch.zeros(1000)], dim=1)
+line_pr = metrics.precision_recall(line_real, line_fake, k=3)
+assert ch4.q45d.check(line_pr.recall, quiet=True)
+assert line_pr.recall < 0.05 and line_pr.precision > 0.9      # what the solution says
+
+# %% [markdown]
+# ### 4.5e Apply: density
+#
+# Write `density(real, fake, k)`, the second companion of Naeem et al. {cite}`naeem2020reliable`, from
+# feature tensors `real` (N, D) and `fake` (M, D): for each generated point, the number of real $k$-NN balls
+# it lies in, averaged over the generated points and divided by $k$. Then: why is it about 1 for samples
+# distributed like the data?
+
+# %%
+def density(real, fake, k):
+    ...  # your code
+
+
+ch4.q45e.check(density);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# ```python
+# def density(real, fake, k):
+#     radii = torch.cdist(real, real).kthvalue(k + 1, dim=1).values     # the real balls
+#     in_balls = (torch.cdist(fake, real) <= radii).sum(dim=1)          # (M,): how many balls hold each fake
+#     return in_balls.double().mean() / k
+# ```
+# A real point's ball reaches exactly $k$ other real points, so on average a point of the data lies in
+# about $k$ balls of the others; a sample distributed like the data does the same, which gives density ≈ 1.
+# Samples crowding into dense regions score above 1, samples in empty regions below. Unlike precision, which
+# asks "in any ball?", density counts *how many*, so it separates "good and typical" from "barely inside".
+# :::
+
+# %% tags=["hide-cell"]
+def reference_density(real, fake, k):
+    radii = knn_radius(real, k)
+    return (torch.cdist(fake, real) <= radii).double().sum() / (k * len(fake))
+
+
+assert ch4.q45e.check(reference_density, quiet=True)
+
+# %% [markdown]
+# ### 4.5f Debug: an FID in the wrong place
+#
+# This function should compute the FID between two image sets (floats in $[-1, 1]$) in the course
+# classifier's feature space, as `metrics.fid` does, for sets of any sizes. It has two bugs: one makes it
+# fail on sets of different sizes, the other gives a plausible number that is not FID. Repair it.
+
+# %%
+def fid_of_images(classifier, real_images, fake_images):
+    with torch.no_grad():
+        real = classifier(real_images).numpy()
+        fake = classifier(fake_images).numpy()
+    return metrics.frechet_distance(real.mean(0), np.cov(real), fake.mean(0), np.cov(fake))
+
+
+ch4.q45f.check(fid_of_images);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# `np.cov` takes the variables in *rows* unless told otherwise, so `np.cov(real)` is the $N \times N$
+# covariance of the images, not the $D \times D$ covariance of the features (`frechet_distance` refuses
+# it). And `classifier(x)` gives the logits, the 10 class scores of the last layer; FID is defined on the
+# layer before, the 128 features that `metrics.extract_features` returns, which describe an image and not
+# only its class (Inception's FID likewise uses the 2048 pool features, not the logits):
+# ```python
+# def fid_of_images(classifier, real_images, fake_images):
+#     real = metrics.extract_features(classifier, real_images).double().numpy()   # (N, 128)
+#     fake = metrics.extract_features(classifier, fake_images).double().numpy()   # (M, 128)
+#     return metrics.frechet_distance(real.mean(0), np.cov(real, rowvar=False),
+#                                     fake.mean(0), np.cov(fake, rowvar=False))
+# ```
+# Working on sets of different sizes is not the same as comparing them: FID is biased upwards by about
+# $c/n$ (the floor above), so two models compare only at equal $n$.
+# :::
+
+# %% tags=["hide-cell"]
+def reference_fid_of_images(classifier, real_images, fake_images):
+    return metrics.fid(real_images, fake_images, model=classifier)
+
+
+assert ch4.q45f.check(reference_fid_of_images, quiet=True)
 
 # %% [markdown]
 # ## Summary

@@ -14,7 +14,13 @@
 
 # %% [markdown]
 # # 4.6 Going fast and big
-#
+
+# %% tags=["remove-input"]
+from aigc_course.plotting import page_info
+
+page_info("06_fast_and_big")
+
+# %% [markdown]
 # The DCGAN of 4.2 {cite}`radford2016dcgan` trains in minutes on a laptop CPU and in seconds on a GPU, but
 # only if the loop around the model does not waste the hardware. This page looks at the training loop the
 # way a performance engineer does: first **measure** where the time goes (profiling, 性能剖析), then apply
@@ -658,7 +664,9 @@ assert len(lines) == 2 and lines[0].split()[-1] == lines[1].split()[-1]
 # %% [markdown]
 # ## Exercises
 #
-# **Exercise 4.6a: model FLOPs utilisation.** Write `mfu(flops_per_image, images_per_s, peak_flops)`, the
+# ### 4.6a Warm-up: model FLOPs utilisation
+#
+# Write `mfu(flops_per_image, images_per_s, peak_flops)`, the
 # fraction of the device's peak FLOP/s that training really uses (the benchmark reports it on GPUs).
 
 # %%
@@ -689,7 +697,9 @@ def reference_mfu(flops_per_image, images_per_s, peak_flops):
 assert ch4.q46a.check(reference_mfu, quiet=True)
 
 # %% [markdown]
-# **Exercise 4.6b: sharding an epoch.** Under DDP each process sees only its share of every epoch. Write
+# ### 4.6b Warm-up: sharding an epoch
+#
+# Under DDP each process sees only its share of every epoch. Write
 # `batches_per_rank(n_samples, batch_size, world_size)`: the number of full batches each process trains on
 # per epoch (incomplete batches are dropped), as `data.TensorLoader(..., rank=r, world_size=W)` does.
 
@@ -718,6 +728,85 @@ def reference_batches_per_rank(n_samples, batch_size, world_size):
 assert ch4.q46b.check(reference_batches_per_rank, quiet=True)
 assert reference_batches_per_rank(60_000, 128, 8) == 58
 assert reference_batches_per_rank(60_000, 128, 1) == 468
+
+# %% [markdown]
+# ### 4.6c Predict: the images an epoch leaves out
+#
+# Under DDP nothing is padded: the data set is cut into `world_size` equal shares (the remainder is left
+# out), and each rank then drops its incomplete last batch. With Fashion-MNIST's 60 000 images,
+# `batch_size=128` per process and **seven** processes, how many distinct images does one epoch leave out,
+# summed over all ranks? Write down a number; the checker builds the seven ranks' `TensorLoader`s and counts
+# the images they yield.
+
+# %%
+answer = ...  # your prediction
+
+ch4.q46c.check(answer);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# The shares hold 60 000 // 7 = 8 571 images each (3 left out). Each rank then uses 8 571 // 128 = 66
+# full batches, 8 448 images, and drops 123. In all 3 + 7 × 123 = 864 images, 1.4% of the epoch, a
+# different set each epoch:
+# ```python
+# per_rank = 60_000 // 7
+# answer = 60_000 - 7 * (per_rank // 128) * 128
+# ```
+# On one process the loss would be 60 000 mod 128 = 96 images; with more ranks each rank drops its own
+# partial batch, so the loss grows with the number of processes (up to `world_size` × (batch − 1)).
+# :::
+
+# %% tags=["hide-cell"]
+seen, tiny = set(), torch.zeros(60_000, 1, 1, 1, dtype=torch.uint8)
+for rank in range(7):
+    loader = data.TensorLoader(tiny, torch.arange(60_000), batch_size=128, rank=rank, world_size=7,
+                               device="cpu", scale=False)
+    seen |= {int(i) for _, ids in loader for i in ids}
+left_out_solution = 60_000 - len(seen)
+assert ch4.q46c.check(left_out_solution, quiet=True) and left_out_solution == 864
+
+# %% [markdown]
+# ### 4.6d Debug: every rank its own share
+#
+# Each DDP process calls a function like the one below at the start of every epoch to get the indices it
+# trains on. The shares of the ranks must be disjoint (no image twice per epoch) and of equal length
+# `n // world_size` (the ranks must take the same number of steps), the same whatever each process's global
+# random state is (the demo above seeds every rank differently), and reshuffled every epoch. This version
+# breaks two of these promises. Repair it.
+
+# %%
+def epoch_shard(n, rank, world_size, epoch, seed=0):
+    perm = torch.randperm(n)                                 # this epoch's order
+    per_rank = -(-n // world_size)                           # ceil(n / world_size)
+    return perm[rank * per_rank:(rank + 1) * per_rank]
+
+
+ch4.q46d.check(epoch_shard);
+
+# %% [markdown]
+# :::{dropdown} Solution
+# Every process draws its own permutation from its own global random state, so the shares of two ranks are
+# slices of *different* permutations: they overlap and miss images. All ranks must cut the same
+# permutation, drawn from a generator seeded by (seed, epoch). And rounding up gives the last rank fewer
+# images (for n = 10 and 4 ranks: 3, 3, 3, 1): it runs out of batches first, and the other ranks wait
+# forever in DDP's gradient all-reduce. Round down and drop the remainder, as `TensorLoader` does:
+# ```python
+# def epoch_shard(n, rank, world_size, epoch, seed=0):
+#     generator = torch.Generator().manual_seed(seed * 100_003 + epoch)    # the same on every rank
+#     perm = torch.randperm(n, generator=generator)                        # this epoch's order
+#     per_rank = n // world_size                                           # equal shares; the rest is dropped
+#     return perm[rank * per_rank:(rank + 1) * per_rank]
+# ```
+# `perm[rank::world_size][:per_rank]`, every world_size-th index, works as well.
+# :::
+
+# %% tags=["hide-cell"]
+def reference_epoch_shard(n, rank, world_size, epoch, seed=0):
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed * 100_003 + epoch))
+    return perm[rank::world_size][:n // world_size]
+
+
+assert ch4.q46d.check(reference_epoch_shard, quiet=True)
 
 # %% [markdown]
 # ## Try it
