@@ -145,9 +145,9 @@ cosine = (w @ w_lr / (w.norm() * w_lr.norm())).item()
 print(f"test accuracy: generative (Bayes' rule) {acc_generative:.3f}, "
       f"discriminative (logistic regression) {acc_discriminative:.3f}")
 print(f"cosine between the two weight vectors: {cosine:.4f}")
-assert abs(acc_generative - acc_discriminative) < 0.01 and cosine > 0.99
 
 # %% tags=["hide-input"]
+assert abs(acc_generative - acc_discriminative) < 0.01 and cosine > 0.99
 glue("e11_acc_gen", acc_generative, display=False)
 glue("e11_acc_disc", float(acc_discriminative), display=False)
 glue("e11_cosine", cosine, display=False)
@@ -209,11 +209,14 @@ plt.show()
 # * **M-step:** refit each component as a weighted Gaussian: $N_k = \sum_i r_{ik}$, $\pi_k = N_k / N$,
 #   $\mu_k = \sum_i r_{ik} x_i / N_k$, $\Sigma_k = \sum_i r_{ik}(x_i - \mu_k)(x_i - \mu_k)^\top / N_k$.
 #
-# Each iteration can only increase the log-likelihood $\sum_i \log p_\theta(x_i)$; we assert that. EM finds
-# a *local* maximum, so the starting point matters: we start the means at points spread out by
+# Each iteration can only increase the log-likelihood $\sum_i \log p_\theta(x_i)$; we assert that.
+#
+# :::{dropdown} Where EM starts
+# EM finds a *local* maximum, so the starting point matters: we start the means at points spread out by
 # farthest-first traversal {cite}`gonzalez1985clustering`, which adds each time the point farthest from
 # those already chosen (k-means++ {cite}`arthur2007kmeanspp` is the randomised cousin: it draws the next
 # point with probability proportional to its squared distance).
+# :::
 
 # %%
 x_toy = data.toy2d("25gaussians", 5000, seed=0).double()   # (5000, 2)
@@ -262,7 +265,10 @@ assert steps_up.min() > -1e-9, "EM never decreases the likelihood"
 
 # %% [markdown]
 # Does the fit recover the truth? Each fitted mean should sit on a distinct true mode, each weight should be
-# close to $1/25$, and each standard deviation close to 0.05. With $m$ = {glue:text}`e11_per_blob:.0f`
+# close to $1/25$, and each standard deviation close to 0.05.
+#
+# :::{dropdown} The tolerances, and two independent implementations
+# With $m$ = {glue:text}`e11_per_blob:.0f`
 # points per blob, the sampling error of a mean is $0.05/\sqrt{m}$ = {glue:text}`e11_se_mean:.4f`, so we
 # allow {glue:text}`e11_tol_mean`; the weights' binomial error is
 # $\sqrt{\tfrac{1}{25}(1 - \tfrac{1}{25})/N}$ = {glue:text}`e11_se_weight:.4f`, so we allow
@@ -271,8 +277,9 @@ assert steps_up.min() > -1e-9, "EM never decreases the likelihood"
 # scikit-learn's `GaussianMixture`, started from the same means and weights (its covariances start from its
 # own initial fit) and run to convergence: it must reach the same optimum. And we check our log-likelihood
 # against `torch.distributions.MixtureSameFamily`.
+# :::
 
-# %%
+# %% tags=["hide-input"]
 per_blob = len(x_toy) / 25
 TOL_MEAN, TOL_WEIGHT, TOL_STD = 0.02, 0.015, 0.2   # about 4-6 standard errors each (see above)
 dist = torch.cdist(means, true_modes)                     # (25, 25)
@@ -327,6 +334,7 @@ k = torch.multinomial(weights, n_new, replacement=True, generator=gen)          
 eps = torch.randn(n_new, 2, 1, generator=gen, dtype=torch.float64)
 samples = means[k] + (torch.linalg.cholesky(covs)[k] @ eps)[..., 0]              # (n_new, 2)
 
+# %% tags=["hide-input"]
 NEAR_RADIUS = 4 * 0.05                                   # 4 standard deviations of a blob
 nearest = torch.cdist(samples, true_modes).min(dim=1)
 share = torch.bincount(nearest.indices, minlength=25).double() / n_new
@@ -374,6 +382,8 @@ plotting.show_grid(gan_images, nrow=8, ax=axes[0],
                    title="32 samples of the shipped DCGAN (Part IV)")
 plotting.show_grid(vae_images, nrow=8, ax=axes[1], title="32 samples of the shipped VAE (Part IV)")
 plt.show()
+
+# %% tags=["hide-input"]
 for images in (gan_images, vae_images):
     assert images.shape == (32, 1, 28, 28) and images.min() >= -1 and images.max() <= 1
 assert torch.equal(gan_images, gan_again)           # deterministic: all the randomness is in z
@@ -390,7 +400,7 @@ assert (gan_images - gan_other).abs().mean() > 0.1  # new noise, new images
 # with the same distance for real test images, which the models never saw. A model that memorised its
 # training set would produce samples much *closer* to a training image than fresh real images are.
 
-# %%
+# %% tags=["hide-input"]
 train = data.fashion_mnist("train")
 test = data.fashion_mnist("test")
 train_flat = metrics.to_model_space(train.images).flatten(1)  # (60000, 784) in [-1, 1]
@@ -431,22 +441,30 @@ for name, key in [("DCGAN samples", "gan"), ("VAE samples", "vae"), ("real test 
 #
 # ## A timeline of deep generative models
 #
+# :::{dropdown} Generative models before 2013
 # Computer-generated content is old: algorithmic music and rule-based chat programs date from the 1950s
 # and 1960s. Generative models built from neural networks are older than 2013 too. A neural language model
 # predicted the next word from learnt word vectors in 2003 {cite}`bengio2003neural`; deep belief networks
 # generated handwritten digits in 2006 {cite}`hinton2006fast`, and deep Boltzmann machines followed
 # {cite}`salakhutdinov2009dbm`; NADE factorised the density of binary images into learnt one-pixel-at-a-time
-# conditionals {cite}`larochelle2011nade`. What changed in 2013–14 is that deep generative models became
+# conditionals {cite}`larochelle2011nade`.
+# :::
+#
+# What changed in 2013–14 is that deep generative models became
 # trainable end to end by backpropagation, at scale: the reparameterisation trick of the VAE and the
 # adversarial game of the GAN gave gradients for models that sample through a deep network. The table lists
 # the papers that introduced the model families behind today's AIGC, from then on. "First public" is the
-# arXiv preprint, "published" the peer-reviewed venue. The code checks the table against the course
+# arXiv preprint, "published" the peer-reviewed venue.
+#
+# :::{dropdown} How the dates are checked
+# The code checks the table against the course
 # bibliography (`references.bib`, the venue's year) and against the arXiv identifiers (whose first four
 # digits are the year and month of submission) for consistency: a date typed wrong in one place fails the
 # build, though one typed wrong identically in all of them would not. (Several source articles of the
 # course get these dates wrong, e.g. GANs "in the 1980s"; see the errata.)
+# :::
 
-# %%
+# %% tags=["hide-input"]
 AR = "autoregressive (Transformer LMs)"
 TIMELINE = [  # (first public, published, what, family, authors, venue, arXiv id, bib key)
     ("2013-12", 2014, "Variational auto-encoder (VAE)", "VAE", "Kingma & Welling", "ICLR",
@@ -524,6 +542,7 @@ table.append(f"| {CHATGPT[0]} | (product) | {CHATGPT[1]} | {AR} | OpenAI |")
 display(Markdown("\n".join(table)))
 
 # %% [markdown]
+# :::{dropdown} The papers of the table
 # The papers of the table: {cite}`kingma2014vae,goodfellow2014gan,dinh2015nice,sohldickstein2015deep`,
 # {cite}`radford2016dcgan,oord2016pixel,dinh2017realnvp,oord2016wavenet,arjovsky2017wgan`,
 # {cite}`vaswani2017attention,kingma2018glow,karras2019stylegan,song2019generative,brown2020gpt3`,
@@ -531,8 +550,9 @@ display(Markdown("\n".join(table)))
 # {cite}`ouyang2022instructgpt,lipman2023flow`. ChatGPT itself has no paper; OpenAI's announcement
 # {cite}`openai2022chatgpt` describes it as fine-tuned from a model of the GPT-3.5 series with
 # reinforcement learning from human feedback, the method of InstructGPT {cite}`ouyang2022instructgpt`.
+# :::
 
-# %%
+# %% tags=["hide-input"]
 families = ["VAE", "GAN", "flow", "diffusion", AR]
 colors = dict(zip(families, ["tab:green", "tab:blue", "tab:orange", "tab:purple", "tab:red"]))
 
@@ -563,7 +583,11 @@ ax.grid(axis="x", alpha=0.3)
 plt.show()
 
 # %% [markdown]
-# Five families run through the figure, each a different way to define and train $p_\theta(x)$.
+# Five families run through the figure, each a different way to define and train $p_\theta(x)$. This course
+# teaches the VAE, GAN and diffusion threads in depth (Parts II, III and VI), and the autoregressive
+# Transformer at the scale of a tiny poem model (1.4).
+#
+# :::{dropdown} The five families, one by one
 # **Latent-variable models** (隐变量模型; the VAE) and **adversarial models** (the GAN and its refinements:
 # DCGAN, WGAN, StyleGAN) led image generation through the late 2010s. **Normalising flows** (归一化流: NICE,
 # RealNVP, Glow) are invertible networks whose exact likelihood follows from the change-of-variables
@@ -579,8 +603,8 @@ plt.show()
 # and in 2021 it overtook the best GANs on ImageNet ("diffusion models beat GANs"). The two views met in the
 # score SDE, which also gave a deterministic sampler, the probability-flow ODE; flow matching (2022) trains
 # such an ODE directly. Running them in a VAE's latent space (latent diffusion) made text-to-image
-# generation cheap enough for the public. This course teaches the VAE, GAN and diffusion threads in depth
-# (Parts II, III and VI), and the autoregressive Transformer at the scale of a tiny poem model (1.4).
+# generation cheap enough for the public.
+# :::
 #
 # ## How text, image, audio and video generators are built
 #
@@ -589,7 +613,7 @@ plt.show()
 # kinds of system. It is a schema, not a description of a particular product: real systems differ in their
 # details.
 
-# %%
+# %% tags=["hide-input"]
 def draw_pipeline(ax, y, steps, color, loop=False):
     """Boxes (label, width) left to right at height y, joined by arrows; optionally a loop."""
     x, centres = 0.0, []

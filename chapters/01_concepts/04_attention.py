@@ -129,10 +129,14 @@ assert (by_d - ref).abs().max() > 0.01 and (wrong_axis - ref).abs().max() > 0.01
 
 # %% [markdown]
 # The formula matches PyTorch to rounding error, with and without the mask; dividing by $d$ instead of
-# $\sqrt d$, or normalising over the wrong axis, does not. (One of the source articles prints the attention
+# $\sqrt d$, or normalising over the wrong axis, does not.
+#
+# :::{margin} A source article's slip
+# One of the source articles prints the attention
 # formula as $QK^\top/\sqrt{d_k}$ alone, without the softmax and without $V$: entry E85 of the
 # [errata](../appendix/errata_e.ipynb), which records the mistakes of the five blog articles this course was
-# commissioned from.)
+# commissioned from.
+# :::
 #
 # ## Why divide by $\sqrt d$?
 #
@@ -163,6 +167,8 @@ for d in dims:
           f"raw {ent['raw']:.3f}, scaled {ent['scaled']:.3f} (uniform: {math.log(n_keys):.3f})")
 ratios = np.array([r[1] for r in rows])
 scaled_ent, raw_ent = np.array([r[3] for r in rows]), np.array([r[2] for r in rows])
+
+# %% tags=["hide-input"]
 assert np.all(np.abs(ratios - 1) < 0.05)                   # Var(q.k) = d, to 5% (SE about 1.5%)
 assert scaled_ent.max() - scaled_ent.min() < 0.05          # scaled: the same softmax for every d
 assert raw_ent[-1] < 0.25 * math.log(n_keys) and np.all(np.diff(raw_ent) < 0)
@@ -187,11 +193,15 @@ glue("e14_n_keys", n_keys, display=False)
 # %% [markdown]
 # With $d = 1024$ the unscaled weights have an entropy of only {glue:text}`e14_raw_ent:.2f` nats: nearly
 # one-hot. The scaled weights keep {glue:text}`e14_scaled_ent:.2f` nats at every width, out of at most
-# {glue:text}`e14_log_t:.2f`. (Dividing by $d$ instead would shrink the variance to $1/d$ and, at
+# {glue:text}`e14_log_t:.2f`.
+#
+# :::{dropdown} Why not divide by $d$?
+# Dividing by $d$ instead would shrink the variance to $1/d$ and, at
 # initialisation, make the weights nearly uniform for wide models: attention that cannot choose until
 # training has grown $W^Q$ and $W^K$ to compensate. Learnt weights can compensate for either scaling, and
 # some recipes for very wide models do divide by $d$; the $\sqrt d$ rule makes the softmax well-behaved
-# from the first step.)
+# from the first step.
+# :::
 #
 # ## Multi-head causal self-attention
 #
@@ -244,6 +254,8 @@ print(f"after changing positions 6-11: outputs 0-5 move by {past_change:.1e} wit
       f"{unmasked_change:.2f} without it; outputs 6-11 move by {future_change:.2f}")
 print("permuting the inputs permutes the outputs without the mask (to 1e-7); with the mask the "
       f"outputs change by up to {masked_perm_gap:.2f}")
+
+# %% tags=["hide-input"]
 assert count_parameters(layer) == 4 * (32 * 32 + 32)
 assert past_change < 1e-12 and unmasked_change > 0.01 and future_change > 0.01
 assert masked_perm_gap > 0.01
@@ -287,12 +299,16 @@ glue("e14_t_avg", t_avg - 1, display=False)
 # ## The data: the 300 Tang poems
 #
 # Our language model learns from the *Three Hundred Tang Poems* (唐诗三百首), an 18th-century anthology of
-# poems written in the 7th to 10th centuries. The poems are in the public domain. The course reads them from
-# Debian's `fortunes-zh` package (`/usr/share/games/fortunes/tang300.u8`), whose compilation is licensed
-# GPL-3.0+, so the course does not redistribute the file: install the package (`apt-get install fortunes-zh`)
-# or point `AIGC_DATA` to a folder that holds a copy. `recipes.text_split()` holds out 10% of the poems
+# poems written in the 7th to 10th centuries. `recipes.text_split()` holds out 10% of the poems
 # (whole poems, chosen with a fixed seed) for validation and builds the **vocabulary** (词表) of every
 # character in the file.
+#
+# :::{dropdown} Where the file comes from, and its licence
+# The poems are in the public domain. The course reads them from
+# Debian's `fortunes-zh` package (`/usr/share/games/fortunes/tang300.u8`), whose compilation is licensed
+# GPL-3.0+, so the course does not redistribute the file: install the package (`apt-get install fortunes-zh`)
+# or point `AIGC_DATA` to a folder that holds a copy.
+# :::
 
 # %%
 poems = text.tang_poems()
@@ -340,11 +356,16 @@ glue("e14_unseen_pct", 100 * len(unseen) / len(val_text), display=False)
 # order of its inputs (checked above), and the causal mask gives only an indirect, weak sense of position,
 # through how many tokens each position averages. Language models without any position information do
 # learn to use that signal (Haviv et al., 2022), but it is faint. So a second table of **position
-# embeddings** (位置嵌入) is added, one learnt vector per position $0, \dots, T - 1$. (The original
+# embeddings** (位置嵌入) is added, one learnt vector per position $0, \dots, T - 1$. The course's model
+# also uses the token table, transposed, as its output layer:
+# **weight tying** (权重绑定) {cite}`press2017tying`, which saves $VD$ parameters.
+#
+# :::{margin} Other position codes
+# The original
 # Transformer added fixed sinusoids of different frequencies instead {cite}`vaswani2017attention`; many
 # recent models rotate queries and keys by position-dependent angles, the rotary embeddings or RoPE of
-# Su et al., 2021.) The course's model also uses the token table, transposed, as its output layer:
-# **weight tying** (权重绑定) {cite}`press2017tying`, which saves $VD$ parameters.
+# Su et al., 2021.
+# :::
 #
 # **Blocks.** Between the embeddings and the output sit $L$ identical blocks. Each adds two sublayers to
 # its input, as the package's `text.Block.forward` shows (printed below): multi-head causal self-attention,
@@ -607,7 +628,11 @@ glue("e14_tv_block", shown_block + 1, display=False)
 # model (二元模型) $p(c_{t+1} \mid c_t)$ counts pairs. The whole difficulty is **smoothing** (平滑): giving
 # some probability to the pairs never seen in training, which here are nearly all of the
 # $V^2 \approx$ {glue:text}`e14_pairs_m:.1f` million. The naive way adds $\alpha$ to every count
-# (add-$\alpha$). Witten–Bell smoothing instead mixes the pair counts after a character $h$ with the
+# (add-$\alpha$). Witten–Bell and Kneser–Ney smoothing do better; neither has a parameter tuned on the
+# validation poems.
+#
+# :::{dropdown} Witten–Bell and Kneser–Ney smoothing
+# Witten–Bell smoothing instead mixes the pair counts after a character $h$ with the
 # unigram, giving the unigram more weight the more *different* characters have followed $h$:
 #
 # $$
@@ -618,11 +643,12 @@ glue("e14_tv_block", shown_block + 1, display=False)
 # $h$ (the unigram $p(w)$ is itself mixed with the uniform distribution in the same way). Kneser–Ney
 # smoothing subtracts a fixed discount from every count and gives the freed probability to a lower order
 # that counts in how many *different contexts* a character occurs rather than how often; it is the standard
-# method, and it wins the comparisons of Chen and Goodman (1999). Neither has a parameter tuned on the
-# validation poems. The Witten–Bell bigram fits in a few lines; `text.NGram` has both methods and longer
+# method, and it wins the comparisons of Chen and Goodman (1999). The Witten–Bell bigram fits in a few
+# lines (the folded cell below); `text.NGram` has both methods and longer
 # histories (trigrams: two characters of context).
+# :::
 
-# %%
+# %% tags=["hide-input"]
 def unigram_bits(train_ids, ids, vocab_size, alpha=0.1):
     """Bits of every target ids[1:] under add-alpha character frequencies."""
     counts = torch.bincount(train_ids, minlength=vocab_size).double() + alpha
@@ -655,6 +681,7 @@ def table_bits(table, ids):
     return -table[ids[:-1], ids[1:]].log2()                    # bits of every target ids[1:]
 
 
+# %%
 bits = {  # per-character bits of every model, on the same targets val_ids[1:]
     "uniform over the characters": torch.full((len(val_ids) - 1,), math.log2(len(vocab) - 1)),
     "unigram (add-0.1)": unigram_bits(train_ids, val_ids, V),
@@ -729,12 +756,14 @@ glue("e14_dropout", cfg.dropout, display=False)
 # roughly what a bigram knows. At this data size, a Transformer is no better than a well-smoothed count
 # model.
 #
-# The table also shows why a weak baseline misleads. The add-0.1 bigram ({glue:text}`e14_bpc_bigram:.2f`) is
+# :::{dropdown} Why a weak baseline misleads
+# The add-0.1 bigram ({glue:text}`e14_bpc_bigram:.2f`) is
 # *worse* than the add-0.1 unigram ({glue:text}`e14_bpc_unigram:.2f`), as if pairs of characters carried no
 # information. They do: the smoothed bigrams beat the unigram by half a bit or more. Add-$\alpha$ is the
 # problem. With {glue:text}`e14_train_chars:,` training characters, a row of the table holds a handful of
 # counts, and adding 0.1 to each of its {glue:text}`e14_table_size:,` entries hands most of the row's
 # probability to pairs never seen. A model compared only with such a baseline looks better than it is.
+# :::
 #
 # Part of the Transformer's deficit is the {glue:text}`e14_unseen_count` validation characters that never
 # occur in training. Their embeddings were only ever pushed down (every training step lowers the
@@ -811,6 +840,8 @@ entropies = [torch.distributions.Categorical(probs=next_char_probs(logits, t)).e
              for t in temps]
 print("entropy of the next-character distribution (nats): "
       + ", ".join(f"τ={t}: {h:.2f}" for t, h in zip(temps, entropies)))
+
+# %% tags=["hide-input"]
 assert np.all(np.diff(entropies) > 0)                                     # hotter = more random
 top10 = next_char_probs(logits, 1.0, top_k=10)
 assert (top10 > 0).sum() == 10 and abs(top10.sum().item() - 1) < 1e-6
@@ -932,6 +963,7 @@ lengths_of = {"validation poems": phrase_lengths([val_text]),
 share_5_7 = {name: np.isin(x, [5, 7]).mean() for name, x in lengths_of.items()}
 print({name: f"{100 * v:.0f}% of phrases of 5 or 7 characters" for name, v in share_5_7.items()})
 
+# %% tags=["hide-input"]
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
 centres = [(lo + hi + 1) / 2 for lo, hi in bins]
 axes[0].errorbar(centres, [d for d, _ in by_context], yerr=[2 * se for _, se in by_context],

@@ -268,15 +268,19 @@ glue("e34_share_black", share_black, display=False)
 # needs at least $H - D$ nats from $z$, unless it can lower $D$ without $z$ (the autoregressive decoder of
 # the collapse section). Both sides are tight at the exact posterior of a model that generated the data.
 #
+# :::{dropdown} The linear-Gaussian formulas
 # On the linear-Gaussian model, with $x \sim p(x) = \mathcal N(b, C_x)$, $C_x = W W^\top + \sigma^2 I$, and a
 # linear encoder $q(z \mid x) = \mathcal N(A x + c, \Sigma)$, everything is Gaussian: $q(z) = \mathcal
 # N(A b + c, A C_x A^\top + \Sigma)$, $I_q = \tfrac12 \log\det(A C_x A^\top + \Sigma) - \tfrac12 \log\det
 # \Sigma$, the (differential) entropy is $H = \tfrac12\log\det(2\pi e\, C_x)$, and the distortion of the
-# decoder $\mathcal N(W z + b, \sigma^2 I)$ is a Gaussian expectation of a quadratic. We check the
+# decoder $\mathcal N(W z + b, \sigma^2 I)$ is a Gaussian expectation of a quadratic.
+# :::
+#
+# On the linear-Gaussian model of 3.1 we check the
 # decomposition and the lower bound for 500 random encoders, that the exact posterior's encoder has
 # $H - D = I_q = R$, and the mutual information against a Monte Carlo estimate.
 
-# %%
+# %% tags=["hide-input"]
 torch.set_default_dtype(torch.float64)
 D_obs, d_lat, sigma_obs = 5, 2, 0.5
 W = torch.randn(D_obs, d_lat, generator=gen)
@@ -355,7 +359,7 @@ assert abs(info_mc - info_cf) < 4 * info_se
 # wider or narrower, does better, while the same perturbations beat a covariance 1.5 times too wide or too
 # narrow.
 
-# %%
+# %% tags=["hide-input"]
 def l_beta(x, mu, cov, beta):
     """E_q[log p(x|z)] - beta KL(q || p(z)) for q = N(mu, cov), closed form (3.1), (N,)."""
     resid = x - b - mu @ W.T
@@ -424,12 +428,16 @@ glue("e34_excess_quarter", excess[0.25], display=False)
 # (one sample $z$ per image), $D + R$ (the negative ELBO, a bound on the NLL because the likelihood is a
 # real pmf), and how many latent dimensions the code uses, three ways: Burda's active units
 # ($\operatorname{Var}_x \mu_j > 0.01$, 3.3), the dimensions whose rate (average KL) exceeds 0.05 nats,
-# and the dimensions that carry more than 0.05 nats of **information** $I(x; z_j)$. The rate only bounds
+# and the dimensions that carry more than 0.05 nats of **information** $I(x; z_j)$.
+#
+# :::{dropdown} How the information is estimated
+# The rate only bounds
 # the information from above, so we estimate the information itself, with the decomposition above applied
 # to one dimension: $I(x; z_j) = \overline{\mathrm{KL}}_j - \mathrm{KL}(q(z_j) \,\|\, p(z_j))$, where the
 # test images play the data and their aggregate posterior $q(z_j) = \frac1N \sum_n q(z_j \mid x_n)$ is a
 # mixture we can evaluate. A draw $z_i \sim q(z \mid x_i)$ of a random image is a draw from $q(z)$, so the
 # second KL is a Monte Carlo average of $\log q(z_{ij}) - \log p(z_{ij})$.
+# :::
 
 # %%
 torch.set_default_dtype(torch.float32)
@@ -595,6 +603,7 @@ class RowARVAE(ac.vae.MLPVAE):
         return self.decode(z) + out[:, None]                            # (B, 1, 28, 28)
 
 
+# %% tags=["hide-input"]
 # the mask works: the logit of pixel (r, c) does not change when (r, c) or a later pixel changes
 probe = RowARVAE(cfg)
 with torch.no_grad():
@@ -608,6 +617,7 @@ with torch.no_grad():
     change = (probe.logits(z0, x1) - probe.logits(z0, x0)).abs()[0, 0].flatten()
 assert change[: 10 * 28 + 6].max() == 0 and change[10 * 28 + 6:].max() > 0
 
+# %%
 FREE_BITS = 0.25
 ar = {"autoregressive decoder": train_on_page(new_model(RowARVAE))}
 ar["  + KL warm-up"] = train_on_page(new_model(RowARVAE), warmup=STEPS // 2)
@@ -621,6 +631,8 @@ mlp = sweep[1.0]
 print(f"free bits: information per dimension from {free['info_dim'].min():.2f} to "
       f"{free['info_dim'].max():.2f} nats; sum {free['info_dim'].sum():.2f} of the rate "
       f"{free['rate']:.2f}")
+
+# %% tags=["hide-input"]
 assert plain["rate"] < 0.6 * mlp["rate"] and plain["informative"] < mlp["informative"]
 assert free["info_dim"].min() > FREE_BITS / 2 and free["rate"] > plain["rate"]
 assert free["rate"] + free["distortion"] > plain["rate"] + plain["distortion"]
@@ -644,7 +656,7 @@ for key, value in [("mlp_rate", mlp["rate"]), ("ar_rate", plain["rate"]),
     glue(f"e34_{key}", value, display=False)
 glue("e34_free_bits", FREE_BITS, display=False)
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(7, 3.6))
 for name, r in collapse.items():
     ax.plot(r["kl_dim"].sort(descending=True).values, "o-", ms=3, label=name.strip())
@@ -746,6 +758,7 @@ for K, t in table.items():
     print(f"{K:4d}   {len(t['draws']):5d}   {t['mean']:15.2f}   {t['se']:18.2f}   "
           f"{t['spread']:12.2f}")
 
+# %% tags=["hide-input"]
 means = [t["mean"] for t in table.values()]
 spreads = [t["spread"] for t in table.values()]
 paired = (table[500]["draws"].mean(0) - table[50]["draws"].mean(0))   # same images, (200,)
@@ -778,7 +791,7 @@ glue("e34_nll_bits", nll_bits, display=False)
 glue("e34_nll_bits_se", nll_bits_se, display=False)
 glue("e34_steps", STEPS, display=False)
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(6.5, 3.8))
 Ks = list(table)
 ax.errorbar(Ks, means, yerr=[t["spread"] for t in table.values()], fmt="o-", capsize=4,
@@ -830,6 +843,8 @@ print(f"L_50 gain over the on-page model, same 200 images: {gain_mean:.1f} ± {g
 print(f"recorded: NLL <= {nll['nll_iwae']:.2f} ± {nll['nll_stderr']:.2f} nats "
       f"(K = {nll['iwae_k']}, {nll['nll_images']:,} test images) = {nll['bits_per_dim']:.4f} "
       "bits per dimension")
+
+# %% tags=["hide-input"]
 assert gain_mean > 4 * gain_se
 assert nll["iwae_k"] >= 5000 and nll["nll_images"] == len(test_images)
 assert abs(nll["bits_per_dim"] - metrics.bits_per_dim(nll["nll_iwae"], (1, 28, 28))) < 1e-9
@@ -859,8 +874,9 @@ for key, value in [("hidden", config["hidden"]), ("zdim", config["z_dim"]), ("ep
 # numbers must not be set side by side. The shipped model's recorded bound, with $K$ =
 # {glue:text}`e34_ship_k:,` on all {glue:text}`e34_ship_images:,` binarised test images, is NLL $\le$
 # {glue:text}`e34_ship_nll:.2f` ± {glue:text}`e34_ship_nll_se:.2f` nats per image, or
-# {glue:text}`e34_ship_bits:.4f` bits per dimension. Read it with five caveats:
+# {glue:text}`e34_ship_bits:.4f` bits per dimension. Read it with five caveats.
 #
+# :::{dropdown} Five caveats
 # * The ± is one standard error over the test images, from one training run (seed
 #   {glue:text}`e34_ship_seed`); it says nothing about the spread between training runs.
 # * For binary pixels the scale ends at 1 bit per dimension (a model that gives every pixel probability ½
@@ -876,6 +892,7 @@ for key, value in [("hidden", config["hidden"]), ("zdim", config["z_dim"]), ("ep
 # * The training is short: {glue:text}`e34_ship_epochs:.0f` epochs, against Burda et al.'s
 #   {glue:text}`e34_ship_burda_epochs:,`, so part of any gap to a fully trained model is training length
 #   alone.
+# :::
 #
 # ## Exercises
 #
