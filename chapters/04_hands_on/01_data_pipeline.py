@@ -69,14 +69,14 @@ print(f"test:  images {tuple(test.images.shape)} {test.images.dtype}")
 print(f"memory as uint8: {train.images.numel() / 2**20:.1f} MiB (as float32 it would be 4x that)")
 
 # %% [markdown]
-# ### The IDX format, by hand
-#
+# :::{dropdown} Aside: the IDX format, decoded by hand
 # IDX is a tiny binary format: a 4-byte *magic number* whose third byte gives the element type (`0x08` =
 # unsigned byte) and whose fourth byte gives the number of dimensions, then one big-endian 32-bit size per
-# dimension, then the raw values. We decode the header of the training images ourselves and check that it
-# agrees with what the package read.
+# dimension, then the raw values. The folded cell below decodes the header of the training images itself
+# and checks that it agrees with what the package read.
+# :::
 
-# %%
+# %% tags=["hide-cell"]
 import gzip
 import struct
 
@@ -124,6 +124,8 @@ ax.set_xticks(x, train.classes, rotation=30, ha="right")
 ax.set_ylabel("images")
 ax.legend()
 plt.show()
+
+# %% tags=["hide-input"]
 assert train_counts.tolist() == [6000] * 10 and test_counts.tolist() == [1000] * 10
 
 # %% [markdown]
@@ -155,6 +157,8 @@ plt.show()
 per_class = class_means.mean(dim=(1, 2, 3))
 for name, m in zip(train.classes, per_class):
     print(f"{name:>12}: mean intensity {m:6.1f}")
+
+# %% tags=["hide-input"]
 # The data set's statistics must agree with the per-class ones (classes are balanced):
 torch.testing.assert_close(per_class.mean(), torch.tensor(mean), rtol=1e-4, atol=1e-3)
 
@@ -291,14 +295,18 @@ print("each epoch is a permutation; the order is reproducible from the seed")
 # %% [markdown]
 # ## Other data used in the course
 #
+# A few pages use smaller or simpler data: MNIST, scikit-learn's 8×8 digits and 2-D toy sets (below).
+#
+# :::{dropdown} Where each comes from and what it is for
 # * **MNIST** {cite}`lecun1998gradient` (`data.mnist()`): the same reader and checks; downloaded on first use.
 # * **sklearn's digits** (`data.digits()`): 1 797 images of 8×8 pixels bundled with scikit-learn, for
 #   exercises that must run instantly.
 # * **2-D toy sets** (`data.toy2d()`): mixtures of Gaussians on a ring or a grid, a ring, two moons. In two
 #   dimensions we can *see* a generator's distribution, which makes them the best place to study
 #   mode collapse (2.3) and Wasserstein GANs (2.4).
+# :::
 
-# %%
+# %% tags=["hide-input"]
 digits = data.digits()
 fig, axes = plt.subplots(1, 5, figsize=(14, 3))
 plotting.show_grid(digits.images[:36], nrow=6, ax=axes[0], title="sklearn digits (8x8)")

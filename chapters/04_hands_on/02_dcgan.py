@@ -206,11 +206,16 @@ print(f"G: {count_parameters(G_ours):,} parameters, D: {count_parameters(D_ours)
 # %% [markdown]
 # ## The architecture, layer by layer
 #
-# Shape mistakes are the most common bug in convolutional code, so we look at every layer. A **forward
-# hook** (前向钩子) is a function PyTorch calls after a module's `forward`; we register one on every leaf
-# module, run one batch through, and print each layer's output shape and parameter count.
+# Shape mistakes are the most common bug in convolutional code. The shape comments in the two classes
+# above give every layer's output; a table of the shapes PyTorch actually produces is one click away.
+#
+# :::{dropdown} Aside: every layer's shape, recorded by forward hooks
+# A **forward hook** (前向钩子) is a function PyTorch calls after a module's `forward`; the folded cell
+# below registers one on every leaf module, runs one batch through, and prints each layer's output shape
+# and parameter count. The rows are the shape comments of the classes above, measured.
+# :::
 
-# %%
+# %% tags=["hide-cell"]
 def shape_table(model: nn.Module, *inputs: torch.Tensor) -> tuple[torch.Tensor, list]:
     """Run ``model(*inputs)`` and print (layer, type, output shape, parameters) for every
     leaf module."""
@@ -245,8 +250,6 @@ logits, d_rows = shape_table(D_ours, fake)
 # the formula against every transposed convolution in the table, and the totals against the models.
 
 # %%
-assert fake.shape == (16, 1, 28, 28) and fake.min() >= -1 and fake.max() <= 1
-assert logits.shape == (16,)
 sides = [shape[-1] for _, kind, shape, _ in g_rows
          if kind in ("Unflatten", "ConvTranspose2d")]  # 7, 14, 28
 for layer, n_in, n_out in zip([m for m in G_ours.modules() if isinstance(m, nn.ConvTranspose2d)],
@@ -254,6 +257,10 @@ for layer, n_in, n_out in zip([m for m in G_ours.modules() if isinstance(m, nn.C
     k, s, p, o = layer.kernel_size[0], layer.stride[0], layer.padding[0], layer.output_padding[0]
     assert n_out == (n_in - 1) * s - 2 * p + k + o, (n_in, n_out)
 assert sides == [7, 14, 28]
+
+# %% tags=["hide-input"]
+assert fake.shape == (16, 1, 28, 28) and fake.min() >= -1 and fake.max() <= 1
+assert logits.shape == (16,)
 assert (sum(r[3] for r in g_rows) == count_parameters(G_ref)
         and sum(r[3] for r in d_rows) == count_parameters(D_ref))
 
@@ -297,8 +304,6 @@ plotting.plot_history(result.history, ["d_loss", "g_loss"], ax=axes[0], title="l
 plotting.plot_history(result.history, ["d_real", "d_fake"], ax=axes[1],
                       title="mean D(x) and D(G(z))", ylabel="probability of 'real'")
 plt.show()
-assert (len(grid.frames) == len(grid.steps) == 11 and grid.steps[0] == 0
-        and grid.steps[-1] == demo_steps)
 
 log_steps, d_fake = result.history.as_arrays("d_fake")
 late = log_steps > demo_steps // 2                         # the second half of the run
@@ -310,6 +315,10 @@ print(f"D(G(z)) falls to {d_fake[first_min]:.3f} at step {log_steps[first_min]},
 print(f"second half: d_loss between {dloss_lo:.2f} and {dloss_hi:.2f} (10th-90th percentile), "
       f"D(x) in [{d_real[late].min():.2f}, {d_real[late].max():.2f}], "
       f"D(G(z)) in [{d_fake[late].min():.2f}, {d_fake[late].max():.2f}]")
+
+# %% tags=["hide-input"]
+assert (len(grid.frames) == len(grid.steps) == 11 and grid.steps[0] == 0
+        and grid.steps[-1] == demo_steps)
 # the start described below: D wins early, then G catches up
 assert log_steps[first_min] < demo_steps // 2 and d_fake[late].mean() > 1.5 * d_fake[first_min]
 # the healthy pattern: D(x) and D(G(z)) stay apart, and neither reaches 1 or 0
@@ -365,15 +374,19 @@ plotting.show_grid(samples, nrow=8, title="64 samples of the shipped DCGAN", fig
 plt.show()
 
 # %% [markdown]
-# **The generator in your browser.** On the course website the box below is a live demo: the shipped
-# generator, exported to ONNX (`python -m aigc_course export onnx dcgan-fashion`, a file of
+# **The generator in your browser.** On the course website the box below runs the shipped generator live:
+# change the seed or press *New samples*.
+#
+# :::{dropdown} How the live demo works (ONNX)
+# The shipped generator, exported to ONNX (`python -m aigc_course export onnx dcgan-fashion`, a file of
 # {glue:text}`e42_onnx_mb:.1f` MB), runs in the page with ONNX Runtime Web (WebAssembly on the CPU, no GPU
 # and no network: the site serves the model and the runtime itself). Change the seed or press *New samples*:
 # 16 new latents are drawn and decoded where you read this. In a notebook the box shows its static figure,
 # the images PyTorch makes for seed 0, which are the ones the page shows first (both sides draw $z$ with
 # the same small generator, `export.demo_latent`).
+# :::
 
-# %%
+# %% tags=["hide-input"]
 from aigc_course import export
 from aigc_course.demos import live_demo
 
@@ -385,9 +398,33 @@ glue("e42_onnx_mb", export.shipped_onnx("dcgan-fashion").stat().st_size / 1e6, d
 # %% [markdown]
 # Does the average help? The shipped file cannot tell us: it keeps only the EMA copy (the registry of model
 # kinds says `ema_of="generator"`, and `recipes.pretrained` offers the parts `generator`, which is the EMA
-# copy, and `discriminator`). So we measure it: continue training the shipped generator and discriminator for
-# a few more steps with EMA switched on, then compare the raw generator with its average by FID (the
-# distance 4.5 explains: lower is better), on the same noise vectors, twice.
+# copy, and `discriminator`). A full run does show it. The conditional GAN of 4.3 (the same generator,
+# with a label) was scored both ways at the end of its {glue:text}`e42_cgan_steps` training steps, on the same noise: its EMA generator
+# reaches FID {glue:text}`e42_cgan_fid_ema:.2f`, the raw generator of the same step
+# {glue:text}`e42_cgan_fid_raw:.2f`, while changing the noise moves either by at most
+# {glue:text}`e42_cgan_fid_noise:.3f` ({glue:text}`e42_cgan_fid_n` samples; recorded in the weights manifest
+# by the run that shipped the model). Averaging pays off over long runs: Yazıcı et al.
+# {cite}`yazici2019unusual` measured large FID gains from weight averages over long GAN trainings, which
+# is why the recipe uses it.
+
+# %%
+cgan_entry = checkpoint.read_manifest()["weights"]["cgan-fashion"]
+ema_check = {k: v for k, v in cgan_entry["metrics"].items() if k.startswith("ema_check")}
+print(f"cgan-fashion after {cgan_entry['steps']} steps: {ema_check}")
+gain_full = ema_check["ema_check_fid_raw"] - ema_check["ema_check_fid_ema"]
+assert gain_full > 5 * ema_check["ema_check_noise_spread"], "over a full run the average helps"
+
+# %% tags=["hide-input"]
+glue("e42_cgan_steps", cgan_entry["steps"], display=False)
+glue("e42_cgan_fid_ema", ema_check["ema_check_fid_ema"], display=False)
+glue("e42_cgan_fid_raw", ema_check["ema_check_fid_raw"], display=False)
+glue("e42_cgan_fid_noise", ema_check["ema_check_noise_spread"], display=False)
+glue("e42_cgan_fid_n", ema_check["ema_check_n"], display=False)
+glue("e42_cgan_ema_gain", gain_full, display=False)
+
+# %% [markdown]
+# To compare generators on this page we score them with FID (the distance 4.5 explains: lower is better),
+# on fixed noise vectors:
 
 # %%
 classifier = recipes.classifier(device=dev)
@@ -403,6 +440,23 @@ def fid_of(G: nn.Module, seed: int) -> float:
     return metrics.fid(metrics.extract_features(classifier, x), test_feats)
 
 
+# %% [markdown]
+# :::{dropdown} Why not measure the average here? A short continuation cannot decide
+# The folded cells below try: continue training the shipped generator and discriminator for
+# a few more steps with EMA switched on, then compare the raw generator with its average by FID (the
+# distance 4.5 explains: lower is better), on the same noise vectors, twice.
+#
+# After {glue:text}`e42_ema_steps` more steps the EMA generator scores FID {glue:text}`e42_fid_ema:.2f`
+# against {glue:text}`e42_fid_raw:.2f` for the raw one (means over the two noise sets): a difference of
+# {glue:text}`e42_ema_gain:.2f`. Changing only the noise moves the raw generator's FID by
+# {glue:text}`e42_fid_spread:.2f`, {glue:text}`e42_ema_verdict`; scoring both generators on the *same*
+# noise (a paired comparison) at least removes that part of the noise from their difference. It is also a
+# weak test: after {glue:text}`e42_ema_steps` steps the warm-up has only reached $d$ =
+# {glue:text}`e42_ema_d_end:.2f`, an average over the last $1/(1 - d)$ steps or so. 4.5 shows how to put
+# error bars on a FID.
+# :::
+
+# %% tags=["hide-cell"]
 more = recipes.pretrained("dcgan-fashion", part="all", device=dev)
 ema_cfg = recipe.config().replace(steps=30 if QUICK else 500, batch_size=64, log_every=10,
                                   sample_every=0, ema=recipe.full.ema)
@@ -435,41 +489,6 @@ glue("e42_fid_raw", float(np.mean(fid_raw)), display=False)
 glue("e42_fid_ema", float(np.mean(fid_ema)), display=False)
 glue("e42_ema_gain", float(gain), display=False)
 glue("e42_fid_spread", float(spread), display=False)
-
-# %% [markdown]
-# After {glue:text}`e42_ema_steps` more steps the EMA generator scores FID {glue:text}`e42_fid_ema:.2f`
-# against {glue:text}`e42_fid_raw:.2f` for the raw one (means over the two noise sets): a difference of
-# {glue:text}`e42_ema_gain:.2f`. Changing only the noise moves the raw generator's FID by
-# {glue:text}`e42_fid_spread:.2f`, {glue:text}`e42_ema_verdict`; scoring both generators on the *same*
-# noise (a paired comparison) at least removes that part of the noise from their difference. It is also a
-# weak test: after {glue:text}`e42_ema_steps` steps the warm-up has only reached $d$ =
-# {glue:text}`e42_ema_d_end:.2f`, an average over the last $1/(1 - d)$ steps or so.
-# Averaging pays off over long runs: Yazıcı et al. {cite}`yazici2019unusual` measured large FID gains from
-# weight averages over long GAN trainings, which is why the recipe uses it. 4.5 shows how to put error bars
-# on a FID.
-#
-# A full run does show it. The conditional GAN of 4.3 (the same generator, with a label) was scored both
-# ways at the end of its {glue:text}`e42_cgan_steps` training steps, on the same noise: its EMA generator
-# reaches FID {glue:text}`e42_cgan_fid_ema:.2f`, the raw generator of the same step
-# {glue:text}`e42_cgan_fid_raw:.2f`, while changing the noise moves either by at most
-# {glue:text}`e42_cgan_fid_noise:.3f` ({glue:text}`e42_cgan_fid_n` samples; recorded in the weights manifest
-# by the run that shipped the model).
-
-# %%
-cgan_entry = checkpoint.read_manifest()["weights"]["cgan-fashion"]
-ema_check = {k: v for k, v in cgan_entry["metrics"].items() if k.startswith("ema_check")}
-print(f"cgan-fashion after {cgan_entry['steps']} steps: {ema_check}")
-gain_full = ema_check["ema_check_fid_raw"] - ema_check["ema_check_fid_ema"]
-assert gain_full > 5 * ema_check["ema_check_noise_spread"], "over a full run the average helps"
-
-# %% tags=["hide-input"]
-glue("e42_cgan_steps", cgan_entry["steps"], display=False)
-glue("e42_cgan_fid_ema", ema_check["ema_check_fid_ema"], display=False)
-glue("e42_cgan_fid_raw", ema_check["ema_check_fid_raw"], display=False)
-glue("e42_cgan_fid_noise", ema_check["ema_check_noise_spread"], display=False)
-glue("e42_cgan_fid_n", ema_check["ema_check_n"], display=False)
-glue("e42_cgan_ema_gain", gain_full, display=False)
-
 
 # %% [markdown]
 # One more thing the average needs: batch-norm statistics of its own. The running mean and variance of a
@@ -544,7 +563,7 @@ glue("e42_n_fid", n_fid, display=False)
 # The shipped weights predate this fix: they were trained, measured and exported with the copied statistics,
 # and every number that 4.3 to 4.5 report was measured with them, so they are kept as they are. New trainings
 # recalibrate: the GAN trainer re-estimates its EMA generator's statistics after the last step, before the
-# final checkpoint (the short continuation above already did), and `python -m aigc_course train` ships
+# final checkpoint (the folded short continuation above already did), and `python -m aigc_course train` ships
 # weights made that way.
 
 # %% [markdown]

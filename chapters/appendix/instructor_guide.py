@@ -31,11 +31,11 @@ page_info("instructor_guide")
 #
 # | Part | after it, a learner can | assign |
 # |---|---|---|
-# | I Concepts | tell generative from discriminative models and read a timeline of real milestones; work with densities, KL and JS divergences and Monte Carlo estimates; reason about convolutions, normalisation and gradients; write scaled dot-product attention and sample from a character model | q11a–b (mixtures), q12a–c (KL, JS, Monte Carlo), q13a–c (conv sizes, batch norm, sigmoid gradient), q14a–c (attention, temperature, causal mask) |
-# | II GAN maths | derive the minimax value and the optimal discriminator; explain saturation and use the non-saturating loss; write a discriminator step; measure mode collapse; compute and bound a Wasserstein distance and a gradient penalty | q21a–c, q22a–c, q23a–b, q24a–b |
-# | III VAE maths | derive the ELBO and its gap; reparameterise and compare gradient estimators; write the Gaussian KL; say which decoders give real likelihoods; compute an IWAE bound stably; use free bits | q31a–b, q32a–b, q33a–b, q34a–b |
-# | IV Hands-on | size transposed convolutions and count parameters; read a critic's estimate; train and diagnose a β-VAE (active units); compute FID, its bias and k-NN precision; reason about throughput and data-parallel batches | q42a–b, q43a, q44a–b, q45a–c, q46a–b |
-# | V Applications | interpolate on the prior's shell (slerp); measure restoration (PSNR); score anomalies (ROC AUC, sensitivity); report augmentation with standard errors of paired differences; measure compression in bits; detect watermarks and generated images, with base rates | q51a–b, q52a–b, q53a–b, q54a–b, q55a–b, q56a–c |
+# | I Concepts | tell generative from discriminative models and read a timeline of real milestones; work with densities, KL and JS divergences and Monte Carlo estimates; reason about convolutions, normalisation and gradients; write scaled dot-product attention and sample from a character model | q11a–d (mixtures; predict empty components; when the discriminative model wins), q12a–e (KL, JS, Monte Carlo; full-covariance KL, change of variables), q13a–e (conv sizes, batch norm, sigmoid gradient; a receptive field to predict, a 32×32 generator), q14a–e (attention, temperature, causal mask; self-attention weight, a broken multi-head split) |
+# | II GAN maths | derive the minimax value and the optimal discriminator; explain saturation and use the non-saturating loss; write a discriminator step; measure mode collapse; compute and bound a Wasserstein distance and a gradient penalty | q21a–e, q22a–e, q23a–d, q24a–d |
+# | III VAE maths | derive the ELBO and its gap; reparameterise and compare gradient estimators; write the Gaussian KL; say which decoders give real likelihoods; compute an IWAE bound stably; use free bits | q31a–d, q32a–d, q33a–d, q34a–d |
+# | IV Hands-on | size transposed convolutions and count parameters; read a critic's estimate; train and diagnose a β-VAE (active units); compute FID, its bias and k-NN precision; reason about throughput and data-parallel batches | q41a–b, q42a–d, q43a–c, q44a–d, q45a–f, q46a–d |
+# | V Applications | interpolate on the prior's shell (slerp); measure restoration (PSNR); score anomalies (ROC AUC, sensitivity); report augmentation with standard errors of paired differences; measure compression in bits; detect watermarks and generated images, with base rates | q51a–d, q52a–d, q53a–d, q54a–d, q55a–d, q56a–e |
 # | VI Diffusion and flow matching | noise data with the exact forward marginal; turn a denoiser into a score (Tweedie); write DDPM's ELBO term by term and convert between ε, x0, v and velocity; derive a marginal velocity and check the continuity equation; write and debug ODE samplers and count their network evaluations; apply and reason about classifier-free guidance; model and decode a VAE's latent codes | q61a–c, q62a–c, q63a–c, q64a–c, q65a–c, q66a–b |
 #
 # The same exercises, one assignment per Part, are the autograded homework (see "Grading" below).
@@ -45,9 +45,12 @@ page_info("instructor_guide")
 # | format | sessions | what to cover |
 # |---|---|---|
 # | one-day workshop | 4 × 90 min | 2.1 minimax game · 2.2 gradients and Algorithm 1 · 4.1–4.2 data and DCGAN · 4.5 evaluation |
-# | 6 weeks | 2 × 90 min a week | week 1: Part I (1.1–1.4) · week 2: 2.1–2.4 · week 3: 3.1–3.4 · week 4: 4.1–4.3 · week 5: 4.4–4.6 · week 6: 5.1–5.6 (two applications in class, the rest as reading); assignments part1 … part5 due at the end of weeks 1, 2, 3, 5 and 6 |
+# | 6 weeks | 2 × 90 min a week | week 1: Part I (1.1–1.4) · week 2: 2.1–2.4 · week 3: 3.1–3.4 · week 4: 4.1–4.3 · week 5: 4.4–4.5 (4.6 optional) · week 6: 5.1–5.6 (two applications in class, the rest as reading); assignments part1 … part5 due at the end of weeks 1, 2, 3, 5 and 6 |
 # | 6 weeks, diffusion track | 2 × 90 min a week | for a class that knows GANs and VAEs: week 1: 1.2, 3.1, 3.3 (probability, ELBO, Gaussian KL) · week 2: 4.1, 4.5 (data, metrics) · week 3: 6.1–6.2 · week 4: 6.3 · week 5: 6.4–6.5 · week 6: 6.6 and projects; assignment part6 due at the end of week 6 |
-# | 12 weeks | 1 × 90 min + lab a week | 1: 1.1–1.2 · 2: 1.3–1.4 · 3: 2.1–2.2 · 4: 2.3–2.4 · 5: 3.1–3.2 · 6: 3.3–3.4 · 7: 4.1–4.2 · 8: 4.3–4.4 · 9: 4.5–4.6 · 10: 5.1–5.6 (two applications in class, the rest as reading) · 11: 6.1–6.3 · 12: 6.4–6.6; projects (train a recipe in the full profile on a GPU, or an application of Part V on new data); one assignment after each Part |
+# | 12 weeks | 1 × 90 min + lab a week | 1: 1.1–1.2 · 2: 1.3–1.4 · 3: 2.1–2.2 · 4: 2.3–2.4 · 5: 3.1–3.2 · 6: 3.3–3.4 · 7: 4.1–4.2 · 8: 4.3–4.4 · 9: 4.5 (4.6 optional) · 10: 5.1–5.6 (two applications in class, the rest as reading) · 11: 6.1–6.3 · 12: 6.4–6.6; projects (train a recipe in the full profile on a GPU, or an application of Part V on new data); one assignment after each Part |
+#
+# 4.6 (going fast and big: profiling, mixed precision, `torch.compile`, DDP) is optional in every schedule:
+# nothing later builds on it. Assign it as reading, or as a lab where the class has GPUs.
 #
 # Each section is written to be taught in one session: 15 minutes of derivation on the board, the rest
 # with the notebook. The check cells are natural pause points: ask the class to predict whether the
