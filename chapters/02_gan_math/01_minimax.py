@@ -168,9 +168,10 @@ torch.testing.assert_close(d_loss.item(), -v_mc)
 #   discriminator therefore estimates how much more likely $x$ is under the data than under the model. The
 #   generator's gradient comes from the slope of this ratio (see 2.2).
 #
-# First, the one-variable fact: the best value on a fine grid of $y$ must sit at $a/(a+b)$.
+# (The folded cell below checks the one-variable fact on a fine grid of $y$: the best value sits at
+# $a/(a+b)$.)
 
-# %%
+# %% tags=["hide-cell"]
 y = np.linspace(1e-4, 1 - 1e-4, 100_001)  # candidate values of D(x), spacing 1e-5
 for a, b in [(1.0, 1.0), (0.3, 1.2), (2.0, 0.1), (0.05, 0.05)]:
     y_best = y[np.argmax(a * np.log(y) + b * np.log1p(-y))]
@@ -372,8 +373,8 @@ assert c_true - v_trained < 0.01   # and the trained one comes close
 # ### $C(G)$ as the generator moves
 #
 # Now move the generator: $p_g = \mathcal N(\mu_g, \sigma_g^2)$ against $p_{\text{data}} = \mathcal N(0, 1)$.
-# For a smooth curve over many $\mu_g$, a trapezoid rule on a fixed grid is fast enough. We check it against
-# the quadrature at a few points.
+# For a smooth curve over many $\mu_g$, a trapezoid rule on a fixed grid is fast enough (a folded cell
+# checks it against the quadrature above).
 
 # %%
 x_grid = np.linspace(-20, 20, 8001)
@@ -390,20 +391,24 @@ def c_curve(mus, sd):
 
 mus = np.linspace(-6, 6, 241)
 curves = {sd: c_curve(mus, sd) for sd in (1.0, 0.5)}
+
+# %% tags=["hide-cell"]
+# the trapezoid rule on x_grid agrees with the adaptive quadrature c_of_g to 1e-6
 for mu in (0.0, 1.5, 4.0):
     assert abs(c_curve([mu], 0.5)[0] - c_of_g(stats.norm(mu, 0.5))) < 1e-6
 
+# %%
 best = mus[np.argmin(curves[1.0])]
 slope = np.abs(np.gradient(curves[1.0], mus))
 print(f"sigma_g = 1  : minimum {curves[1.0].min():.6f} at mu_g = {best:.2f}  "
       f"(-log 4 = {-math.log(4):.6f})")
 print(f"sigma_g = 0.5: minimum {curves[0.5].min():.6f}, never reaches -log 4")
 print(f"|dC/dmu_g|: largest {slope.max():.3f}, at mu_g = 6 only {slope[-1]:.4f}")
+
+# %% tags=["hide-input"]
 assert abs(best) < 1e-9 and abs(curves[1.0].min() + math.log(4)) < 1e-9
 assert curves[0.5].min() > -math.log(4) + 0.05
 assert slope[-1] < 0.05 * slope.max()  # "under 5% of the largest slope", as the text says
-
-# %% tags=["hide-input"]
 glue("e21_slope_ratio", float(100 * slope[-1] / slope.max()), display=False)
 
 # %%

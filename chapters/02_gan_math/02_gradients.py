@@ -78,10 +78,11 @@ print(ac.describe(torch.device("cpu")))  # this page runs on the CPU, whatever t
 #
 # The two forms are equal on paper but not in float32. $\sigma(\ell)$ rounds to exactly 1 once $\ell$ is above
 # {glue:text}`e22_sig_one:.1f`, so $\log(1 - \sigma(\ell)) = \log 0 = -\infty$. Below
-# {glue:text}`e22_sig_zero:.1f`, $e^{-\ell}$ overflows and `torch.sigmoid` returns exactly 0. `softplus` never forms $\sigma(\ell)$, so it has neither problem. First we
-# check that the package's losses are the formulas in the table, then we compare the two forms at large logits.
+# {glue:text}`e22_sig_zero:.1f`, $e^{-\ell}$ overflows and `torch.sigmoid` returns exactly 0. `softplus`
+# never forms $\sigma(\ell)$, so it has neither problem. A folded cell checks that the package's losses
+# are the formulas in the table; then we compare the two forms at large logits.
 
-# %%
+# %% tags=["hide-input"]
 gen = torch.Generator().manual_seed(0)
 real_logits = 3 * torch.randn(64, generator=gen, dtype=torch.float64)
 fake_logits = 3 * torch.randn(48, generator=gen, dtype=torch.float64)
@@ -98,6 +99,7 @@ torch.testing.assert_close(losses.gan_d_loss(real_logits, fake_logits),
                            + F.binary_cross_entropy_with_logits(fake_logits,
                                                                 torch.zeros_like(fake_logits)))
 
+# %%
 big = torch.tensor([-120.0, -30.0, 0.0, 30.0, 120.0])  # float32, as in training
 print("logit    log(1-sigmoid) naive   -softplus(l)   |   log(sigmoid) naive   -softplus(-l)")
 for t in big:
@@ -108,22 +110,27 @@ assert torch.isinf(torch.log(1 - torch.sigmoid(big[3:]))).all()  # logits 30, 12
 assert torch.isinf(torch.log(torch.sigmoid(big[:1]))).all()      # logit -120
 assert torch.isfinite(torch.stack([losses.gan_g_saturating(big), losses.gan_g_nonsaturating(big),
                                    losses.gan_d_loss(big, big)])).all()
+
+# %% tags=["hide-input"]
 grid = torch.arange(0, 120, 0.01)                       # float32 logits
 sig_one = grid[torch.sigmoid(grid) == 1][0].item()      # the first logit where sigma(l) == 1
 sig_zero = -grid[torch.sigmoid(-grid) == 0][0].item()   # the first negative logit where it is 0
 assert abs(sig_zero + math.log(torch.finfo(torch.float32).max)) < 0.02  # where e^{-l} overflows
-
-# %% tags=["hide-input"]
 glue("e22_sig_one", float(sig_one), display=False)
 glue("e22_sig_zero", float(sig_zero), display=False)
 
 # %% [markdown]
 # A discriminator that ends in `nn.Sigmoid` and is trained with `nn.BCELoss` does not return $-\infty$:
 # PyTorch clamps each log at $-100$. Several of the source articles use this combination. It does lose the
-# **gradient**, though, and for two different reasons. Take the generator's non-saturating loss
-# $-\log D$ (label 1) on fakes that $D$ rejects with logits $-30$ and $-120$. The correct gradient with
-# respect to the logit is $-(1 - D) \approx -1$.
+# **gradient**, though: take the generator's non-saturating loss $-\log D$ (label 1) on fakes that $D$
+# rejects with logits $-30$ and $-120$. The correct gradient with respect to the logit is
+# $-(1 - D) \approx -1$; `Sigmoid` + `BCELoss` returns {glue:text}`e22_grad_m30:.3f` at $-30$ and
+# exactly 0 at $-120$ (the cell below prints the values; its code is folded).
+# `binary_cross_entropy_with_logits` never forms $\sigma(\ell)$ and returns the exact
+# $\sigma(\ell) - 1$ at both logits. In each case the gradient is lost where the generator needs it
+# most.
 #
+# :::{dropdown} Where the gradient goes: the backward clamp and the underflow of `BCELoss`
 # * At $\ell = -30$, $D = \sigma(-30) =$ {glue:text}`e22_d_m30:.1e` is an ordinary float32 number and
 #   $\log D = -30$ is far from the clamp at $-100$: the forward pass is exact. The gradient is lost in
 #   the **backward** pass. To avoid dividing by zero, PyTorch computes
@@ -138,10 +145,11 @@ glue("e22_sig_zero", float(sig_zero), display=False)
 #   (the loss is exactly 100), and the sigmoid's derivative $\sigma(1 - \sigma)$ is exactly 0: nothing
 #   flows back, whatever the loss does with its denominator.
 #
-# `binary_cross_entropy_with_logits` never forms $\sigma(\ell)$ and returns the exact $\sigma(\ell) - 1$
-# at both logits. In each case the gradient is lost where the generator needs it most.
+# The row "predicted from the clamp" below is $(D - 1)\,D(1-D)/\max\big(D(1-D), \epsilon\big)$: it
+# reproduces PyTorch's gradient at every logit.
+# :::
 
-# %%
+# %% tags=["hide-input"]
 logits = torch.tensor([-120.0, -30.0, -28.0, -5.0], requires_grad=True)  # float32
 ones = torch.ones(len(logits))
 probs = torch.sigmoid(logits)
@@ -439,9 +447,9 @@ plt.show()
 # $p_{g_\theta} = \mathcal N(\mu, s^2)$, against $p_{\text{data}} = \mathcal N(2, 0.5^2)$. The left-hand
 # sides are what backpropagation through the frozen $D^*$ computes, averaged over $z$ exactly by
 # Gauss–Hermite quadrature. The right-hand sides are finite differences of the divergences, computed by
-# adaptive quadrature (the KL in closed form).
+# adaptive quadrature (the KL in closed form). The code is folded; its table shows both identities.
 
-# %%
+# %% tags=["hide-input"]
 p_data = stats.norm(MU, SIGMA)
 nodes, weights = hermegauss(150)                 # E f(z), z ~ N(0, 1) = sum(weights * f(nodes))
 Z_NODES = torch.from_numpy(nodes)
@@ -686,11 +694,13 @@ print("change of the loss after a step of length 1e-3:", change)
 assert change["true gradient"] < 0 < change["without dD/dx"]  # the wrong formula climbs the loss
 
 # %% [markdown]
-# The same split works for a real discriminator network. Autograd gives $\partial\mathcal L_G/\partial x_i$
-# with respect to the *input* of the trained `MLPDiscriminator` from above. Multiplying by
-# $\partial x/\partial\theta_g$ by hand reproduces backpropagation through both networks.
+# :::{dropdown} The same split for a real discriminator network
+# Autograd gives $\partial\mathcal L_G/\partial x_i$ with respect to the *input* of the trained
+# `MLPDiscriminator` from above. Multiplying by $\partial x/\partial\theta_g$ by hand reproduces
+# backpropagation through both networks (the folded cell below).
+# :::
 
-# %%
+# %% tags=["hide-cell"]
 z = torch.randn(256, 1)
 theta = torch.tensor([1.0, 0.0], requires_grad=True)  # x = a z + b again
 (full,) = torch.autograd.grad(losses.gan_g_nonsaturating(D0(theta[0] * z + theta[1])), theta)
@@ -897,13 +907,17 @@ glue("e22_d_mean", float(d_on_data.mean().item()), display=False)
 # %% [markdown]
 # ### The same algorithm in the course trainer
 #
-# `aigc_course.train.train_gan` runs the same loop. Its `train_step` is Algorithm 1 with
+# `aigc_course.train.train_gan` runs the same loop: its `train_step` is Algorithm 1 with
 # `n_critic` $= k$ discriminator steps, and `loss="bce"` selects `gan_d_loss` with the non-saturating
-# generator loss. It adds what longer runs need: a NaN guard, logging, checkpoints and resuming, and fast
-# paths for GPUs (4.2, 4.6). Two differences matter here. It reads batches from a finite data set, which we
-# make from 50 000 draws of $p_{\text{data}}$. It also has no learning-rate schedule. To damp the final
-# oscillation it offers something else: an **exponential moving average** (EMA, 指数移动平均) of the
-# generator's weights (`ema=0.99`), and we sample from that average.
+# generator loss. It reads batches from a finite data set (here 50 000 draws of $p_{\text{data}}$) and
+# has no learning-rate schedule; to damp the final oscillation we sample from an **exponential moving
+# average** (EMA, 指数移动平均) of the generator's weights (`ema=0.99`) instead.
+#
+# :::{dropdown} What else `train_gan` adds
+# What longer runs need: a NaN guard, logging, checkpoints and resuming, and fast paths for GPUs (4.2,
+# 4.6). Its logged history and a comparison of its discriminator loss with the loop above are in the
+# folded cell after the run.
+# :::
 
 # %%
 torch.manual_seed(0)
@@ -915,13 +929,13 @@ with torch.no_grad():
     pkg_samples = result.ema.sample(100_000)[:, 0]
 pkg_mean, pkg_std = pkg_samples.mean().item(), pkg_samples.std().item()
 print(f"train_gan, EMA generator: mean {pkg_mean:.3f}, std {pkg_std:.3f}   "
-      f"({result.wall_time:.1f} s)")
-print(result.history)
+      f"({result.wall_time:.1f} s); algorithm1 above: mean {mean:.3f}, std {std:.3f}")
 assert abs(pkg_mean - MU) < 0.1 and abs(pkg_std - SIGMA) < 0.1
 assert (abs(result.history.last("d_real") - 0.5) < 0.1
         and abs(result.history.last("d_fake") - 0.5) < 0.1)
 
-# %%
+# %% tags=["hide-cell"]
+print(result.history)
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.4))
 steps_pkg, d_loss_pkg = result.history.as_arrays("d_loss")
 ax1.plot(np.arange(20, STEPS + 1), np.convolve(history["d_loss"], smooth, mode="valid"),

@@ -108,7 +108,7 @@ plt.xlabel(r"$\theta$")
 plt.legend()
 plt.show()
 
-# %%
+# %% tags=["hide-input"]
 js, w1 = np.array(js), np.array(w1)
 assert np.allclose(js[thetas != 0], math.log(2)) and abs(js[thetas == 0][0]) < 1e-12
 assert np.allclose(w1, np.abs(thetas))
@@ -137,7 +137,7 @@ w1_unsorted = (x_real - y_fake).abs().mean().item()     # a valid plan, but not 
 print(f"W1 by sorting: {w1_sorted:.5f}   scipy: {w1_scipy:.5f}   "
       f"unsorted pairing: {w1_unsorted:.5f}")
 
-# %%
+# %% tags=["hide-input"]
 assert abs(w1_sorted - w1_scipy) < 1e-5
 assert w1_unsorted > w1_sorted   # any other pairing is a worse transport plan
 
@@ -157,14 +157,14 @@ cdf_area = integrate.quad(lambda t: abs(stats.norm.cdf(t, 2, 0.5) - stats.norm.c
 tail = stats.norm.sf(4)  # P(Z > 4): the mass that T moves to the left
 print(f"W1 = E|2 - Z/2| = {w1_population:.7f}; area between the CDFs {cdf_area:.7f}; "
       f"P(Z > 4) = {tail:.1e}; sample value {w1_sorted:.4f}")
+
+# %% tags=["hide-input"]
 assert abs(w1_population - cdf_area) < 1e-9          # the two formulas for W1 agree
 assert 2 < w1_population < 2 + 1e-5                   # 2.0000 to four decimals, not 2.0001
 x_grid = np.linspace(-6, 6, 1201)
 moves_left = x_grid[(2 + x_grid / 2) < x_grid]        # where T(x) < x
 assert moves_left.min() > 4 and abs(moves_left.min() - 4) < 0.011
 assert abs(w1_sorted - w1_population) < 4 * 1.0 / math.sqrt(n)  # sampling noise, O(1/sqrt(n))
-
-# %% tags=["hide-input"]
 glue("e24_w1_pop", float(w1_population), display=False)
 glue("e24_tail", float(tail), display=False)
 glue("e24_w1_sample", float(w1_sorted), display=False)
@@ -203,7 +203,7 @@ glue("e24_w1_sample", float(w1_sorted), display=False)
 #   singular value $\sigma(W)$, so each layer is 1-Lipschitz; with 1-Lipschitz activations (LeakyReLU) so
 #   is the network (`GANConfig(spectral_norm=True)`). $\sigma(W)$ is not computed exactly: a power
 #   iteration estimates it, one step per training step, so the bound holds up to that estimate's error
-#   (measured below).
+#   (measured in an aside below).
 #
 # The package's MLP critic (two hidden layers of 64 units) is trained on our two samples with each method,
 # 300 Adam steps on batches of 512; the loop is the inner loop of WGAN.
@@ -270,19 +270,9 @@ plt.show()
 # %% [markdown]
 # What the three critics measured:
 #
-# * **Gradient penalty**: close to $W_1$, and above it. The size of that bias can be predicted. In one
-#   dimension, integrating by parts, the dual objective is
-#   $\mathbb E_P f - \mathbb E_Q f = \int f'(t)\, h(t)\, dt$ with $h = F_Q - F_P$, and the penalty is
-#   $\lambda \int (\lvert f'(t)\rvert - 1)^2 \rho(t)\, dt$, where $\rho$ is the density of the
-#   interpolates. Both depend on $f$ only through its slope, so the best critic can be found slope by
-#   slope: maximising $f' h - \lambda\rho\,(\lvert f'\rvert - 1)^2$ gives
-#   $f' = \operatorname{sign}(h)\,\big(1 + \lvert h\rvert / (2\lambda\rho)\big)$. The two-sided penalty lets
-#   the slope exceed 1, most where the interpolates are rare, and the estimate becomes
-#   $W_1 + \int h^2 / (2\lambda\rho)\, dt$. Restricted to rescaled copies $a f^*$ of the optimal critic
-#   (here $\lvert f^{*\prime}\rvert = 1$ wherever $F_P \ne F_Q$), the best is $a = 1 + W_1/(2\lambda)$ and the
-#   estimate $W_1(1 + W_1/(2\lambda))$, a lower bound on the former by the Cauchy–Schwarz inequality.
-#   That the optimal critic has unit slope at *every* interpolate is special to one dimension (with
-#   $F_P \ne F_Q$ almost everywhere); in general it is guaranteed only between optimally coupled pairs.
+# * **Gradient penalty**: close to $W_1$, and above it. The penalty is two-sided, so it lets the critic's
+#   slope exceed 1 where few interpolates fall, and the estimate comes out too large by an amount that
+#   can be predicted (the derivation is in the dropdown after this list).
 # * **Spectral normalisation**: every layer is 1-Lipschitz up to the power iteration's error, so the
 #   critic's Lipschitz constant is at most the product $K$ of its layers' true spectral norms, and by
 #   the duality its estimate can never exceed $K$ times the empirical $W_1$.
@@ -291,10 +281,26 @@ plt.show()
 #   of the critic's gradient, so training still works in principle, but the number is not $W_1$, and
 #   clipping biases the critic towards overly simple functions {cite}`gulrajani2017wgangp`.
 #
-# The next cell computes these predictions (the interpolates' density $\rho$ for the two Gaussians by
-# Gauss–Legendre quadrature over $\epsilon$; $h$ from the two samples' CDFs) and checks each critic.
+# :::{dropdown} The gradient penalty's bias, derived in one dimension
+# In one dimension, integrating by parts, the dual objective is
+# $\mathbb E_P f - \mathbb E_Q f = \int f'(t)\, h(t)\, dt$ with $h = F_Q - F_P$, and the penalty is
+# $\lambda \int (\lvert f'(t)\rvert - 1)^2 \rho(t)\, dt$, where $\rho$ is the density of the
+# interpolates. Both depend on $f$ only through its slope, so the best critic can be found slope by
+# slope: maximising $f' h - \lambda\rho\,(\lvert f'\rvert - 1)^2$ gives
+# $f' = \operatorname{sign}(h)\,\big(1 + \lvert h\rvert / (2\lambda\rho)\big)$. The two-sided penalty lets
+# the slope exceed 1, most where the interpolates are rare, and the estimate becomes
+# $W_1 + \int h^2 / (2\lambda\rho)\, dt$. Restricted to rescaled copies $a f^*$ of the optimal critic
+# (here $\lvert f^{*\prime}\rvert = 1$ wherever $F_P \ne F_Q$), the best is $a = 1 + W_1/(2\lambda)$ and the
+# estimate $W_1(1 + W_1/(2\lambda))$, a lower bound on the former by the Cauchy–Schwarz inequality.
+# That the optimal critic has unit slope at *every* interpolate is special to one dimension (with
+# $F_P \ne F_Q$ almost everywhere); in general it is guaranteed only between optimally coupled pairs.
+# :::
+#
+# The next cell, its code folded, computes these predictions (the interpolates' density $\rho$ for the two
+# Gaussians by Gauss–Legendre quadrature over $\epsilon$; $h$ from the two samples' CDFs) and checks
+# each critic against them.
 
-# %%
+# %% tags=["hide-input"]
 t_grid = np.linspace(-8, 8, 8001)
 e_nodes, e_weights = np.polynomial.legendre.leggauss(200)
 e_nodes, e_weights = (e_nodes + 1) / 2, e_weights / 2          # Gauss–Legendre on [0, 1]
@@ -355,7 +361,7 @@ glue("e24_at_bound", float(100 * at_bound), display=False)
 # $f'(t)$ (by autograd) over the predicted best slope $\operatorname{sign}(h)\big(1 + \lvert h\rvert /
 # (2\lambda\rho)\big)$, with the interpolates' density $\rho$ underneath.
 
-# %%
+# %% tags=["hide-input"]
 t_dense = torch.from_numpy(t_grid[(t_grid >= -3) & (t_grid <= 4)]).float()[:, None]  # (3501, 1)
 in_range = (t_grid >= -3) & (t_grid <= 4)
 t_leaf = t_dense.clone().requires_grad_(True)
@@ -395,15 +401,18 @@ glue("e24_slope_unit", float(err_unit), display=False)
 # samples' CDFs differ most but few interpolates fall, so the penalty holds the slope only weakly (here on
 # the real sample's side, away from the fakes, around which the interpolates crowd).
 #
-# **A trap in one dimension.** The slope of a 1-D critic cannot turn round without passing through 0,
+# :::{dropdown} A trap in one dimension: the penalty is not convex in the critic
+# The slope of a 1-D critic cannot turn round without passing through 0,
 # where the penalty is at its local maximum. A critic that starts with the wrong orientation (slope
 # $+1$ where it should be $-1$) is held there, at the local optimum
 # $f' = -\operatorname{sign}(h)\,\big(1 - \lvert h\rvert/(2\lambda\rho)\big)$, and its estimate is
 # $-W_1 + \int h^2/(2\lambda\rho)\,dt$: negative. Which basin the critic falls into depends on its
 # initial weights. In more dimensions the gradient can rotate without vanishing, so the trap is a 1-D
-# effect, but a useful warning: the penalty is not convex in the critic.
+# effect, but a useful warning: the penalty is not convex in the critic. The folded cell below trains
+# the same critic from another initialisation and finds this mirror-image optimum.
+# :::
 
-# %%
+# %% tags=["hide-cell"]
 gp_other_start = train_critic("gp", seed=2)  # another initialisation of the critic's weights
 with torch.no_grad():
     estimate_trap = (gp_other_start(x_real).mean() - gp_other_start(y_fake).mean()).item()
@@ -413,14 +422,22 @@ print(f"critic from seed 2: E f(x) - E f(y) = {estimate_trap:.4f}; "
 assert abs(estimate_trap - gp_trap) < 0.02 * abs(gp_trap)    # the mirror-image optimum, within 2%
 
 # %% [markdown]
-# **The power iteration.** Spectral normalisation divides by an *estimate* $\hat\sigma = u^\top W v$,
+# :::{dropdown} Aside: how good is one step of the power iteration?
+# Spectral normalisation divides by an *estimate* $\hat\sigma = u^\top W v$,
 # where $u$ and $v$ are updated by one step of the power iteration per training step ($v \leftarrow
 # W^\top u/\lVert W^\top u\rVert$, $u \leftarrow Wv/\lVert Wv\rVert$); PyTorch starts with 15 steps.
 # $\hat\sigma \le \sigma(W)$ always, so a poor estimate makes the layer's norm $\sigma/\hat\sigma$
 # larger than 1. We measure it on the raw weight of the trained critic's hidden layer, starting from a
-# random $u$.
+# random $u$ (the folded cells below).
+#
+# One power-iteration step from a random start would leave this layer with norm
+# {glue:text}`e24_pi_1:.2f` instead of 1; after 15 steps it is {glue:text}`e24_pi_15:.4f`. Training
+# changes $W$ slowly, so one step per training step keeps up: after 300 steps the largest true norm
+# of the trained critic's normalised layers is {glue:text}`e24_sn_max:.4f`. The Lipschitz bound of
+# spectral normalisation holds up to this error, not exactly.
+# :::
 
-# %%
+# %% tags=["hide-cell"]
 hidden = [m for m in critics["sn"].modules() if isinstance(m, nn.Linear)][1]
 W = hidden.parametrizations.weight.original.detach()   # (64, 64), before normalisation
 sigma = torch.linalg.matrix_norm(W, ord=2).item()
@@ -443,13 +460,6 @@ assert abs(estimates[100] / sigma - 1) < 1e-4                        # many step
 glue("e24_pi_1", float(sigma / estimates[1]), display=False)
 glue("e24_pi_15", float(sigma / estimates[15]), display=False)
 glue("e24_sn_max", float(max(sn_norms)), display=False)
-
-# %% [markdown]
-# One power-iteration step from a random start would leave this layer with norm
-# {glue:text}`e24_pi_1:.2f` instead of 1; after 15 steps it is {glue:text}`e24_pi_15:.4f`. Training
-# changes $W$ slowly, so one step per training step keeps up: after 300 steps the largest true norm
-# of the trained critic's normalised layers is {glue:text}`e24_sn_max:.4f`. The Lipschitz bound of
-# spectral normalisation holds up to this error, not exactly.
 
 # %% [markdown]
 # ## The gradient penalty on a linear critic
