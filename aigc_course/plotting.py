@@ -174,7 +174,7 @@ def page_info(page: str, *, show: bool = True) -> dict:
     page's markdown cells (solutions folded in dropdowns are not counted) at WORDS_PER_MINUTE; the run
     time is the page's measured time under the test command, from
     ``benchmarks/results/notebooks-cpu.json`` (none when the file or the page is missing, e.g. in an
-    installed package). Returns the numbers; displays one line of Markdown when ``show``.
+    installed package). Displays one line of Markdown when ``show``; otherwise returns the numbers.
     """
     import json
     import re
@@ -204,5 +204,6 @@ def page_info(page: str, *, show: bool = True) -> dict:
             parts.append(f"**run time** {info['run_s']:.0f} s on a 2-core CPU (quick profile, "
                          "measured by the course's test command)")
         if parts:
-            display(Markdown("⏱ " + " · ".join(parts)))
+            display(Markdown(" · ".join(parts)))
+        return None  # a notebook cell shows the line, not the numbers
     return info
