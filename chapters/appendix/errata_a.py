@@ -50,6 +50,7 @@ from torch.distributions import Normal
 import aigc_course as ac
 from aigc_course import data, losses, metrics
 from aigc_course.config import GANConfig, VAEConfig
+from aigc_course.errata_checks import CheckRecord, error_of, fit_logistic_d, entry_number
 from aigc_course.gan import build_gan
 from aigc_course.plotting import glue
 from aigc_course.vae import build_vae
@@ -59,26 +60,8 @@ ac.set_seed(0)
 ac.runtime.set_threads(1)
 print(ac.describe())
 
-CHECKED: set[str] = set()  # entries whose check has passed on this page
-
-
-def passed(*ids: str) -> None:
-    """Record that the checks of the entries ``ids`` have passed."""
-    CHECKED.update(ids)
-    print("passed:", ", ".join(ids))
-
-
-def error_of(fn) -> Exception:
-    """Run ``fn`` (the article's version), print the exception it raises and return it.
-
-    Fails if ``fn`` runs without an error, so a check built on it cannot pass by accident.
-    """
-    try:
-        fn()
-    except Exception as exc:  # we want to show whatever torch raises, exactly as it says it
-        print(f"{type(exc).__name__}: {exc}")
-        return exc
-    raise AssertionError("the article's version ran without an error")
+record = CheckRecord()  # the entries whose check has passed on this page
+CHECKED, passed = record.checked, record.passed
 
 
 # %% [markdown]
@@ -1052,21 +1035,6 @@ passed(*missing_names)
 #   ([section 4.3](../04_hands_on/03_cgan_wgan.ipynb)).
 
 # %%
-def fit_logistic_d(real: torch.Tensor, fake: torch.Tensor, loss_fn=losses.gan_d_loss,
-                   init: tuple[float, float] = (0.0, 0.0)) -> torch.Tensor:
-    """(w, b) of D(x) = sigmoid(w x + b) minimising ``loss_fn`` (by default the GAN discriminator
-    loss) on 1-D samples, starting from ``init`` (as on Article B's page, check of E32)."""
-    wb = torch.tensor(init, dtype=torch.float64, requires_grad=True)
-    opt = torch.optim.LBFGS([wb], max_iter=100, line_search_fn="strong_wolfe")
-
-    def closure():
-        opt.zero_grad()
-        loss = loss_fn(wb[0] * real + wb[1], wb[0] * fake + wb[1])
-        loss.backward()
-        return loss
-
-    opt.step(closure)
-    return wb.detach()
 
 
 # E03: codes learned without labels, scored with labels afterwards
@@ -1316,10 +1284,8 @@ passed("E23", "E24")
 # them all). The [summary of the appendix](errata.ipynb) counts the checks of all five pages.
 
 # %%
-def number(entry: str) -> int:
-    return int(entry[1:])  # E101 -> 101, so that E101 sorts after E99
 
 
 print(f"{len(CHECKED)} entries have an executable check that passed on this page:")
-print(", ".join(sorted(CHECKED, key=number)))
+print(", ".join(sorted(CHECKED, key=entry_number)))
 assert len(CHECKED) == 20  # update when a check is added

@@ -47,6 +47,7 @@ from torch.distributions import Normal, kl_divergence
 import aigc_course as ac
 from aigc_course import data, losses, metrics
 from aigc_course.config import GANConfig, TrainConfig, VAEConfig
+from aigc_course.errata_checks import CheckRecord, error_of, entry_number
 from aigc_course.gan import build_gan
 from aigc_course.train import train_gan
 from aigc_course.plotting import glue
@@ -57,26 +58,8 @@ ac.set_seed(0)
 ac.runtime.set_threads(1)
 print(ac.describe())
 
-CHECKED: set[str] = set()  # entries whose check has passed on this page
-
-
-def passed(*ids: str) -> None:
-    """Record that the checks of the entries ``ids`` have passed."""
-    CHECKED.update(ids)
-    print("passed:", ", ".join(ids))
-
-
-def error_of(fn) -> Exception:
-    """Run ``fn`` (the article's version), print the exception it raises and return it.
-
-    Fails if ``fn`` runs without an error, so a check built on it cannot pass by accident.
-    """
-    try:
-        fn()
-    except Exception as exc:  # we want to show whatever torch raises, exactly as it says it
-        print(f"{type(exc).__name__}: {exc}")
-        return exc
-    raise AssertionError("the article's version ran without an error")
+record = CheckRecord()  # the entries whose check has passed on this page
+CHECKED, passed = record.checked, record.passed
 
 
 # %% [markdown]
@@ -519,10 +502,8 @@ glue("e105_steps", E105_STEPS, display=False)
 # them all). The [summary of the appendix](errata.ipynb) counts the checks of all five pages.
 
 # %%
-def number(entry: str) -> int:
-    return int(entry[1:])  # E101 -> 101, so that E101 sorts after E99
 
 
 print(f"{len(CHECKED)} entries have an executable check that passed on this page:")
-print(", ".join(sorted(CHECKED, key=number)))
+print(", ".join(sorted(CHECKED, key=entry_number)))
 assert len(CHECKED) == 11  # update when a check is added
