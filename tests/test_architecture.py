@@ -27,7 +27,8 @@ LAYERS = [
     {"gan", "vae", "classifier", "text", "diffusion"},
     {"metrics", "train"},
     {"recipes"},
-    {"commands", "bench", "quality", "export", "demos", "__main__", "exercises", "__init__"},
+    {"commands", "bench", "quality", "export", "demos", "__main__", "exercises", "errata_checks",
+     "__init__"},
 ]
 LAYER_OF = {name: i for i, layer in enumerate(LAYERS) for name in layer}
 
